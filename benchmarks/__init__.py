@@ -1,0 +1,1 @@
+"""Ratio benchmarks of lightcurvedb (run one with `python -m benchmarks.<name>`)."""

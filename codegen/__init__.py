@@ -1,0 +1,1 @@
+"""Code generator: sql/migrations + sql/queries → lightcurvedb/records and lightcurvedb/queries."""

@@ -1,0 +1,378 @@
+"""Resolve query files + catalog + describe results into the models and functions to render."""
+
+from __future__ import annotations
+
+import keyword
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from pydantic import BaseModel
+
+from codegen import database as db
+from codegen.nullability import outer_join_tables
+from codegen.pytypes import Imports, UnsupportedType, annotation, camel, is_json
+from codegen.spec import Query, QueryFile
+
+RECORDS_PKG = "lightcurvedb.records"
+
+
+class ModelError(Exception):
+    """The queries and the schema do not fit together (unknown table, ambiguous shape, bad directive)."""
+
+
+@dataclass
+class PyField:
+    """A model field."""
+
+    name: str
+    annotation: str
+    description: str | None
+    default_none: bool = False
+
+
+@dataclass
+class Model:
+    """A frozen pydantic model to render."""
+
+    name: str
+    doc: str
+    fields: list[PyField]
+    base: str | None = None
+
+
+@dataclass
+class Subtype:
+    """One branch of a polymorphic dispatch."""
+
+    discriminator: str
+    class_name: str
+    key_alias: str  # the extension table's first key column, aliased: NULL when the row has no extension
+    fields: list[tuple[str, str]]  # (field name, result column alias)
+
+
+@dataclass
+class Dispatch:
+    """`<base>_from_row(**row)`: builds the subtype record chosen by the `type` column."""
+
+    name: str
+    base_class: str
+    base_fields: list[str]
+    subtypes: list[Subtype]
+
+
+@dataclass
+class Param:
+    """A keyword parameter of a generated function."""
+
+    name: str
+    annotation: str
+    optional: bool
+    json: bool
+
+
+@dataclass
+class Function:
+    """A generated query function."""
+
+    query: Query
+    params: list[Param]
+    sql: str
+    row_class: str | None = None  # model name (or dispatch function) the rows become
+    row_factory: str | None = None  # "kwargs_row(X)"
+    returns: str = "None"
+    copy_types: list[str] = field(default_factory=list)
+    copy_fields: list[tuple[str, bool]] = field(default_factory=list)  # (field, is_json)
+
+
+@dataclass
+class Group:
+    """Everything generated from one query file."""
+
+    file: QueryFile
+    models: list[Model] = field(default_factory=list)
+    dispatches: list[Dispatch] = field(default_factory=list)
+    functions: list[Function] = field(default_factory=list)
+    record_imports: Imports = field(default_factory=set)
+    query_imports: Imports = field(default_factory=set)
+
+
+def _field_name(name: str, where: str) -> str:
+    if not name.isidentifier() or keyword.iskeyword(name) or hasattr(BaseModel, name) or name.startswith("_"):
+        raise ModelError(f"{where}: column {name!r} is not usable as a field name; alias it in SQL")
+    return name
+
+
+class Resolver:
+    """Turns parsed query files into renderable groups, asking the database for every type."""
+
+    def __init__(self, conn: psycopg.Connection[Any], files: list[QueryFile]) -> None:
+        self.conn = conn
+        self.files = files
+        self.catalog = db.read_catalog(conn)
+        self.owner: dict[str, str] = {}
+        for f in files:
+            for t in f.tables:
+                if t not in self.catalog.tables:
+                    raise ModelError(f"{f.path}: '-- tables:' names unknown table {t!r}")
+                if t in self.owner:
+                    raise ModelError(f"table {t} is listed by both {self.owner[t]} and {f.group}")
+                self.owner[t] = f.group
+        unowned = [t.name for t in self.catalog.tables.values() if t.kind != "v" and t.name not in self.owner]
+        if unowned:
+            raise ModelError(f"tables not listed in any query file's '-- tables:' header: {', '.join(unowned)}")
+
+    # --- table records ---------------------------------------------------------------------------------------
+
+    def parent_of(self, table: db.Table) -> tuple[db.Table, db.ForeignKey] | None:
+        """The polymorphic base of an extension table: an FK on (…, type) to a table with a `type` column."""
+        for fk in table.foreign_keys:
+            ref = self.catalog.tables[fk.ref_table]
+            if "type" in fk.columns and "type" in fk.ref_columns and ref.discriminator:
+                return ref, fk
+        return None
+
+    def subtypes_of(self, table: db.Table) -> list[tuple[db.Table, db.ForeignKey]]:
+        out = []
+        for t in sorted(self.catalog.tables.values(), key=lambda t: t.name):
+            parent = self.parent_of(t) if t.kind != "v" else None
+            if parent and parent[0].name == table.name:
+                out.append((t, parent[1]))
+        return out
+
+    def record_name(self, table: str) -> str:
+        return camel(table) + "Record"
+
+    def _ann(self, oid: int, imports: Imports, nullable: bool, where: str) -> str:
+        db.load_types(self.conn, self.catalog, {oid})
+        try:
+            return annotation(self.catalog.types[oid], imports, nullable=nullable)
+        except UnsupportedType as e:
+            raise ModelError(f"{where}: {e}") from e
+
+    def table_fields(self, table: db.Table, imports: Imports, skip: tuple[str, ...] = ()) -> list[PyField]:
+        return [
+            PyField(_field_name(c.name, table.name),
+                    self._ann(c.type_oid, imports, not c.not_null, f"table {table.name}"), c.comment)
+            for c in table.columns if c.name not in skip
+        ]
+
+    def insert_fields(self, table: db.Table, imports: Imports) -> list[PyField]:
+        fields = []
+        for c in table.columns:
+            if c.generated or c.identity == "a":
+                continue
+            optional = not c.not_null or c.has_default or c.identity == "d"
+            ann = self._ann(c.type_oid, imports, optional, f"table {table.name}")
+            fields.append(PyField(_field_name(c.name, table.name), ann, c.comment, default_none=optional))
+        fields.sort(key=lambda f: f.default_none)  # required first (stable)
+        return fields
+
+    def table_models(self, group: Group) -> None:
+        imports = group.record_imports
+        order = sorted(group.file.tables, key=lambda n: self.parent_of(self.catalog.tables[n]) is not None)
+        for name in order:
+            table = self.catalog.tables[name]
+            parent = self.parent_of(table)
+            doc = table.comment or f"A row of {name}."
+            if parent:
+                base, fk = parent
+                self._import_record(group, base.name)
+                group.models.append(Model(self.record_name(name), f"{doc}\n\nA {base.name} row joined with its "
+                                          f"{name} extension row.", self.table_fields(table, imports, fk.columns),
+                                          base=self.record_name(base.name)))
+            else:
+                group.models.append(Model(self.record_name(name), doc, self.table_fields(table, imports)))
+            group.models.append(Model(camel(name) + "Insert", f"What a writer supplies for a new {name} row "
+                                      "(columns with server defaults may be left out).",
+                                      self.insert_fields(table, imports)))
+
+    def _import_record(self, group: Group, table: str, into: str = "records") -> str:
+        name = self.record_name(table)
+        owner = self.owner.get(table)
+        if owner is None:
+            raise ModelError(f"no query file lists table {table}")
+        target = group.record_imports if into == "records" else group.query_imports
+        if owner != group.file.group or into != "records":
+            target.add((f"{RECORDS_PKG}.{owner}", name))
+        return name
+
+    # --- queries ---------------------------------------------------------------------------------------------
+
+    def resolve(self) -> list[Group]:
+        groups = []
+        for f in self.files:
+            group = Group(f)
+            self.table_models(group)
+            for q in f.queries:
+                group.functions.append(self.function(group, q))
+            groups.append(group)
+        return groups
+
+    def function(self, group: Group, q: Query) -> Function:
+        if q.kind == "copy":
+            return self.copy_function(group, q)
+        sql = q.runtime_sql
+        describe_sql = q.describe_sql
+        dispatch: Dispatch | None = None
+        if q.polymorphic:
+            dispatch, sql, describe_sql = self.polymorphic(group, q)
+        described = db.describe(self.conn, q.name, describe_sql, q.source)
+        params = []
+        for name, oid in zip(q.params, described.param_types, strict=True):
+            db.load_types(self.conn, self.catalog, {oid})
+            t = self.catalog.types[oid]
+            if t.name in ("unknown", "void"):
+                raise ModelError(f"{q.source}: the type of :{name} is unknown; add a cast (:{name}::type)")
+            ann = self._ann(oid, group.query_imports, name in q.optional, q.source)
+            params.append(Param(_field_name(name, q.source), ann, name in q.optional, is_json(t)))
+        fn = Function(q, params, sql)
+        if q.kind in ("exec", "execrows"):
+            fn.returns = "None" if q.kind == "exec" else "int"
+            return fn
+        fields = described.fields
+        if not fields:
+            raise ModelError(f"{q.source}: :{q.kind} query {q.name} returns no columns")
+        if dispatch is not None:
+            group.query_imports.add((f"{RECORDS_PKG}.{group.file.group}", dispatch.name))
+            group.query_imports.add((f"{RECORDS_PKG}.{group.file.group}", dispatch.base_class))
+            return self._rows(fn, dispatch.base_class, dispatch.name)
+        if q.kind == "scalar":
+            columns = self.result_columns(q, fields, group.query_imports)
+            if len(columns) != 1:
+                raise ModelError(f"{q.source}: a :scalar query returns one column, {q.name} returns {len(columns)}")
+            fn.returns = columns[0].annotation
+            return fn
+        if q.record:
+            cls = self.record_by_name(group, q)
+        else:
+            cls = self.matching_table_record(group, q, fields) or self.row_model(group, q, fields)
+        return self._rows(fn, cls, cls)
+
+    def _rows(self, fn: Function, cls: str, factory: str) -> Function:
+        fn.row_class = cls
+        fn.row_factory = f"kwargs_row({factory})"
+        kind = fn.query.kind
+        fn.returns = {"one": cls, "opt": f"{cls} | None", "many": f"list[{cls}]", "iter": f"Iterator[{cls}]"}[kind]
+        return fn
+
+    def result_columns(self, q: Query, fields: tuple[db.Field, ...], imports: Imports) -> list[PyField]:
+        names = [f.name for f in fields]
+        if len(set(names)) != len(names):
+            raise ModelError(f"{q.source}: duplicate result column names in {q.name}: {names}")
+        for directive in sorted((q.nullable | q.not_null) - set(names)):
+            raise ModelError(f"{q.source}: nullability directive names no result column: {directive}")
+        outer = outer_join_tables(q.describe_sql)
+        out = []
+        for f in fields:
+            table = self.catalog.table_by_oid(f.table_oid) if f.table_oid else None
+            column = next((c for c in table.columns if c.attnum == f.table_col), None) if table else None
+            if f.name in q.nullable:
+                nullable = True
+            elif f.name in q.not_null:
+                nullable = False
+            elif column is not None and table is not None:
+                nullable = not column.not_null or table.name in outer
+            else:
+                nullable = True
+            ann = self._ann(f.type_oid, imports, nullable, q.source)
+            out.append(PyField(_field_name(f.name, q.source), ann, column.comment if column else None))
+        return out
+
+    def record_by_name(self, group: Group, q: Query) -> str:
+        for name, table in self.catalog.tables.items():
+            if self.record_name(name) == q.record and table.kind != "v":
+                parent = self.parent_of(table)
+                expected = [c.name for c in parent[0].columns] if parent else []
+                expected += [c.name for c in table.columns if not parent or c.name not in parent[1].columns]
+                described = db.describe(self.conn, q.name, q.describe_sql, q.source)
+                got = [f.name for f in described.fields]
+                if got != expected:
+                    raise ModelError(f"{q.source}: '-- record: {q.record}' expects columns {expected}, got {got}")
+                self._import_record(group, name, into="queries")
+                return q.record
+        raise ModelError(f"{q.source}: '-- record: {q.record}' is not the record of any table")
+
+    def matching_table_record(self, group: Group, q: Query, fields: tuple[db.Field, ...]) -> str | None:
+        table = self.catalog.table_by_oid(fields[0].table_oid) if fields[0].table_oid else None
+        if table is None or table.kind == "v" or q.nullable or table.name in outer_join_tables(q.describe_sql):
+            return None
+        if [(f.table_oid, f.table_col, f.name) for f in fields] != [(table.oid, c.attnum, c.name)
+                                                                    for c in table.columns]:
+            return None
+        return self._import_record(group, table.name, into="queries")
+
+    def row_model(self, group: Group, q: Query, fields: tuple[db.Field, ...]) -> str:
+        name = camel(q.name) + "Row"
+        columns = self.result_columns(q, fields, group.record_imports)
+        group.models.append(Model(name, f"A row of {q.name}: {q.description}", columns))
+        group.query_imports.add((f"{RECORDS_PKG}.{group.file.group}", name))
+        return name
+
+    def polymorphic(self, group: Group, q: Query) -> tuple[Dispatch, str, str]:
+        base = self.catalog.tables.get(q.polymorphic or "")
+        if base is None or not base.discriminator:
+            raise ModelError(f"{q.source}: '-- polymorphic: {q.polymorphic}' needs a table with a 'type' column")
+        described = db.describe(self.conn, q.name + "_base", q.describe_sql, q.source)
+        if [f.name for f in described.fields] != [c.name for c in base.columns]:
+            raise ModelError(f"{q.source}: a polymorphic query selects exactly the columns of {base.name}")
+        cols = [f"q.{_qi(c.name)}" for c in base.columns]
+        joins, subtypes = [], []
+        for i, (ext, fk) in enumerate(self.subtypes_of(base), 1):
+            alias = f"e{i}"
+            on = " AND ".join(f"{alias}.{_qi(a)} = q.{_qi(b)}" for a, b in zip(fk.columns, fk.ref_columns, strict=True))
+            joins.append(f"LEFT JOIN public.{ext.name} AS {alias} ON {on}")
+            key = f"{ext.name}__{fk.columns[0]}"
+            cols.append(f"{alias}.{_qi(fk.columns[0])} AS {key}")
+            extra = []
+            for c in ext.columns:
+                if c.name not in fk.columns:
+                    cols.append(f"{alias}.{_qi(c.name)} AS {ext.name}__{c.name}")
+                    extra.append((c.name, f"{ext.name}__{c.name}"))
+            disc = ext.discriminator or ext.name
+            subtypes.append(Subtype(disc, self._import_record(group, ext.name), key, extra))
+        base_class = self._import_record(group, base.name)
+        dispatch = Dispatch(f"{base.name}_from_row", base_class, [c.name for c in base.columns], subtypes)
+        if all(d.name != dispatch.name for d in group.dispatches):
+            group.dispatches.append(dispatch)
+
+        def wrap(inner: str) -> str:
+            lines = ["SELECT"] + [f"    {c}," for c in cols[:-1]] + [f"    {cols[-1]}"]
+            indented = "\n".join("    " + ln for ln in inner.splitlines())
+            lines.append("FROM (\n  SELECT *, row_number() OVER () AS lcdb_ord FROM (")  # keeps the inner order
+            lines.append(f"{indented}\n  ) AS p\n) AS q")
+            lines.extend(joins)
+            lines.append("ORDER BY q.lcdb_ord")
+            return "\n".join(lines)
+
+        return dispatch, wrap(q.runtime_sql), wrap(q.describe_sql)
+
+    def copy_function(self, group: Group, q: Query) -> Function:
+        table = self.catalog.tables.get(q.copy_table or "")
+        if table is None or table.kind == "v":
+            raise ModelError(f"{q.source}: COPY into unknown table {q.copy_table!r}")
+        by_name = {c.name: c for c in table.columns}
+        insert = camel(table.name) + "Insert"
+        required = {f.name for f in self.insert_fields(table, set()) if not f.default_none}
+        missing = sorted(required - set(q.copy_columns))
+        if missing:
+            raise ModelError(f"{q.source}: COPY leaves out required columns of {insert}: {', '.join(missing)}")
+        fn = Function(q, [Param("rows", f"Iterable[{insert}]", False, False)], q.runtime_sql, returns="int")
+        for name in q.copy_columns:
+            col = by_name.get(name)
+            if col is None:
+                raise ModelError(f"{q.source}: table {table.name} has no column {name!r}")
+            db.load_types(self.conn, self.catalog, {col.type_oid})
+            t = self.catalog.types[col.type_oid]
+            if t.schema != "pg_catalog":
+                raise ModelError(f"{q.source}: COPY of user-defined type {t.name} is not supported")
+            fn.copy_types.append(t.name)
+            fn.copy_fields.append((name, is_json(t)))
+        owner = self.owner[table.name]
+        group.query_imports.add((f"{RECORDS_PKG}.{owner}", insert))
+        group.query_imports.add(("collections.abc", "Iterable"))
+        return fn
+
+
+def _qi(name: str) -> str:
+    return f'"{name}"' if name in ("values", "type", "user", "order") else name

@@ -1,0 +1,70 @@
+"""Generate every file in memory, then write them or compare them with the tree (`--check`)."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import psycopg
+
+from codegen import render, spec
+from codegen.model import Resolver
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT_DIRS = ("lightcurvedb/records", "lightcurvedb/queries")
+
+
+def generate(migrated_dsn: str, queries_dir: Path | None = None, root: Path = ROOT) -> dict[str, str]:
+    """{relative path: content} of every generated file, from a migrated database and the query files."""
+    files = spec.load(queries_dir or root / "sql" / "queries", root)
+    with psycopg.connect(migrated_dsn, autocommit=True) as conn:
+        groups = Resolver(conn, files).resolve()
+    out: dict[str, str] = {}
+    for group in groups:
+        out[f"lightcurvedb/records/{group.file.group}.py"] = render.records_module(group)
+        out[f"lightcurvedb/queries/{group.file.group}.py"] = render.queries_module(group)
+    return dict(sorted(out.items()))
+
+
+def existing(root: Path = ROOT) -> dict[str, str]:
+    """The generated files now in the tree (every public module of the output directories)."""
+    out: dict[str, str] = {}
+    for d in OUTPUT_DIRS:
+        for path in sorted((root / d).glob("*.py")):
+            if not path.name.startswith("_"):
+                out[f"{d}/{path.name}"] = path.read_text(encoding="utf-8")
+    return out
+
+
+def differences(generated: dict[str, str], current: dict[str, str]) -> list[str]:
+    """Unified diffs (one string per stale, missing or extra file); empty when the tree is up to date."""
+    diffs = []
+    for rel in sorted(set(generated) | set(current)):
+        new, old = generated.get(rel), current.get(rel)
+        if new == old:
+            continue
+        if old is None:
+            diffs.append(f"missing: {rel} (not generated yet)")
+        elif new is None:
+            diffs.append(f"extra: {rel} (no sql/queries file generates it)")
+        else:
+            diff = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                        f"a/{rel}", f"b/{rel}", n=2)
+            diffs.append(f"stale: {rel}\n" + "".join(diff))
+    return diffs
+
+
+def write(generated: dict[str, str], root: Path = ROOT) -> list[str]:
+    """Write changed files, delete extra ones; return the relative paths touched."""
+    touched = []
+    current = existing(root)
+    for rel, content in generated.items():
+        if current.get(rel) != content:
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content, encoding="utf-8")
+            touched.append(rel)
+    for rel in sorted(set(current) - set(generated)):
+        (root / rel).unlink()
+        touched.append(rel)
+    return touched

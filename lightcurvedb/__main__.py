@@ -1,0 +1,5 @@
+"""`python -m lightcurvedb` runs the `lcdb` command line."""
+
+from lightcurvedb.cli import main
+
+raise SystemExit(main())

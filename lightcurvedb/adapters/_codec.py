@@ -1,0 +1,105 @@
+"""Vectorised encoding and decoding of 1-D PostgreSQL binary arrays to and from ndarrays."""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lightcurvedb.adapters._types import ArrayType, array_type, check_safe_cast
+from lightcurvedb.errors import ArrayAdaptError, ArrayDimensionError, NullElementError
+
+# Binary array header: ndim, has-null flag, element OID; then per dimension: length, lower bound.
+_HEAD = struct.Struct(">iiI")
+_HEAD_1D = struct.Struct(">iiIii")
+_HEAD_1D_SIZE = _HEAD_1D.size  # 20 bytes
+_ELEMENT_LEN = struct.Struct(">i")
+
+
+def _as_1d(arr: NDArray[Any]) -> NDArray[Any]:
+    """Return `arr` as a plain 1-D ndarray or raise the typed error naming the problem."""
+    if isinstance(arr, np.ma.MaskedArray):
+        if np.any(np.ma.getmaskarray(arr)):
+            raise ArrayAdaptError(
+                "cannot dump a masked array with masked elements: PostgreSQL arrays of these types "
+                "are loaded back without NULLs; fill the masked values first (arr.filled(...))"
+            )
+        arr = np.ma.getdata(arr)
+    if arr.ndim != 1:
+        raise ArrayDimensionError(
+            f"only 1-D ndarrays are dumped as PostgreSQL arrays; got ndim={arr.ndim} (shape {arr.shape})"
+        )
+    return arr
+
+
+def encode(arr: NDArray[Any], target: ArrayType) -> bytearray:
+    """Encode a 1-D ndarray (any byte order, any strides) as a binary `target` array.
+
+    The dtype must convert to the target's element type without loss (float32→float8,
+    int16→int8… are fine; float64→float4 raises LossyConversionError).
+    """
+    arr = _as_1d(arr)
+    check_safe_cast(arr.dtype, target)
+    n = arr.shape[0]
+    if n == 0:
+        # PostgreSQL writes '{}' with zero dimensions.
+        return bytearray(_HEAD.pack(0, 0, target.element_oid))
+    out = bytearray(_HEAD_1D_SIZE + n * target.wire.itemsize)
+    _HEAD_1D.pack_into(out, 0, 1, 0, target.element_oid, n, 1)
+    body = np.frombuffer(out, dtype=target.wire, count=n, offset=_HEAD_1D_SIZE)
+    body["len"] = target.itemsize
+    body["val"] = arr  # one strided pass: casts, byte-swaps and gathers non-contiguous input
+    return out
+
+
+def dump_array(arr: NDArray[Any], target: int | str) -> bytes:
+    """Encode `arr` as the binary form of PostgreSQL array type `target` (OID or name: ``"float8[]"``)."""
+    return bytes(encode(arr, array_type(target)))
+
+
+def decode(data: bytes | bytearray | memoryview, spec: ArrayType) -> NDArray[Any]:
+    """Decode a binary 1-D `spec` array into a new, writeable, native-order ndarray of `spec.dtype`."""
+    size = len(data)
+    if size < _HEAD.size:
+        raise ArrayAdaptError(f"malformed binary {spec.name} value: {size} bytes, shorter than its header")
+    ndim, hasnull, element_oid = _HEAD.unpack_from(data, 0)
+    if element_oid != spec.element_oid:
+        raise ArrayAdaptError(f"binary {spec.name} value has element OID {element_oid}, expected {spec.element_oid}")
+    if ndim == 0:
+        return np.empty(0, dtype=spec.dtype)
+    if ndim != 1:
+        raise ArrayDimensionError(
+            f"cannot load a {ndim}-dimensional {spec.name} value as an ndarray: only 1-D arrays are handled"
+        )
+    if size < _HEAD_1D_SIZE:
+        raise ArrayAdaptError(f"malformed binary {spec.name} value: truncated dimension header")
+    n = _HEAD_1D.unpack_from(data, 0)[3]
+    expected = _HEAD_1D_SIZE + n * spec.wire.itemsize
+    if size != expected:
+        if hasnull:
+            raise NullElementError(spec.name, _first_null(data, n, spec))
+        raise ArrayAdaptError(f"malformed binary {spec.name} value: {size} bytes, expected {expected}")
+    # Every element is present (a NULL would have shortened the value): one strided, byte-swapping copy.
+    body = np.frombuffer(data, dtype=spec.wire, count=n, offset=_HEAD_1D_SIZE)
+    return body["val"].astype(spec.dtype)
+
+
+def _first_null(data: bytes | bytearray | memoryview, n: int, spec: ArrayType) -> int:
+    """Return the index of the first NULL element (error path only: walks the length words)."""
+    pos = _HEAD_1D_SIZE
+    for i in range(n):
+        try:
+            (length,) = _ELEMENT_LEN.unpack_from(data, pos)
+        except struct.error:
+            break
+        if length < 0:
+            return i
+        pos += 4 + length
+    raise ArrayAdaptError(f"malformed binary {spec.name} value: has-null flag set, length mismatch, no NULL")
+
+
+def load_array(data: bytes | bytearray | memoryview, source: int | str) -> NDArray[Any]:
+    """Decode the binary form of PostgreSQL array type `source` (OID or name) into an ndarray."""
+    return decode(data, array_type(source))

@@ -1,0 +1,89 @@
+"""Shared runtime of the generated query functions: execution kinds, binary results, typed errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, LiteralString, TypeVar
+
+import psycopg
+from psycopg.rows import BaseRowFactory, tuple_row
+
+from lightcurvedb import errors
+
+T = TypeVar("T")
+
+_TRANSLATED = (psycopg.errors.IntegrityError, psycopg.errors.RaiseException)
+
+
+@contextmanager
+def translated() -> Iterator[None]:
+    """Re-raise constraint violations with a known constraint name as typed lightcurvedb errors (chained)."""
+    try:
+        yield
+    except _TRANSLATED as e:
+        typed = errors.translate(e)
+        if typed is not None:
+            raise typed from e
+        raise
+
+
+def one(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[str, Any],
+        row: BaseRowFactory[T], what: str) -> T:
+    """Exactly one row (binary results), else NotFound."""
+    found = opt(conn, query, params, row)
+    if found is None:
+        raise errors.NotFound(f"{what}: no row matches {_describe(params)}")
+    return found
+
+
+def opt(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[str, Any],
+        row: BaseRowFactory[T]) -> T | None:
+    """The first row, or None."""
+    with translated(), conn.cursor(row_factory=row, binary=True) as cur:
+        cur.execute(query, params)
+        return cur.fetchone()
+
+
+def many(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[str, Any],
+         row: BaseRowFactory[T]) -> list[T]:
+    """Every row, as a list."""
+    with translated(), conn.cursor(row_factory=row, binary=True) as cur:
+        cur.execute(query, params)
+        return cur.fetchall()
+
+
+def stream(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[str, Any],
+           row: BaseRowFactory[T], size: int = 256) -> Iterator[T]:
+    """The rows one at a time as the server sends them (`Cursor.stream`: no full result in memory)."""
+    with translated(), conn.cursor(row_factory=row, binary=True) as cur:
+        yield from cur.stream(query, params, size=size)
+
+
+def scalar(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[str, Any], what: str) -> Any:
+    """The first column of exactly one row, else NotFound."""
+    return one(conn, query, params, tuple_row, what)[0]
+
+
+def execute(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[str, Any]) -> int:
+    """Run a statement; return its rowcount."""
+    with translated(), conn.cursor() as cur:
+        cur.execute(query, params)
+        return cur.rowcount
+
+
+def copy_rows(conn: psycopg.Connection[Any], statement: LiteralString, types: Sequence[str],
+              rows: Iterable[Sequence[Any]]) -> int:
+    """Binary COPY FROM STDIN of `rows` (tuples in the statement's column order); return the row count."""
+    count = 0
+    with translated(), conn.cursor() as cur, cur.copy(statement) as copy:
+        copy.set_types(list(types))
+        for values in rows:
+            copy.write_row(values)
+            count += 1
+    return count
+
+
+def _describe(params: Mapping[str, Any]) -> str:
+    shown = ", ".join(f"{k}={v!r}" for k, v in params.items())
+    return f"({shown[:200]})" if shown else "(no parameters)"

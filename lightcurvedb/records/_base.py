@@ -1,0 +1,33 @@
+"""Record: the base of every generated record (frozen pydantic model; equality understands ndarray fields)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype
+                and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f")))
+    return bool(a == b)
+
+
+class Record(BaseModel):
+    """A frozen row; two records are equal when of the same class with equal fields (arrays elementwise)."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented if not isinstance(other, BaseModel) else False
+        assert isinstance(other, BaseModel)
+        return all(_same(getattr(self, name), getattr(other, name)) for name in type(self).model_fields)
+
+    def __hash__(self) -> int:
+        return hash((type(self), *(
+            (v.dtype.str, v.tobytes()) if isinstance(v, np.ndarray) else repr(v) if isinstance(v, dict) else v
+            for v in (getattr(self, name) for name in type(self).model_fields)
+        )))

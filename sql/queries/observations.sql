@@ -1,0 +1,83 @@
+-- Observations: one instrument on one cadence grid; polymorphic by "type" (TESS, HST extension tables).
+-- tables: observation, tess_observation, hst_observation
+
+-- name: create_observation :one
+-- Insert a base observation (no mission extension); its data partitions are created by the database.
+INSERT INTO observation (instrument_id, cadence_reference)
+VALUES (:instrument_id, :cadence_reference)
+RETURNING *;
+
+-- name: create_tess_observation :one
+-- Insert a TESS observation: the base row (type 'tess_observation') and its tess_observation row.
+-- optional: orbit_number, spacecraft_quaternion, cosmic_ray_mitigation
+-- record: TessObservationRecord
+WITH base AS (
+    INSERT INTO observation (type, instrument_id, cadence_reference)
+    VALUES ('tess_observation', :instrument_id, :cadence_reference)
+    RETURNING *
+), ext AS (
+    INSERT INTO tess_observation (id, sector, orbit_number, spacecraft_quaternion, cosmic_ray_mitigation)
+    SELECT base.id, :sector, :orbit_number, :spacecraft_quaternion, :cosmic_ray_mitigation FROM base
+    RETURNING *
+)
+SELECT base.id, base.type, base.instrument_id, base.cadence_reference, base.cadence_count, base.created_on,
+       ext.sector, ext.orbit_number, ext.spacecraft_quaternion, ext.cosmic_ray_mitigation
+FROM base JOIN ext ON ext.id = base.id;
+
+-- name: create_hst_observation :one
+-- Insert an HST observation: the base row (type 'hst_observation') and its hst_observation row.
+-- optional: visit_id, program_id, filter_name, exposure_time
+-- record: HstObservationRecord
+WITH base AS (
+    INSERT INTO observation (type, instrument_id, cadence_reference)
+    VALUES ('hst_observation', :instrument_id, :cadence_reference)
+    RETURNING *
+), ext AS (
+    INSERT INTO hst_observation (id, visit_id, program_id, filter_name, exposure_time)
+    SELECT base.id, :visit_id, :program_id, :filter_name, :exposure_time FROM base
+    RETURNING *
+)
+SELECT base.id, base.type, base.instrument_id, base.cadence_reference, base.cadence_count, base.created_on,
+       ext.visit_id, ext.program_id, ext.filter_name, ext.exposure_time
+FROM base JOIN ext ON ext.id = base.id;
+
+-- name: get_observation :one
+-- The observation with this id, as the record of its subtype (TessObservationRecord, ...).
+-- polymorphic: observation
+SELECT * FROM observation WHERE id = :id;
+
+-- name: list_observations_of_instrument :many
+-- The observations of an instrument and of its whole subtree, each as its subtype record, by id.
+-- polymorphic: observation
+WITH RECURSIVE tree (id) AS (
+    SELECT :instrument_id::bigint
+    UNION ALL
+    SELECT c.id FROM instrument AS c JOIN tree ON c.parent_id = tree.id
+)
+SELECT o.* FROM observation AS o WHERE o.instrument_id IN (SELECT id FROM tree) ORDER BY o.id;
+
+-- name: list_tess_observations_of_sector :many
+-- The TESS observations of a sector (all cameras and CCDs, every cadence grid), by id.
+-- polymorphic: observation
+SELECT o.*
+FROM observation AS o
+JOIN tess_observation AS t ON t.id = o.id AND t.type = o.type
+WHERE t.sector = :sector
+ORDER BY o.id;
+
+-- name: find_tess_observation :opt
+-- The TESS observation of (sector, CCD instrument) with exactly this cadence grid, if any.
+-- polymorphic: observation
+SELECT o.*
+FROM observation AS o
+JOIN tess_observation AS t ON t.id = o.id AND t.type = o.type
+WHERE t.sector = :sector AND o.instrument_id = :instrument_id AND o.cadence_reference = :cadence_reference;
+
+-- name: list_sectors :many
+-- The TESS sectors with at least one observation, with their observation counts.
+-- not-null: observations
+SELECT sector, count(*) AS observations FROM tess_observation GROUP BY sector ORDER BY sector;
+
+-- name: delete_observation :execrows
+-- Delete an observation with its extension row, frames, times, flags and datasets (database cascades).
+DELETE FROM observation WHERE id = :id;

@@ -1,0 +1,43 @@
+-- Targets, named by their number in a catalog (e.g. TIC 261136679).
+-- tables: target
+
+-- name: create_target :one
+-- Insert a target of a catalog.
+INSERT INTO target (catalog_id, name) VALUES (:catalog_id, :name) RETURNING *;
+
+-- name: get_or_create_target :one
+-- The target (catalog, number), inserted first if missing (idempotent).
+-- record: TargetRecord
+WITH ins AS (
+    INSERT INTO target (catalog_id, name) VALUES (:catalog_id, :name)
+    ON CONFLICT ON CONSTRAINT uq_target_catalog_name DO NOTHING
+    RETURNING *
+)
+SELECT * FROM ins
+UNION ALL
+SELECT * FROM target WHERE catalog_id = :catalog_id AND name = :name
+LIMIT 1;
+
+-- name: get_target :one
+-- The target with this id.
+SELECT * FROM target WHERE id = :id;
+
+-- name: get_target_by_name :one
+-- The target with this number in a catalog given by name (e.g. 'TIC', 261136679).
+SELECT t.*
+FROM target AS t
+JOIN mission_catalog AS c ON c.id = t.catalog_id
+WHERE c.name = :catalog_name AND t.name = :name;
+
+-- name: find_target_id :scalar
+-- The id of the target (catalog id, number); NotFound if missing.
+SELECT id FROM target WHERE catalog_id = :catalog_id AND name = :name;
+
+-- name: count_targets_of_catalog :scalar
+-- How many targets a catalog has.
+-- not-null: count
+SELECT count(*) AS count FROM target WHERE catalog_id = :catalog_id;
+
+-- name: list_targets_of_catalog :iter
+-- Every target of a catalog by number, streamed.
+SELECT * FROM target WHERE catalog_id = :catalog_id ORDER BY name;

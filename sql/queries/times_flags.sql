@@ -1,0 +1,51 @@
+-- Target-specific barycentric times and quality-flag bitmasks of an observation.
+-- tables: target_specific_time, quality_flag_array
+
+-- name: copy_target_times :copy
+-- Bulk-load barycentric time arrays by binary COPY.
+COPY target_specific_time (target_id, observation_id, barycentric_julian_dates) FROM STDIN;
+
+-- name: upsert_target_time :exec
+-- Insert or replace the barycentric times of (target, observation).
+INSERT INTO target_specific_time (target_id, observation_id, barycentric_julian_dates)
+VALUES (:target_id, :observation_id, :barycentric_julian_dates)
+ON CONFLICT ON CONSTRAINT uq_target_specific_time_target_observation
+DO UPDATE SET barycentric_julian_dates = EXCLUDED.barycentric_julian_dates;
+
+-- name: get_target_times :opt
+-- The barycentric times of (target, observation), if stored.
+SELECT * FROM target_specific_time WHERE target_id = :target_id AND observation_id = :observation_id;
+
+-- name: copy_quality_flags :copy
+-- Bulk-load quality-flag arrays (target_id None: observation-wide) by binary COPY.
+COPY quality_flag_array (type, observation_id, target_id, quality_flags) FROM STDIN;
+
+-- name: create_quality_flags :one
+-- Insert the quality flags of (observation, target); target_id None means observation-wide flags.
+-- optional: target_id
+INSERT INTO quality_flag_array (observation_id, target_id, quality_flags)
+VALUES (:observation_id, :target_id, :quality_flags)
+RETURNING *;
+
+-- name: get_quality_flags :opt
+-- The base quality flags of a target in an observation, else the observation-wide ones, if any.
+SELECT * FROM quality_flag_array
+WHERE observation_id = :observation_id AND type = 'base_quality_flag'
+  AND (target_id = :target_id OR target_id IS NULL)
+ORDER BY target_id NULLS LAST
+LIMIT 1;
+
+-- name: get_target_cadences :one
+-- Times and quality flags of a target in an observation aligned to the cadence grid (None when not stored).
+-- not-null: cadence_reference
+-- nullable: barycentric_julian_dates, quality_flags
+SELECT o.cadence_reference, tst.barycentric_julian_dates, q.quality_flags
+FROM observation AS o
+LEFT JOIN target_specific_time AS tst ON tst.observation_id = o.id AND tst.target_id = :target_id
+LEFT JOIN LATERAL (
+    SELECT f.quality_flags FROM quality_flag_array AS f
+    WHERE f.observation_id = o.id AND f.type = 'base_quality_flag'
+      AND (f.target_id = :target_id OR f.target_id IS NULL)
+    ORDER BY f.target_id NULLS LAST LIMIT 1
+) AS q ON true
+WHERE o.id = :observation_id;

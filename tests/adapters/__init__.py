@@ -1,0 +1,1 @@
+"""Tests of lightcurvedb.adapters (NumPy binary array adapters)."""

@@ -1,0 +1,64 @@
+"""Parsing annotated query files: placeholders, directives, refusals; describe errors name the query."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from codegen import output
+from codegen.nullability import outer_join_tables
+from codegen.spec import SpecError, convert_placeholders, parse_file
+
+
+def test_placeholders_skip_casts_literals_comments_and_slices() -> None:
+    params, runtime, described = convert_placeholders(
+        "SELECT :a::int, a[1:n], ':x', \"c:d\", :b, :a -- :c\nFROM t WHERE s LIKE 'x%'")
+    assert params == ["a", "b"]
+    assert runtime == "SELECT %(a)s::int, a[1:n], ':x', \"c:d\", %(b)s, %(a)s -- :c\nFROM t WHERE s LIKE 'x%%'"
+    assert described.startswith("SELECT $1::int, a[1:n], ':x', \"c:d\", $2, $1")
+
+
+def test_directives(tmp_path: Path) -> None:
+    path = tmp_path / "g.sql"
+    path.write_text("-- The g group.\n-- tables: a, b\n\n-- name: get_x :opt\n-- Get x.\n-- nullable: p\n"
+                    "-- not-null: q, r\n-- optional: id\nSELECT p, q, r FROM x WHERE id = :id;\n")
+    f = parse_file(path, "sql/queries/g.sql")
+    assert (f.group, f.doc, f.tables) == ("g", "The g group.", ["a", "b"])
+    [q] = f.queries
+    assert (q.kind, q.description, q.nullable, q.not_null, q.optional, q.params) == (
+        "opt", "Get x.", {"p"}, {"q", "r"}, {"id"}, ["id"])
+
+
+@pytest.mark.parametrize("text", [
+    "-- name: x :bogus\n-- d\nSELECT 1;",
+    "-- name: x :one\nSELECT 1;",
+    "-- name: x :one\n-- d\nSELECT 1; SELECT 2;",
+    "-- name: x :copy\n-- d\nINSERT INTO t VALUES (1);",
+])
+def test_malformed_queries_are_refused(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "bad.sql"
+    path.write_text(text)
+    with pytest.raises(SpecError, match=r"bad\.sql:1"):
+        parse_file(path, "sql/queries/bad.sql")
+
+
+def test_outer_join_sides() -> None:
+    assert outer_join_tables("SELECT 1 FROM a LEFT JOIN b ON true JOIN c ON true RIGHT JOIN d ON true") == {
+        "b", "a", "c"}
+    assert outer_join_tables("SELECT 1 FROM a FULL JOIN b ON true") == {"a", "b"}
+
+
+def test_describe_error_names_the_query(migrated_dsn: str, tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    queries = tmp_path / "q"
+    queries.mkdir()
+    for p in (root / "sql" / "queries").glob("*.sql"):
+        (queries / p.name).write_text(p.read_text())
+    (queries / "missions.sql").write_text((queries / "missions.sql").read_text()
+                                          + "\n-- name: broken :many\n-- Broken.\nSELECT nope FROM mission;\n")
+    with pytest.raises(Exception, match=r"missions.sql:\d+: PostgreSQL refuses query broken"):
+        output.generate(migrated_dsn, queries)
+    with psycopg.connect(migrated_dsn) as conn:  # nothing prepared is left behind
+        assert conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone() == (0,)

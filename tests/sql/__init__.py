@@ -1,0 +1,1 @@
+"""SQL-level tests of the schema (sql/migrations) against a real PostgreSQL server."""
