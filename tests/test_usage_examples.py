@@ -1,4 +1,4 @@
-"""The "Usage examples" of codegen/README.md run as tests (in order, sharing one rolled-back transaction)."""
+"""The "Usage examples" of the README run as tests (in order, sharing one rolled-back transaction)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 import pytest
 
-README = Path(__file__).resolve().parents[1] / "codegen" / "README.md"
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def _examples() -> list[str]:
