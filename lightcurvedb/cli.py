@@ -79,7 +79,7 @@ def _status(dsn: str | None) -> int:
 
 
 def _migrate(dsn: str | None) -> int:
-    target = resolve(dsn).dsn
+    target = resolve(dsn, auto_migrate=False).dsn
     assert target is not None
     done = migrate.apply(target)
     print(f"applied {len(done)} migration(s)" + (f": {', '.join(done)}" if done else "; schema up to date"))

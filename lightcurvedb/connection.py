@@ -11,7 +11,7 @@ from lightcurvedb import migrate
 from lightcurvedb.config import ResolvedDsn, load_config, resolve_dsn
 
 
-def resolve(dsn: str | None = None) -> ResolvedDsn:
+def resolve(dsn: str | None = None, *, auto_migrate: bool = True) -> ResolvedDsn:
     """Resolve a DSN, starting (and on first use migrating) the embedded server when it is the default."""
     config = load_config()
     resolved = resolve_dsn(dsn, config=config)
@@ -21,7 +21,7 @@ def resolve(dsn: str | None = None) -> ResolvedDsn:
 
     lay = embedded.start(embedded.layout(config.embedded))
     target = lay.dsn()
-    if config.embedded.auto_migrate:
+    if auto_migrate and config.embedded.auto_migrate:
         with psycopg.connect(target, autocommit=True) as conn:
             pending = migrate.pending_ids(conn)
         if pending:

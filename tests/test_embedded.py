@@ -157,3 +157,17 @@ def test_readme_main_command_end_to_end(home: Path, tmp_path: Path) -> None:
     ).stdout
     stopped = subprocess.run([*lcdb, "db", "stop"], env=env, capture_output=True, text=True, timeout=60, check=True)
     assert stopped.stdout.strip() == "stopped"
+
+
+def test_lcdb_migrate_on_a_new_embedded_server_reports_what_it_applied(
+    home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lightcurvedb import migrate
+    from lightcurvedb.cli import main
+
+    monkeypatch.delenv("LCDB_DSN", raising=False)
+    monkeypatch.setenv("LCDB_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("LCDB_HOME", str(home))
+    assert main(["migrate"]) == 0
+    out = capsys.readouterr().out
+    assert f"applied {len(migrate.package_migration_ids())} migration(s)" in out
