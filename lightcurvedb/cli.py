@@ -1,4 +1,4 @@
-"""The `lcdb` command line: embedded server control, migrations, and status."""
+"""The `lcdb` command line: embedded server control, migrations, status, and the TESS commands."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from lightcurvedb import embedded, migrate
 from lightcurvedb.config import load_config, redact, resolve_dsn
 from lightcurvedb.connection import resolve
 from lightcurvedb.errors import LightcurveDBError
+from lightcurvedb.tess import commands as tess_commands
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,6 +22,7 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="control the embedded PostgreSQL server")
     db.add_argument("action", choices=["start", "stop", "status", "url"])
     sub.add_parser("migrate", help="apply the schema migrations to the database")
+    tess_commands.add_parsers(sub)
     return parser
 
 
@@ -94,6 +96,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _db(args.action, args.dsn)
         if args.command == "migrate":
             return _migrate(args.dsn)
+        code = tess_commands.run(args)
+        if code is not None:
+            return code
     except LightcurveDBError as e:
         print(f"lcdb: error: {e}", file=sys.stderr)
         return 2

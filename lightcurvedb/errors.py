@@ -423,3 +423,15 @@ class TimeSystemError(LightcurveDBError, ValueError):
 
 class TimeFormatConflict(TimeSystemError):
     """The time format name is astropy's own or already registered with a different definition."""
+
+
+# --- TESS FITS files (lightcurvedb.tess) ------------------------------------------------------------
+
+
+class FitsFormatError(LightcurveDBError, ValueError):
+    """A file is not a lightcurve FITS file lightcurvedb can read (unknown layout, damaged, inconsistent)."""
+
+    def __init__(self, path: object, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")

@@ -14,6 +14,7 @@ from lightcurvedb.records._types import Int64Array
 from lightcurvedb.records.observations import (
     HstObservationRecord,
     ListSectorsRow,
+    ListTessObservationsOfTargetRow,
     ObservationRecord,
     TessObservationRecord,
     observation_from_row,
@@ -29,6 +30,7 @@ __all__ = [
     "list_observations_of_instrument",
     "list_sectors",
     "list_tess_observations_of_sector",
+    "list_tess_observations_of_target",
 ]
 
 
@@ -349,3 +351,32 @@ def delete_observation(conn: psycopg.Connection[Any], *, id: int) -> int:
     """
     params: dict[str, Any] = {"id": id}
     return rt.execute(conn, _DELETE_OBSERVATION, params)
+
+
+_LIST_TESS_OBSERVATIONS_OF_TARGET: LiteralString = """
+SELECT o.id, t.sector, (i.properties ->> 'camera')::integer AS camera, (i.properties ->> 'ccd')::integer AS ccd,
+       o.cadence_reference, o.cadence_count
+FROM observation AS o
+JOIN tess_observation AS t ON t.id = o.id AND t.type = o.type
+JOIN instrument AS i ON i.id = o.instrument_id
+WHERE o.id IN (SELECT d.observation_id FROM dataset AS d WHERE d.target_id = %(target_id)s
+               UNION
+               SELECT s.observation_id FROM target_specific_time AS s WHERE s.target_id = %(target_id)s)
+ORDER BY t.sector, o.cadence_reference[1], o.id
+"""
+
+
+def list_tess_observations_of_target(
+    conn: psycopg.Connection[Any],
+    *,
+    target_id: int,
+) -> list[ListTessObservationsOfTargetRow]:
+    """The TESS observations holding data (datasets or times) of a target, with sector, camera, CCD and cadence
+    grid.
+
+    Returns every row as a list.
+
+    SQL: sql/queries/observations.sql:85 (:many).
+    """
+    params: dict[str, Any] = {"target_id": target_id}
+    return rt.many(conn, _LIST_TESS_OBSERVATIONS_OF_TARGET, params, kwargs_row(ListTessObservationsOfTargetRow))

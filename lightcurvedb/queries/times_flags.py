@@ -26,6 +26,7 @@ __all__ = [
     "get_quality_flags",
     "get_target_cadences",
     "get_target_times",
+    "list_quality_flags_of_target",
     "upsert_target_time",
 ]
 
@@ -197,3 +198,24 @@ def get_target_cadences(conn: psycopg.Connection[Any], *, target_id: int, observ
     """
     params: dict[str, Any] = {"target_id": target_id, "observation_id": observation_id}
     return rt.one(conn, _GET_TARGET_CADENCES, params, kwargs_row(GetTargetCadencesRow), "get_target_cadences")
+
+
+_LIST_QUALITY_FLAGS_OF_TARGET: LiteralString = """
+SELECT q.* FROM quality_flag_array AS q
+WHERE (q.target_id = %(target_id)s OR q.target_id IS NULL)
+  AND q.observation_id IN (SELECT d.observation_id FROM dataset AS d WHERE d.target_id = %(target_id)s
+                           UNION
+                           SELECT s.observation_id FROM target_specific_time AS s WHERE s.target_id = %(target_id)s)
+ORDER BY q.observation_id, q.type, q.target_id NULLS FIRST
+"""
+
+
+def list_quality_flags_of_target(conn: psycopg.Connection[Any], *, target_id: int) -> list[QualityFlagArrayRecord]:
+    """Every quality-flag array (all types) of a target's observations: its own and the observation-wide ones.
+
+    Returns every row as a list.
+
+    SQL: sql/queries/times_flags.sql:53 (:many).
+    """
+    params: dict[str, Any] = {"target_id": target_id}
+    return rt.many(conn, _LIST_QUALITY_FLAGS_OF_TARGET, params, kwargs_row(QualityFlagArrayRecord))

@@ -15,6 +15,7 @@ __all__ = [
     "HstObservationInsert",
     "HstObservationRecord",
     "ListSectorsRow",
+    "ListTessObservationsOfTargetRow",
     "ObservationInsert",
     "ObservationRecord",
     "TessObservationInsert",
@@ -177,6 +178,31 @@ class ListSectorsRow(Record):
 
     sector: int = Field(description="TESS sector number (> 0).")
     observations: int
+
+
+class ListTessObservationsOfTargetRow(Record):
+    """A row of list_tess_observations_of_target: The TESS observations holding data (datasets or times) of a
+    target, with sector, camera, CCD and cadence grid.
+    """
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    id: int = Field(description="Observation id (identity); also the partition key value of its data.")
+    sector: int = Field(description="TESS sector number (> 0).")
+    camera: int | None
+    ccd: int | None
+    cadence_reference: Int64Array = Field(
+        description=(
+            "The cadence grid: 1-D, no NULLs, strictly increasing cadence numbers. Every dataset, time "
+            "and flag array of the observation has this length."
+        ),
+    )
+    cadence_count: int = Field(
+        description=(
+            "Number of cadences (generated: cardinality(cadence_reference)); the length every data "
+            "array of this observation must have."
+        ),
+    )
 
 
 def observation_from_row(**row: Any) -> ObservationRecord:

@@ -81,3 +81,17 @@ SELECT sector, count(*) AS observations FROM tess_observation GROUP BY sector OR
 -- name: delete_observation :execrows
 -- Delete an observation with its extension row, frames, times, flags and datasets (database cascades).
 DELETE FROM observation WHERE id = :id;
+
+-- name: list_tess_observations_of_target :many
+-- The TESS observations holding data (datasets or times) of a target, with sector, camera, CCD and cadence grid.
+-- nullable: camera, ccd
+-- not-null: cadence_count
+SELECT o.id, t.sector, (i.properties ->> 'camera')::integer AS camera, (i.properties ->> 'ccd')::integer AS ccd,
+       o.cadence_reference, o.cadence_count
+FROM observation AS o
+JOIN tess_observation AS t ON t.id = o.id AND t.type = o.type
+JOIN instrument AS i ON i.id = o.instrument_id
+WHERE o.id IN (SELECT d.observation_id FROM dataset AS d WHERE d.target_id = :target_id
+               UNION
+               SELECT s.observation_id FROM target_specific_time AS s WHERE s.target_id = :target_id)
+ORDER BY t.sector, o.cadence_reference[1], o.id;

@@ -49,3 +49,12 @@ LEFT JOIN LATERAL (
     ORDER BY f.target_id NULLS LAST LIMIT 1
 ) AS q ON true
 WHERE o.id = :observation_id;
+
+-- name: list_quality_flags_of_target :many
+-- Every quality-flag array (all types) of a target's observations: its own and the observation-wide ones.
+SELECT q.* FROM quality_flag_array AS q
+WHERE (q.target_id = :target_id OR q.target_id IS NULL)
+  AND q.observation_id IN (SELECT d.observation_id FROM dataset AS d WHERE d.target_id = :target_id
+                           UNION
+                           SELECT s.observation_id FROM target_specific_time AS s WHERE s.target_id = :target_id)
+ORDER BY q.observation_id, q.type, q.target_id NULLS FIRST;

@@ -1,0 +1,255 @@
+"""The batch engine of the bulk writers: pre-check, direct binary COPY or staging merge, retries, counts."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any, Literal
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg import sql
+from psycopg.pq import TransactionStatus
+
+from lightcurvedb.bulk import _staging
+from lightcurvedb.bulk._spec import (
+    FITS_FRAME,
+    TESS_FRAME_COLUMNS,
+    TESS_FRAME_TYPES,
+    TableSpec,
+    extractor,
+    row_key,
+    sort_key,
+)
+from lightcurvedb.errors import BulkWriteError, translate
+
+Mode = Literal["insert", "skip", "replace"]
+MODES: tuple[str, ...] = ("insert", "skip", "replace")
+RETRYABLE = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure)
+
+
+@dataclass
+class WriteResult:
+    """Counts of one bulk write: rows inserted, skipped (already there), replaced (updated in place)."""
+
+    inserted: int = 0
+    skipped: int = 0
+    replaced: int = 0
+    batches: int = 0
+    retries: int = 0
+
+    @property
+    def total(self) -> int:
+        """Rows consumed from the input."""
+        return self.inserted + self.skipped + self.replaced
+
+    def add(self, other: WriteResult) -> None:
+        """Accumulate `other` into this result."""
+        self.inserted += other.inserted
+        self.skipped += other.skipped
+        self.replaced += other.replaced
+        self.batches += other.batches
+        self.retries += other.retries
+
+
+def batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Consume `rows` lazily, `size` at a time."""
+    if size < 1:
+        raise BulkWriteError(f"batch_size must be >= 1, got {size}")
+    it = iter(rows)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def check_mode(mode: str) -> None:
+    """Refuse an unknown merge mode."""
+    if mode not in MODES:
+        raise BulkWriteError(f"mode must be one of {MODES}, got {mode!r}")
+
+
+def prepare(spec: TableSpec, records: list[Any], mode: str) -> tuple[list[tuple[Any, ...]], int]:
+    """Records → (COPY rows sorted by natural key, number of in-batch duplicates dropped).
+
+    In-batch duplicates: skip keeps the first (the others count as skipped), replace the last (the earlier
+    ones count as replaced); insert keeps them all so that the unique index refuses them."""
+    extra = TESS_FRAME_COLUMNS if spec is FITS_FRAME else ()
+    extract = extractor(spec, extra)
+    rows = [extract(r) for r in records]
+    if mode != "insert":  # insert lets the unique index refuse them (typed DuplicateKey, nothing written)
+        keyf = row_key(spec)
+        seen: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        for row in rows:
+            k = keyf(row)
+            if mode == "replace" or k not in seen:
+                seen[k] = row
+        dropped = len(rows) - len(seen)
+        rows = list(seen.values())
+    else:
+        dropped = 0
+    rows.sort(key=sort_key(spec))
+    return rows, dropped
+
+
+def existing_keys(cur: psycopg.Cursor[Any], spec: TableSpec, rows: list[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
+    """Natural keys of `rows` already in the table (one indexed join against the batch's keys)."""
+    idx = spec.key_index()
+    key_types = [spec.types[i] for i in idx]
+    cond = []
+    for col in spec.key:
+        c = sql.Identifier(col)
+        if col in spec.nullable_key:
+            cond.append(sql.SQL("(t.{0} = k.{0} OR (t.{0} IS NULL AND k.{0} IS NULL))").format(c))
+        else:
+            cond.append(sql.SQL("t.{0} = k.{0}").format(c))
+    query = sql.SQL(
+        "SELECT {} FROM {} AS t JOIN unnest({}) AS k({}) ON {} WHERE t.observation_id = ANY(%s::int8[])"
+    ).format(
+        sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in spec.key),
+        sql.Identifier(spec.table),
+        sql.SQL(", ").join(sql.SQL("%s::{}[]").format(sql.SQL(t)) for t in key_types),
+        sql.SQL(", ").join(map(sql.Identifier, spec.key)),
+        sql.SQL(" AND ").join(cond),
+    )
+    params: list[Any] = [[row[i] for row in rows] for i in idx]
+    params.append(sorted({row[spec.columns.index("observation_id")] for row in rows}))
+    cur.execute(query, params)
+    return {tuple(r) for r in cur.fetchall()}
+
+
+def update_existing(cur: psycopg.Cursor[Any], spec: TableSpec, rows: list[tuple[Any, ...]]) -> None:
+    """Overwrite the payload columns of existing rows in place (ids kept, so lineage survives)."""
+    payload = spec.payload
+    pidx = [spec.columns.index(c) for c in payload]
+    sets = sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in payload)
+    groups: dict[tuple[bool, ...], list[tuple[Any, ...]]] = {}
+    for row in rows:
+        nulls = tuple(row[i] is None for i in spec.key_index())
+        groups.setdefault(nulls, []).append(row)
+    for nulls, group in groups.items():
+        where = sql.SQL(" AND ").join(
+            sql.SQL("{} IS NULL").format(sql.Identifier(c)) if n else sql.SQL("{} = %s").format(sql.Identifier(c))
+            for c, n in zip(spec.key, nulls, strict=True))
+        query = sql.SQL("UPDATE {} SET {} WHERE {}").format(sql.Identifier(spec.table), sets, where)
+        kidx = [i for i, n in zip(spec.key_index(), nulls, strict=True) if not n]
+        cur.executemany(query, [[row[i] for i in pidx] + [row[i] for i in kidx] for row in group])
+
+
+def copy_direct(cur: psycopg.Cursor[Any], spec: TableSpec, rows: list[tuple[Any, ...]]) -> None:
+    """Binary COPY `rows` (sorted by observation) straight into each observation's partition.
+
+    Measured ~5-15% faster than COPY through the parent's tuple routing. A row whose observation has no
+    partition `<table>_o<id>` (unknown observation, or a partition a DBA detached) goes through the parent,
+    which routes it or raises the typed error (UnknownObservation).
+    """
+    obs_at = spec.columns.index("observation_id")
+    groups: dict[int, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        groups.setdefault(int(row[obs_at]), []).append(row)
+    names = {o: f"{spec.table}_o{o}" for o in groups}
+    cur.execute(
+        "SELECT c.relname FROM pg_inherits AS i JOIN pg_class AS c ON c.oid = i.inhrelid "
+        "WHERE i.inhparent = %s::regclass AND c.relnamespace = 'public'::regnamespace AND c.relname = ANY(%s)",
+        [f"public.{spec.table}", list(names.values())])
+    partitions = {r[0] for r in cur.fetchall()}
+    for obs, group in groups.items():
+        name = names[obs] if names[obs] in partitions else spec.table
+        _staging.copy_into(cur, sql.Identifier(name), spec.columns, spec.types, group)
+
+
+def write_batch_direct(cur: psycopg.Cursor[Any], spec: TableSpec, rows: list[tuple[Any, ...]],
+                       mode: str) -> WriteResult:
+    """Insert mode: straight binary COPY into the partitions (the unique indexes refuse duplicates).
+
+    Skip/replace: pre-check which keys exist, COPY only the new rows, UPDATE the existing ones in place.
+    """
+    if mode == "insert":
+        copy_direct(cur, spec, rows)
+        return WriteResult(inserted=len(rows), batches=1)
+    existing = existing_keys(cur, spec, rows)
+    keyf = row_key(spec)
+    new = [r for r in rows if keyf(r) not in existing]
+    old = [r for r in rows if keyf(r) in existing]
+    if new:
+        copy_direct(cur, spec, new)
+    if mode == "replace" and old:
+        update_existing(cur, spec, old)
+        return WriteResult(inserted=len(new), replaced=len(old), batches=1)
+    return WriteResult(inserted=len(new), skipped=len(old), batches=1)
+
+
+def write_batch_staged(cur: psycopg.Cursor[Any], spec: TableSpec, rows: list[tuple[Any, ...]],
+                       mode: str) -> WriteResult:
+    """Binary COPY into a temp staging table, then INSERT … SELECT … ON CONFLICT on the natural key."""
+    tess = spec is FITS_FRAME
+    stage = _staging.create_stage(cur, spec, tess_frames=tess)
+    columns = spec.columns + (TESS_FRAME_COLUMNS if tess else ())
+    types = spec.types + (TESS_FRAME_TYPES if tess else ())
+    _staging.copy_into(cur, stage, columns, types, rows)
+    inserted, replaced = _staging.merge(cur, spec, mode)
+    if tess:
+        _staging.merge_tess_frames(cur, spec, mode)
+    skipped = len(rows) - inserted - replaced
+    return WriteResult(inserted=inserted, skipped=skipped, replaced=replaced, batches=1)
+
+
+def run_batch(conn: psycopg.Connection[Any], spec: TableSpec, rows: list[tuple[Any, ...]], mode: str, *,
+              staged: bool, max_retries: int, dropped: int = 0) -> WriteResult:
+    """One batch in one transaction block (a savepoint inside the caller's transaction), retried on
+    deadlock/serialization failure — and, in skip/replace mode, on a unique violation caused by a concurrent
+    writer between the pre-check and the COPY — with bounded exponential back-off and jitter."""
+    attempt = 0
+    while True:
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                if staged or spec is FITS_FRAME:
+                    result = write_batch_staged(cur, spec, rows, mode)
+                else:
+                    result = write_batch_direct(cur, spec, rows, mode)
+            result.retries = attempt
+            if mode == "replace":
+                result.replaced += dropped
+            else:
+                result.skipped += dropped
+            return result
+        except psycopg.Error as exc:
+            race = mode != "insert" and isinstance(exc, pg_errors.UniqueViolation)
+            if (isinstance(exc, RETRYABLE) or race) and attempt < max_retries:
+                attempt += 1
+                time.sleep(min(2.0, 0.01 * 2**attempt) * (0.5 + random.random()))  # noqa: S311
+                continue
+            typed = translate(exc)
+            if typed is not None:
+                raise typed from exc
+            raise
+
+
+def write(conn: psycopg.Connection[Any], spec: TableSpec, records: Iterable[Any], *, mode: str,
+          batch_size: int, staged: bool = False, max_retries: int = 5, commit: bool = False) -> WriteResult:
+    """Stream `records` in batches; `commit=True` commits each batch (needs an idle connection)."""
+    check_mode(mode)
+    status = conn.info.transaction_status
+    if commit and status != TransactionStatus.IDLE:
+        raise BulkWriteError(
+            "a committing bulk loader commits once per batch: call it on a connection with no transaction open "
+            "(or use the non-committing writer inside your transaction)")
+    total = WriteResult()
+    if commit:
+        for chunk in batches(records, batch_size):
+            rows, dropped = prepare(spec, chunk, mode)
+            del chunk
+            total.add(run_batch(conn, spec, rows, mode, staged=staged, max_retries=max_retries, dropped=dropped))
+        return total
+    if not conn.autocommit and status == TransactionStatus.IDLE:
+        conn.execute("SELECT 1")  # open the caller's implicit transaction: transaction() below is then a savepoint
+    with conn.transaction():  # one block around the whole call: a failure leaves nothing of it behind
+        for chunk in batches(records, batch_size):
+            rows, dropped = prepare(spec, chunk, mode)
+            del chunk
+            total.add(run_batch(conn, spec, rows, mode, staged=staged, max_retries=max_retries, dropped=dropped))
+    return total
+
+
+__all__ = ["MODES", "Mode", "WriteResult", "batches", "write"]

@@ -1,0 +1,160 @@
+"""Table specifications of the bulk paths: COPY columns and types, natural keys, record extraction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from lightcurvedb.errors import (
+    BulkWriteError,
+    DuplicateDataset,
+    DuplicateFrame,
+    DuplicateKey,
+    DuplicateQualityFlags,
+    DuplicateTargetTime,
+)
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How one table is written in bulk: columns (COPY order), their types, the natural key."""
+
+    table: str
+    columns: tuple[str, ...]
+    types: tuple[str, ...]
+    key: tuple[str, ...]
+    duplicate: type[DuplicateKey]
+    defaults: dict[str, Any] = field(default_factory=dict)
+    arrays: dict[str, Any] = field(default_factory=dict)  # column -> numpy dtype to coerce to (None: as given)
+    nullable_key: frozenset[str] = frozenset()
+
+    @property
+    def payload(self) -> tuple[str, ...]:
+        """The non-key columns (what "replace" overwrites)."""
+        return tuple(c for c in self.columns if c not in self.key)
+
+    def key_index(self) -> tuple[int, ...]:
+        """Positions of the key columns in `columns`."""
+        return tuple(self.columns.index(c) for c in self.key)
+
+
+DATASET = TableSpec(
+    table="dataset",
+    columns=("processing_group_id", "target_id", "observation_id", "values", "errors"),
+    types=("int8", "int8", "int8", "float8[]", "float8[]"),
+    key=("processing_group_id", "target_id", "observation_id"),
+    duplicate=DuplicateDataset,
+    arrays={"values": None, "errors": None},
+)
+TARGET_TIME = TableSpec(
+    table="target_specific_time",
+    columns=("target_id", "observation_id", "barycentric_julian_dates"),
+    types=("int8", "int8", "float8[]"),
+    key=("target_id", "observation_id"),
+    duplicate=DuplicateTargetTime,
+    arrays={"barycentric_julian_dates": None},
+)
+QUALITY_FLAGS = TableSpec(
+    table="quality_flag_array",
+    columns=("type", "observation_id", "target_id", "quality_flags"),
+    types=("text", "int8", "int8", "int4[]"),
+    key=("type", "observation_id", "target_id"),
+    duplicate=DuplicateQualityFlags,
+    defaults={"type": "base_quality_flag", "target_id": None},
+    arrays={"quality_flags": None},
+    nullable_key=frozenset({"target_id"}),
+)
+FITS_FRAME = TableSpec(
+    table="fits_frame",
+    columns=("type", "observation_id", "cadence", "simple", "bitpix", "naxis", "naxis_values", "extended",
+             "bscale", "bzero", "file_path"),
+    types=("text", "int8", "int8", "bool", "int4", "int4", "int4[]", "bool", "float8", "float8", "text"),
+    key=("type", "observation_id", "cadence"),
+    duplicate=DuplicateFrame,
+    defaults={"type": "base_fits_frame", "simple": True, "naxis_values": None, "extended": False,
+              "bscale": 1.0, "bzero": 0.0, "file_path": None},
+    arrays={"naxis_values": np.int32},
+)
+TESS_FRAME_COLUMNS = ("camera", "ccd", "start_tjd", "mid_tjd", "end_tjd", "exposure_time", "quality_bit")
+TESS_FRAME_TYPES = ("int2", "int2", "float8", "float8", "float8", "float8", "int4")
+
+SPECS: dict[str, TableSpec] = {s.table: s for s in (DATASET, TARGET_TIME, QUALITY_FLAGS, FITS_FRAME)}
+
+
+def extractor(spec: TableSpec, extra: tuple[str, ...] = ()) -> Callable[[Any], tuple[Any, ...]]:
+    """Return a function turning one record (attributes, mapping or positional tuple) into a COPY row."""
+    columns = spec.columns + extra
+    defaults = spec.defaults
+
+    def convert(column: str, value: Any) -> Any:
+        if value is None and defaults.get(column) is not None:
+            return defaults[column]  # None means "the default" (COPY would store NULL, not the server default)
+        if column in spec.arrays:
+            if value is None:
+                if column == "naxis_values":
+                    return np.empty(0, dtype=np.int32)
+                raise BulkWriteError(f"{spec.table}.{column} is required (got None)")
+            dtype = spec.arrays[column]
+            if column == "naxis_values":
+                return np.asarray(value, dtype=dtype)
+            arr = np.asarray(value) if dtype is None else np.asarray(value, dtype=dtype)
+            if column == "quality_flags" and arr.dtype.kind in "iu" and arr.dtype.itemsize > 4:
+                if arr.size and (arr.min() < -(2**31) or arr.max() >= 2**31):
+                    raise BulkWriteError("quality_flags do not fit int32")
+                arr = arr.astype(np.int32)
+            return arr
+        if column == "file_path" and value is not None:
+            return str(value)  # pathlib.Path binds as text
+        return value
+
+    def extract(record: Any) -> tuple[Any, ...]:
+        if isinstance(record, tuple | list) and not hasattr(record, columns[0]):
+            if len(record) != len(columns) and len(record) != len(spec.columns):
+                raise BulkWriteError(
+                    f"a positional {spec.table} row needs {len(spec.columns)} values {spec.columns}; got {len(record)}"
+                )
+            values = list(record) + [defaults.get(c) for c in columns[len(record):]]
+            return tuple(convert(c, v) for c, v in zip(columns, values, strict=True))
+        getter: Callable[[str], Any]
+        if isinstance(record, dict):
+            getter = lambda c: record.get(c, defaults.get(c, _MISSING))  # noqa: E731
+        else:
+            getter = lambda c: getattr(record, c, defaults.get(c, _MISSING))  # noqa: E731
+        out = []
+        for c in columns:
+            value = getter(c)
+            if value is _MISSING:
+                if c in extra:
+                    value = None
+                else:
+                    raise BulkWriteError(f"{spec.table} record {type(record).__name__} has no attribute {c!r}")
+            out.append(convert(c, value))
+        return tuple(out)
+
+    return extract
+
+
+def lock_order(spec: TableSpec) -> tuple[str, ...]:
+    """Columns of the one order every writer inserts (and so locks keys) in: observation, then natural key."""
+    return ("observation_id", *(c for c in spec.key if c != "observation_id"))
+
+
+def sort_key(spec: TableSpec) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """Sort rows in `lock_order` (NULL first): concurrent writers then cannot wait on each other in a cycle."""
+    idx = tuple(spec.columns.index(c) for c in lock_order(spec))
+
+    def key(row: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple((row[i] is not None, row[i] if row[i] is not None else 0) for i in idx)
+
+    return key
+
+
+def row_key(spec: TableSpec) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """The natural key of a COPY row (hashable)."""
+    idx = spec.key_index()
+    return lambda row: tuple(row[i] for i in idx)

@@ -1,0 +1,94 @@
+"""Temp staging tables (binary COPY target, STORAGE EXTERNAL) and the INSERT … ON CONFLICT merge out of them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from lightcurvedb.bulk import _copybin
+from lightcurvedb.bulk._spec import TESS_FRAME_COLUMNS, TESS_FRAME_TYPES, TableSpec, lock_order
+
+
+def stage_name(spec: TableSpec) -> str:
+    """Name of the session's temp staging table for `spec`."""
+    return f"lcdb_stage_{spec.table}"
+
+
+def create_stage(cur: psycopg.Cursor[Any], spec: TableSpec, *, tess_frames: bool = False) -> sql.Identifier:
+    """(Re)create the temp staging table of `spec` for this transaction (ON COMMIT DROP), arrays EXTERNAL.
+
+    Its array columns get STORAGE EXTERNAL like the target tables: the default (EXTENDED) would pglz-compress
+    every staged array, about 3x the cost of the COPY itself for incompressible float data.
+    """
+    name = sql.Identifier(stage_name(spec))
+    cols = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in spec.columns)
+    source = sql.SQL("{} AS t").format(sql.Identifier(spec.table))
+    if tess_frames:
+        cols = sql.SQL(", ").join([cols, *(sql.SQL("x.{}").format(sql.Identifier(c)) for c in TESS_FRAME_COLUMNS)])
+        source = sql.SQL("{} CROSS JOIN tess_fits_frame AS x").format(source)
+    cur.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(name))
+    cur.execute(sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
+        name, cols, source))
+    for col, typ in zip(spec.columns, spec.types, strict=True):
+        if typ.endswith("[]"):
+            cur.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET STORAGE EXTERNAL").format(
+                name, sql.Identifier(col)))
+    return name
+
+
+def copy_into(cur: psycopg.Cursor[Any], table: sql.Composable, columns: tuple[str, ...], types: tuple[str, ...],
+              rows: list[tuple[Any, ...]]) -> None:
+    """Binary COPY `rows` into `table` (ndarrays dumped as the declared array types)."""
+    query = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
+        table, sql.SQL(", ").join(map(sql.Identifier, columns)))
+    with cur.copy(query) as copy:
+        _copybin.write_rows(copy, types, rows)
+
+
+def merge(cur: psycopg.Cursor[Any], spec: TableSpec, mode: str) -> tuple[int, int]:
+    """Merge the staging table into `spec.table`; return (inserted, replaced)."""
+    cols = sql.SQL(", ").join(map(sql.Identifier, spec.columns))
+    key = sql.SQL(", ").join(map(sql.Identifier, spec.key))
+    order = sql.SQL(", ").join(sql.SQL("{} NULLS FIRST").format(sql.Identifier(c)) for c in lock_order(spec))
+    query = sql.SQL("INSERT INTO {} AS t ({}) SELECT {} FROM pg_temp.{} ORDER BY {}").format(
+        sql.Identifier(spec.table), cols, cols, sql.Identifier(stage_name(spec)), order)
+    if mode == "insert":
+        cur.execute(query)
+        return cur.rowcount, 0
+    if mode == "skip":
+        cur.execute(query + sql.SQL(" ON CONFLICT ({}) DO NOTHING").format(key))
+        return cur.rowcount, 0
+    # RETURNING xmax is refused on partitioned tables: count the staged keys that exist first.
+    on = sql.SQL(" AND ").join(
+        sql.SQL("t.{0} IS NOT DISTINCT FROM s.{0}").format(sql.Identifier(c)) if c in spec.nullable_key
+        else sql.SQL("t.{0} = s.{0}").format(sql.Identifier(c)) for c in spec.key)
+    cur.execute(sql.SQL("SELECT count(*) FROM pg_temp.{} AS s JOIN {} AS t ON {}").format(
+        sql.Identifier(stage_name(spec)), sql.Identifier(spec.table), on))
+    row = cur.fetchone()
+    existing = int(row[0]) if row else 0
+    sets = sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in spec.payload)
+    cur.execute(query + sql.SQL(" ON CONFLICT ({}) DO UPDATE SET {}").format(key, sets))
+    replaced = min(existing, cur.rowcount)
+    return cur.rowcount - replaced, replaced
+
+
+def merge_tess_frames(cur: psycopg.Cursor[Any], spec: TableSpec, mode: str) -> None:
+    """After the base fits_frame merge: write the tess_fits_frame rows of staged 'tess_fits_frame' frames."""
+    ext = sql.SQL(", ").join(map(sql.Identifier, TESS_FRAME_COLUMNS))
+    sel = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in TESS_FRAME_COLUMNS)
+    query = sql.SQL(
+        "INSERT INTO tess_fits_frame (id, type, {}) SELECT f.id, f.type, {} FROM pg_temp.{} AS s "
+        "JOIN fits_frame AS f ON f.type = s.type AND f.observation_id = s.observation_id AND f.cadence = s.cadence "
+        "WHERE s.type = 'tess_fits_frame' ORDER BY f.id"
+    ).format(ext, sel, sql.Identifier(stage_name(spec)))
+    if mode == "skip":
+        query += sql.SQL(" ON CONFLICT (id) DO NOTHING")
+    elif mode == "replace":
+        sets = sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in TESS_FRAME_COLUMNS)
+        query += sql.SQL(" ON CONFLICT (id) DO UPDATE SET {}").format(sets)
+    cur.execute(query)
+
+
+__all__ = ["TESS_FRAME_TYPES", "copy_into", "create_stage", "merge", "merge_tess_frames", "stage_name"]

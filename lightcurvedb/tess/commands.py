@@ -1,0 +1,149 @@
+"""Bodies of the TESS commands of `lcdb`: ingest, show, export, plot, demo."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+import lightcurvedb
+from lightcurvedb.connection import resolve
+from lightcurvedb.tess.ingest import IngestResult, IngestSummary, iter_ingest
+
+
+def add_parsers(sub: Any) -> None:
+    """Register the TESS subcommands on `lcdb`'s subparsers."""
+    p = sub.add_parser("ingest", help="ingest TESS lightcurve FITS files or directories (SPOC, HLSP, TGLC)")
+    p.add_argument("paths", nargs="+", type=Path, help="files or directories (searched recursively for *.fits)")
+    p.add_argument("--jobs", "-j", type=int, default=1, help="parallel worker processes (default 1)")
+    p = sub.add_parser("show", help="summarise what the database holds for a TIC target")
+    p.add_argument("tic", type=int, help="TIC id")
+    p = sub.add_parser("export", help="export a TIC target's lightcurve (.ecsv, .csv, .fits)")
+    p.add_argument("tic", type=int, help="TIC id")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output file; the suffix picks the format")
+    p.add_argument("--flux", default=None, help="processing group exported as `flux` (default: PDCSAP if present)")
+    p.add_argument("--time-format", choices=["btjd", "jd"], default="btjd", help="time format of `time`")
+    p = sub.add_parser("plot", help="plot a TIC target's lightcurve, one panel per sector (PNG/PDF/SVG)")
+    p.add_argument("tic", type=int, help="TIC id")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output image file")
+    p.add_argument("--flux", default=None, help="processing group to plot (default: PDCSAP if present)")
+    p = sub.add_parser("demo", help="embedded database + a synthetic TESS sample: ingest, show, export, plot")
+    p.add_argument("--out", type=Path, default=Path("lcdb-demo"), help="output directory (default ./lcdb-demo)")
+
+
+def _console() -> Console:
+    console = Console(file=sys.stdout, highlight=False)
+    if not console.is_terminal:
+        console = Console(file=sys.stdout, highlight=False, width=200)  # pipes and logs: no wrapped tables
+    return console
+
+
+def _dsn(dsn: str | None) -> str:
+    target = resolve(dsn).dsn
+    assert target is not None
+    return target
+
+
+def print_summary(console: Console, summary: IngestSummary) -> None:
+    """Counts, then one line per failed file with its typed error."""
+    console.print(f"ingest: {summary.count('added')} added, {summary.count('skipped')} skipped, "
+                  f"{summary.count('failed')} failed ({len(summary.results)} file(s))")
+    for r in summary.failed:
+        console.print(f"  failed: {r.path}: [{r.error_type}] {r.error}", markup=False)
+
+
+def ingest(dsn: str | None, paths: list[Path], jobs: int, console: Console | None = None) -> int:
+    """`lcdb ingest`: exit 0 when no file failed, 1 otherwise."""
+    console = console or _console()
+    target = _dsn(dsn)
+    summary = IngestSummary()
+    from lightcurvedb.tess.ingest import expand_paths
+
+    total = len(expand_paths(paths))
+    columns = (TextColumn("ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("{task.description}"))
+    with Progress(*columns, console=console, transient=not console.is_terminal) as progress:
+        task = progress.add_task("", total=total)
+        for result in iter_ingest(target, paths, jobs=jobs):
+            summary.results.append(result)
+            progress.update(task, advance=1, description=_describe(result))
+    print_summary(console, summary)
+    return 1 if summary.failed else 0
+
+
+def _describe(r: IngestResult) -> str:
+    if r.status == "failed":
+        return f"{r.path.name}: failed"
+    return f"{r.path.name}: {r.status} (TIC {r.tic_id}, sector {r.sector})"
+
+
+def show(dsn: str | None, tic: int, console: Console | None = None) -> int:
+    """`lcdb show TIC`: one table row per observation."""
+    from lightcurvedb.tess.products import load_target
+
+    console = console or _console()
+    with lightcurvedb.connect(_dsn(dsn)) as conn:
+        product = load_target(conn, tic)
+    table = Table(title=f"TIC {tic}: {len(product.observations)} observation(s)")
+    for col in ("obs", "sector", "cam/ccd", "cadences", "cadenceno", "BTJD", "processing groups", "flag types",
+                "flagged"):
+        table.add_column(col, justify="right" if col in {"obs", "sector", "cadences", "flagged"} else "left")
+    for o in product.observations:
+        span = ("-" if math.isnan(o.time_start) else f"{o.time_start:.3f}–{o.time_stop:.3f}")
+        table.add_row(str(o.observation_id), str(o.sector), f"{o.camera}/{o.ccd}", str(o.cadences),
+                      f"{o.first_cadence}–{o.last_cadence}", span, ", ".join(o.groups), ", ".join(o.flag_types),
+                      str(o.flagged))
+    console.print(table)
+    return 0
+
+
+def export(dsn: str | None, tic: int, output: Path, flux: str | None, time_format: str,
+           console: Console | None = None) -> int:
+    """`lcdb export TIC -o FILE`."""
+    from lightcurvedb.tess.export import export_format, write_product
+    from lightcurvedb.tess.products import load_target
+
+    console = console or _console()
+    export_format(output)  # refuse an unknown suffix before touching the database
+    with lightcurvedb.connect(_dsn(dsn)) as conn:
+        product = load_target(conn, tic)
+    ts = write_product(product, output, flux_group=flux, time_format=time_format)
+    console.print(f"wrote {output} ({len(ts)} cadences, {len(ts.colnames)} columns, flux = "
+                  f"{ts.meta['FLUX_GROUP']})", markup=False)
+    return 0
+
+
+def plot(dsn: str | None, tic: int, output: Path, flux: str | None, console: Console | None = None) -> int:
+    """`lcdb plot TIC -o FILE.png`."""
+    from lightcurvedb.tess.plot import plot_product
+    from lightcurvedb.tess.products import load_target
+
+    console = console or _console()
+    with lightcurvedb.connect(_dsn(dsn)) as conn:
+        product = load_target(conn, tic)
+    plot_product(product, output, flux_group=flux)
+    console.print(f"wrote {output}", markup=False)
+    return 0
+
+
+def run(args: argparse.Namespace) -> int | None:
+    """Dispatch a parsed TESS command; None when `args.command` is not one of them."""
+    if args.command == "ingest":
+        return ingest(args.dsn, args.paths, args.jobs)
+    if args.command == "show":
+        return show(args.dsn, args.tic)
+    if args.command == "export":
+        return export(args.dsn, args.tic, args.output, args.flux, args.time_format)
+    if args.command == "plot":
+        return plot(args.dsn, args.tic, args.output, args.flux)
+    if args.command == "demo":
+        from lightcurvedb.tess.demo import run_demo
+
+        return run_demo(args.dsn, args.out, _console())
+    return None

@@ -1,0 +1,44 @@
+"""`lcdb demo`: embedded database, migrate, ingest the synthetic sample, then show, export and plot it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from lightcurvedb import migrate
+from lightcurvedb.connection import resolve
+from lightcurvedb.tess import commands
+from lightcurvedb.tess.synthetic import SAMPLE, write_sample
+
+
+def run_demo(dsn: str | None, out: Path, console: Console) -> int:
+    """Run the whole user journey on a synthetic sample; prints where every file went."""
+    resolved = resolve(dsn)  # no DSN configured: starts the embedded PostgreSQL
+    target = resolved.dsn
+    assert target is not None
+    console.print(f"database: {resolved.source}", markup=False)
+    done = migrate.apply(target)
+    console.print(f"migrate: {len(done)} migration(s) applied" if done else "migrate: schema up to date")
+    out = out.resolve()
+    files = write_sample(out / "fits")
+    console.print(f"synthetic sample: {len(files)} SPOC-layout FITS files in {out / 'fits'}", markup=False)
+    code = commands.ingest(target, [out / "fits"], jobs=1, console=console)
+    if code:
+        return code
+    star = SAMPLE[0].tic_id
+    for t in SAMPLE:
+        commands.show(target, t.tic_id, console=console)
+    written = []
+    for suffix in (".ecsv", ".fits", ".csv"):
+        path = out / f"tic{star}{suffix}"
+        commands.export(target, star, path, None, "btjd", console=console)
+        written.append(path)
+    png = out / f"tic{star}.png"
+    commands.plot(target, star, png, None, console=console)
+    console.print(f"\ndemo done. Files in {out}:", markup=False)
+    for path in [*written, png]:
+        console.print(f"  {path}", markup=False)
+    console.print(f"next: lcdb ingest /path/to/*_lc.fits; lcdb show {star}; "
+                  f"lcdb export {star} -o tic{star}.fits; lcdb plot {star} -o tic{star}.png", markup=False)
+    return 0

@@ -1,0 +1,113 @@
+"""Write a target's assembled lightcurve as ECSV, CSV or a lightkurve-readable FITS file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from astropy.io import fits
+from astropy.time import Time
+from astropy.timeseries import TimeSeries
+
+import lightcurvedb
+from lightcurvedb.errors import ConfigurationError
+from lightcurvedb.tess import mapping
+from lightcurvedb.tess.products import TargetProduct
+
+FORMATS = {".ecsv": "ecsv", ".csv": "csv", ".fits": "fits", ".fit": "fits", ".fits.gz": "fits"}
+_FLUX_UNIT = "e-/s"
+_UNITS = {"flux": _FLUX_UNIT, "flux_err": _FLUX_UNIT, "sap_flux": _FLUX_UNIT, "sap_flux_err": _FLUX_UNIT,
+          "pdcsap_flux": _FLUX_UNIT, "pdcsap_flux_err": _FLUX_UNIT, "sap_bkg": _FLUX_UNIT, "sap_bkg_err": _FLUX_UNIT,
+          "mom_centr1": "pixel", "mom_centr2": "pixel", "psf_centr1": "pixel", "psf_centr2": "pixel",
+          "pos_corr1": "pixel", "pos_corr2": "pixel", "timecorr": "d"}
+
+
+def export_format(path: Path) -> str:
+    """The output format chosen by the file name's suffix."""
+    name = path.name.lower()
+    for suffix, fmt in FORMATS.items():
+        if name.endswith(suffix):
+            return fmt
+    raise ConfigurationError(f"{path}: unknown export format; use one of {', '.join(sorted(FORMATS))}")
+
+
+def _fits_column(name: str, values: Any) -> fits.Column:
+    arr = np.asarray(values)
+    code = {"f": "D", "i": {2: "I", 4: "J", 8: "K"}.get(arr.dtype.itemsize, "K"), "u": "K", "b": "L"}[arr.dtype.kind]
+    return fits.Column(name=name.upper(), format=code, array=arr, unit=_UNITS.get(name))
+
+
+def write_fits(ts: TimeSeries, path: Path, product: TargetProduct, *, overwrite: bool = True) -> None:
+    """FITS the way lightkurve reads TESS lightcurves: TIME (BTJD, NaN where unknown), FLUX, FLUX_ERR, QUALITY,
+    … in a LIGHTCURVE extension with TIMEREF/TIMESYS/BJDREFI/BJDREFF headers."""
+    epoch = float(mapping.TIME_SYSTEM.time_epoch)
+    btjd = np.asarray(product.columns["time"], dtype=np.float64)  # the stored BTJD values, NaN where unknown
+    cols = [fits.Column(name="TIME", format="D", array=btjd, unit="BJD - 2457000, days")]
+    cols += [_fits_column(name, ts[name]) for name in ts.colnames if name != "time"]
+    table = fits.BinTableHDU.from_columns(cols, name="LIGHTCURVE")
+    finite = btjd[np.isfinite(btjd)]
+    h = table.header
+    h["TIMEREF"] = ("SOLARSYSTEM", "barycentric correction applied to times")
+    h["TASSIGN"] = ("SPACECRAFT", "where time is assigned")
+    h["TIMESYS"] = ("TDB", "Barycentric Dynamical Time")
+    h["BJDREFI"] = (int(epoch), "integer part of BTJD reference date")
+    h["BJDREFF"] = (epoch - int(epoch), "fraction of the day in BTJD reference date")
+    h["TIMEUNIT"] = ("d", "time unit for TIME, TSTART and TSTOP")
+    if finite.size:
+        h["TSTART"] = (float(finite.min()), "observation start time in BTJD")
+        h["TSTOP"] = (float(finite.max()), "observation stop time in BTJD")
+    h["FLUX_GRP"] = (str(ts.meta.get("FLUX_GROUP", "")), "processing group in FLUX")
+    primary = fits.PrimaryHDU()
+    p = primary.header
+    p["TELESCOP"] = "TESS"
+    p["INSTRUME"] = "TESS Photometer"
+    p["OBJECT"] = f"TIC {product.tic_id}"
+    p["TICID"] = product.tic_id
+    p["ORIGIN"] = "lightcurvedb"
+    p["CREATOR"] = f"lightcurvedb {getattr(lightcurvedb, '__version__', '')}".strip()
+    sectors = sorted({o.sector for o in product.observations})
+    if len(sectors) == 1:
+        p["SECTOR"] = sectors[0]
+        cams = {(o.camera, o.ccd) for o in product.observations}
+        if len(cams) == 1:
+            cam, ccd = next(iter(cams))
+            if cam is not None and ccd is not None:
+                p["CAMERA"], p["CCD"] = cam, ccd
+    p["SECTORS"] = (",".join(map(str, sectors)), "sectors (column SECTOR per row)")
+    fits.HDUList([primary, table]).writeto(path, overwrite=overwrite)
+
+
+def write_product(product: TargetProduct, path: str | Path, *, flux_group: str | None = None,
+                  time_format: str | None = None, overwrite: bool = True) -> TimeSeries:
+    """Write the target's TimeSeries to `path` (format from the suffix); returns the TimeSeries written."""
+    out = Path(path)
+    fmt = export_format(out)
+    ts = product.timeseries(flux_group, time_format=time_format)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "fits":
+        write_fits(ts, out, product, overwrite=overwrite)
+    elif fmt == "ecsv":
+        ts.write(out, format="ascii.ecsv", overwrite=overwrite)
+    else:
+        ts.write(out, format="ascii.csv", overwrite=overwrite)
+    return ts
+
+
+def read_export(path: str | Path, *, time_format: str = "btjd") -> TimeSeries:
+    """Read a file written by `write_product` back as a TimeSeries (time in TDB; CSV needs its time format)."""
+    p = Path(path)
+    fmt = export_format(p)
+    if fmt == "ecsv":
+        return TimeSeries.read(p, format="ascii.ecsv")
+    if fmt == "csv":
+        return TimeSeries.read(p, format="ascii.csv", time_column="time", time_format=time_format,
+                              time_scale="tdb")
+    with fits.open(p) as hdul:
+        hdu = hdul["LIGHTCURVE"]
+        h = hdu.header
+        data = {name.lower(): np.asarray(hdu.data[name]) for name in hdu.columns.names if name != "TIME"}
+        raw = np.asarray(hdu.data["TIME"], dtype=np.float64)
+        time = Time(np.full(raw.shape, float(h["BJDREFI"])), np.ma.masked_invalid(raw) + float(h["BJDREFF"]),
+                    format="jd", scale=str(h["TIMESYS"]).lower())
+        return TimeSeries(time=time, data=data)

@@ -1,0 +1,198 @@
+"""Read TESS lightcurve FITS files (SPOC `*_s_lc.fits`, data-alerts HLSP, TGLC `*_llc.fits`) into NumPy arrays."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from astropy.io import fits
+from numpy.typing import NDArray
+
+from lightcurvedb.errors import FitsFormatError
+from lightcurvedb.tess.mapping import SPOC_COLUMNS, TGLC_COLUMNS, ColumnMap
+
+Product = Literal["spoc", "tglc"]
+_SPOC_REQUIRED = ("TIME", "CADENCENO", "QUALITY")
+_TGLC_REQUIRED = ("time", "cadence_num", "TESS_flags", "TGLC_flags")
+
+
+@dataclass(frozen=True)
+class ColumnData:
+    """One dataset read from a file: the mapping and its values/errors as float64 (errors NaN when absent)."""
+
+    column: ColumnMap
+    values: NDArray[np.float64]
+    errors: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class LightcurveFile:
+    """Everything lightcurvedb stores from one lightcurve file, validated, as native-endian NumPy arrays."""
+
+    path: Path
+    product: Product
+    tic_id: int
+    sector: int
+    camera: int
+    ccd: int
+    cadences: NDArray[np.int64]
+    times: NDArray[np.float64]
+    columns: tuple[ColumnData, ...]
+    flags: Mapping[str, NDArray[np.int32]]
+    time_epoch: float
+    time_scale: str
+    time_unit: str
+    headers: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def cadence_count(self) -> int:
+        """Number of cadences (rows) of the file."""
+        return int(self.cadences.shape[0])
+
+
+def _fail(path: Path, problem: str) -> FitsFormatError:
+    return FitsFormatError(path, problem)
+
+
+def _header_value(path: Path, headers: list[fits.Header], *keys: str, required: bool = True) -> Any:
+    for key in keys:
+        for header in headers:
+            if key in header and header[key] is not None and not isinstance(header[key], fits.card.Undefined):
+                return header[key]
+    if required:
+        raise _fail(path, f"header keyword {' or '.join(keys)} is missing")
+    return None
+
+
+def _int_header(path: Path, headers: list[fits.Header], key: str, low: int, high: int) -> int:
+    raw = _header_value(path, headers, key)
+    try:
+        value = int(str(raw).strip()) if isinstance(raw, str) else int(raw)
+    except (TypeError, ValueError):
+        raise _fail(path, f"header keyword {key} = {raw!r} is not an integer") from None
+    if isinstance(raw, float) and raw != value:
+        raise _fail(path, f"header keyword {key} = {raw!r} is not an integer")
+    if not low <= value <= high:
+        raise _fail(path, f"header keyword {key} = {value} is outside {low}..{high}")
+    return value
+
+
+def _float_column(path: Path, data: Any, name: str) -> NDArray[np.float64]:
+    raw = np.asarray(data[name])
+    if raw.ndim != 1 or raw.dtype.kind != "f":
+        raise _fail(path, f"column {name} is not a 1-D floating-point column (dtype {raw.dtype}, shape {raw.shape})")
+    return raw.astype(np.float64)  # float32 → float64 is exact: the stored value casts back bit-identically
+
+
+def _int_column(path: Path, data: Any, name: str) -> NDArray[np.int64]:
+    raw = np.asarray(data[name])
+    if raw.ndim != 1 or raw.dtype.kind not in "iu":
+        raise _fail(path, f"column {name} is not a 1-D integer column (dtype {raw.dtype}, shape {raw.shape})")
+    return raw.astype(np.int64)
+
+
+def _flags(path: Path, data: Any, name: str) -> NDArray[np.int32]:
+    raw = _int_column(path, data, name)
+    if raw.size and (raw.min() < -(2**31) or raw.max() >= 2**31):
+        raise _fail(path, f"column {name} does not fit a 32-bit quality bitmask")
+    return raw.astype(np.int32)
+
+
+def _columns(path: Path, data: Any, names: set[str], header: fits.Header,
+             maps: tuple[ColumnMap, ...], n: int) -> tuple[ColumnData, ...]:
+    out = []
+    for column in maps:
+        if column.values not in names:
+            continue  # a product without this column simply has no such dataset
+        values = _float_column(path, data, column.values)
+        if column.errors is not None and column.errors in names:
+            errors = _float_column(path, data, column.errors)
+        elif column.error_keyword is not None:
+            scalar = _header_value(path, [header], column.error_keyword)
+            if not isinstance(scalar, int | float):
+                raise _fail(path, f"header keyword {column.error_keyword} = {scalar!r} is not a number")
+            errors = np.full(n, float(scalar), dtype=np.float64)
+        else:
+            errors = np.full(n, np.nan, dtype=np.float64)
+        out.append(ColumnData(column, values, errors))
+    if not out:
+        raise _fail(path, "the LIGHTCURVE table has none of the known flux columns")
+    return tuple(out)
+
+
+def _detect(path: Path, names: set[str]) -> Product:
+    if all(c in names for c in _SPOC_REQUIRED):
+        return "spoc"
+    if all(c in names for c in _TGLC_REQUIRED):
+        return "tglc"
+    raise _fail(path, "unknown lightcurve layout: the LIGHTCURVE table has neither the SPOC columns "
+                      f"{list(_SPOC_REQUIRED)} nor the TGLC columns {list(_TGLC_REQUIRED)} "
+                      f"(it has {sorted(names)})")
+
+
+def _time_system(path: Path, headers: list[fits.Header]) -> tuple[float, str, str]:
+    scale = str(_header_value(path, headers, "TIMESYS")).strip().lower()
+    unit = str(_header_value(path, headers, "TIMEUNIT", required=False) or "d").strip()
+    refi = _header_value(path, headers, "BJDREFI")
+    reff = _header_value(path, headers, "BJDREFF", "BJDREFR", required=False) or 0.0
+    if not isinstance(refi, int | float) or not isinstance(reff, int | float):
+        raise _fail(path, f"BJDREFI/BJDREFF ({refi!r}, {reff!r}) are not numbers")
+    return float(refi) + float(reff), scale, unit
+
+
+def _read(path: Path, hdul: fits.HDUList) -> LightcurveFile:
+    if "LIGHTCURVE" not in hdul:
+        raise _fail(path, f"no LIGHTCURVE extension (HDUs: {[h.name for h in hdul]})")
+    hdu = hdul["LIGHTCURVE"]
+    if not isinstance(hdu, fits.BinTableHDU):
+        raise _fail(path, f"the LIGHTCURVE extension is a {type(hdu).__name__}, not a binary table")
+    headers = [hdu.header, hdul[0].header]
+    telescope = str(_header_value(path, headers, "TELESCOP")).strip()
+    if telescope != "TESS":
+        raise _fail(path, f"TELESCOP is {telescope!r}, not 'TESS'")
+    data = hdu.data
+    if data is None or len(data) == 0:
+        raise _fail(path, "the LIGHTCURVE table has no rows")
+    names = set(data.columns.names)
+    product = _detect(path, names)
+    time_col, cad_col = ("TIME", "CADENCENO") if product == "spoc" else ("time", "cadence_num")
+    cadences = _int_column(path, data, cad_col)
+    n = int(cadences.shape[0])
+    if n > 1 and not bool(np.all(np.diff(cadences) > 0)):
+        raise _fail(path, f"column {cad_col} is not strictly increasing")
+    times = _float_column(path, data, time_col)
+    maps = SPOC_COLUMNS if product == "spoc" else TGLC_COLUMNS
+    columns = _columns(path, data, names, hdu.header, maps, n)
+    if product == "spoc":
+        flags = {"base_quality_flag": _flags(path, data, "QUALITY")}
+    else:
+        flags = {"base_quality_flag": _flags(path, data, "TESS_flags"), "tglc_flag": _flags(path, data, "TGLC_flags")}
+    epoch, scale, unit = _time_system(path, headers)
+    keep = ("OBJECT", "ORIGIN", "PROCVER", "DATA_REL", "TESSMAG", "RA_OBJ", "DEC_OBJ", "TIMEDEL", "PDCMETHD")
+    facts = {k: _header_value(path, headers, k, required=False) for k in keep}
+    return LightcurveFile(
+        path=path, product=product, tic_id=_int_header(path, headers, "TICID", 0, 2**62),
+        sector=_int_header(path, headers, "SECTOR", 1, 100_000), camera=_int_header(path, headers, "CAMERA", 1, 4),
+        ccd=_int_header(path, headers, "CCD", 1, 4), cadences=cadences, times=times, columns=columns, flags=flags,
+        time_epoch=epoch, time_scale=scale, time_unit=unit, headers={k: v for k, v in facts.items() if v is not None},
+    )
+
+
+def read_lightcurve(path: str | Path) -> LightcurveFile:
+    """Read and validate one lightcurve file; anything unreadable or unexpected raises FitsFormatError."""
+    p = Path(path)
+    if not p.is_file():
+        raise _fail(p, "no such file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # astropy reports truncated/damaged files as warnings: refuse them
+            with p.open("rb") as fh, fits.open(fh, memmap=False, lazy_load_hdus=False) as hdul:
+                return _read(p, hdul)  # our own handle: closed even when astropy fails half-way
+    except FitsFormatError:
+        raise
+    except Exception as exc:  # astropy raises OSError, ValueError, TypeError, IndexError … for damaged files
+        raise _fail(p, f"not a readable FITS file ({type(exc).__name__}: {exc})") from exc

@@ -1,0 +1,41 @@
+"""Plot a target's lightcurve with matplotlib (Agg, no display): one panel per sector, flagged cadences marked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from lightcurvedb.tess.products import TargetProduct
+
+
+def plot_product(product: TargetProduct, path: str | Path, *, flux_group: str | None = None, dpi: int = 110) -> Path:
+    """Write a PNG/PDF/SVG (by suffix) of `flux` against BTJD; red crosses mark cadences with quality != 0."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    group = product.flux_group(flux_group)
+    value_col, _ = product.groups[group]
+    cols = product.columns
+    sectors = sorted({o.sector for o in product.observations})
+    fig = Figure(figsize=(10, 2.6 * max(1, len(sectors))), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(max(1, len(sectors)), 1, squeeze=False)[:, 0]
+    for ax, sector in zip(axes, sectors, strict=False):
+        rows = cols["sector"] == sector
+        t, f, q = cols["time"][rows], cols[value_col][rows], cols["quality"][rows]
+        good = np.isfinite(t) & np.isfinite(f)
+        ok = good & (q == 0)
+        bad = good & (q != 0)
+        ax.plot(t[ok], f[ok], ".", ms=1.5, color="k", label=f"{group} (quality = 0)")
+        if bad.any():
+            label = f"flagged ({int(bad.sum())} plotted of {int((q != 0).sum())})"
+            ax.plot(t[bad], f[bad], "x", ms=3, color="tab:red", label=label)
+        ax.set_title(f"TIC {product.tic_id} — sector {sector}", fontsize=10)
+        ax.set_ylabel(value_col)
+        ax.legend(loc="upper right", fontsize=8, markerscale=3)
+    axes[-1].set_xlabel(f"time [{product.time_format.upper()} = BJD(TDB) − 2457000, d]")
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=dpi)
+    return out

@@ -1,0 +1,115 @@
+"""Mission time systems as astropy time formats (TimeFromEpoch subclasses registered by name, e.g. "btjd")."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import astropy.units as u
+from astropy.time import Time, TimeFromEpoch
+from astropy.time.formats import TIME_FORMATS
+
+from lightcurvedb.errors import TimeFormatConflict, TimeSystemError
+
+_LOCK = threading.Lock()
+_REGISTERED: dict[str, tuple[MissionTimeSystem, type[TimeFromEpoch]]] = {}
+_SCALES = ("tai", "tcb", "tcg", "tdb", "tt", "ut1", "utc", "local")
+
+
+@dataclass(frozen=True)
+class MissionTimeSystem:
+    """A mission row's time system: times are offsets in `time_unit` from `time_epoch`."""
+
+    time_format_name: str
+    time_unit: str
+    time_epoch: float | str
+    time_epoch_scale: str
+    time_epoch_format: str
+
+    @classmethod
+    def from_row(cls, row: Any) -> MissionTimeSystem:
+        """Build from a mission record (attributes) or mapping with the mission table's column names."""
+        def get(key: str) -> Any:
+            return row[key] if isinstance(row, dict) else getattr(row, key)
+
+        return cls(str(get("time_format_name")), str(get("time_unit")), get("time_epoch"),
+                   str(get("time_epoch_scale")), str(get("time_epoch_format")))
+
+    @property
+    def unit_in_days(self) -> float:
+        """The time unit as a number of days (astropy's TimeFromEpoch.unit)."""
+        try:
+            return float(u.Unit(self.time_unit).to(u.day))
+        except (ValueError, u.UnitConversionError, TypeError) as exc:
+            raise TimeSystemError(f"mission time unit {self.time_unit!r} is not a unit of time") from exc
+
+
+def time_format(system: MissionTimeSystem) -> type[TimeFromEpoch]:
+    """Return the astropy TimeFromEpoch subclass for `system`, creating and registering it on first use.
+
+    After this, ``Time(x, format=system.time_format_name)`` works and converts to JD/ISO/other scales.
+    Registering the same definition again returns the same class; a different definition under a name in use
+    (or one of astropy's own formats) raises TimeFormatConflict.
+    """
+    name = system.time_format_name
+    if not name.isidentifier() or name != name.lower():
+        raise TimeSystemError(f"time format name {name!r} must be a lower-case identifier")
+    if system.time_epoch_scale not in _SCALES:
+        raise TimeSystemError(f"unknown astropy time scale {system.time_epoch_scale!r}")
+    with _LOCK:
+        known = _REGISTERED.get(name)
+        if known is not None:
+            if known[0] != system:
+                raise TimeFormatConflict(f"time format {name!r} is already registered as {known[0]}, not {system}")
+            return known[1]
+        if name in TIME_FORMATS:
+            raise TimeFormatConflict(f"{name!r} is one of astropy's own time formats")
+        if system.time_epoch_format not in TIME_FORMATS:
+            raise TimeSystemError(f"unknown astropy time format {system.time_epoch_format!r} for the epoch")
+        epoch = system.time_epoch
+        try:
+            Time(epoch, scale=system.time_epoch_scale, format=system.time_epoch_format)
+        except Exception as exc:
+            raise TimeSystemError(f"invalid epoch {epoch!r} ({system.time_epoch_format}, "
+                                  f"{system.time_epoch_scale})") from exc
+        attrs = {
+            "name": name,
+            "unit": system.unit_in_days,
+            "epoch_val": epoch,
+            "epoch_val2": None,
+            "epoch_scale": system.time_epoch_scale,
+            "epoch_format": system.time_epoch_format,
+            "__doc__": f"Mission time {name!r}: {system.time_unit} since {epoch} "
+                       f"({system.time_epoch_format}, {system.time_epoch_scale}).",
+            "__module__": __name__,
+        }
+        cls = type(f"Time_{name}", (TimeFromEpoch,), attrs)  # class creation registers `name` with astropy
+        _REGISTERED[name] = (system, cls)
+        return cls
+
+
+def register_mission(row: Any) -> type[TimeFromEpoch]:
+    """Register the time format of a mission row (record or mapping); see `time_format`."""
+    return time_format(MissionTimeSystem.from_row(row))
+
+
+def load_mission_time_format(conn: Any, *, mission_id: Any = None, name: str | None = None) -> type[TimeFromEpoch]:
+    """Read a mission's time system from the database (by id or name) and register its astropy format."""
+    if (mission_id is None) == (name is None):
+        raise TimeSystemError("give exactly one of mission_id or name")
+    column = "id" if mission_id is not None else "name"
+    query = ("SELECT time_format_name, time_unit, time_epoch, time_epoch_scale, time_epoch_format FROM mission "
+             "WHERE id = %s" if mission_id is not None else
+             "SELECT time_format_name, time_unit, time_epoch, time_epoch_scale, time_epoch_format FROM mission "
+             "WHERE name = %s")
+    row = conn.execute(query, [mission_id if mission_id is not None else name]).fetchone()
+    if row is None:
+        from lightcurvedb.errors import NotFound
+
+        raise NotFound(f"no mission with {column} {mission_id if mission_id is not None else name!r}")
+    return time_format(MissionTimeSystem(*row))
+
+
+TESS = MissionTimeSystem("btjd", "d", 2457000.0, "tdb", "jd")
+"""TESS Barycentric Julian Date: BJD(TDB) − 2457000 days (the mission row seeded for TESS)."""

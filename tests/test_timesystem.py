@@ -1,0 +1,63 @@
+"""Mission time systems as astropy formats: btjd round trips exactly through JD (TDB), ISO, other units."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import psycopg
+import pytest
+from astropy.time import Time
+
+from lightcurvedb import errors
+from lightcurvedb.timesystem import TESS, MissionTimeSystem, load_mission_time_format, register_mission, time_format
+
+
+def test_btjd_to_jd_exact_in_tdb() -> None:
+    time_format(TESS)
+    t = Time(1325.5, format="btjd")
+    assert t.scale == "tdb"
+    assert t.jd == 2458325.5
+    assert t.tdb.jd == 2458325.5
+    assert t.iso == "2018-07-26 00:00:00.000"
+
+
+def test_jd_to_btjd_round_trip() -> None:
+    time_format(TESS)
+    values = np.array([0.0, 1325.5, 1325.293_456_789, 2500.000_001])
+    back = Time(Time(values, format="btjd").jd1, Time(values, format="btjd").jd2, format="jd", scale="tdb")
+    np.testing.assert_allclose(back.btjd, values, rtol=0, atol=1e-9)
+    assert Time(2458325.5, format="jd", scale="tdb").btjd == 1325.5
+    utc = Time("2018-07-25 23:58:50.816", scale="utc")  # TDB - UTC was 69.18 s in 2018
+    assert abs(utc.btjd - 1325.5) < 1e-7
+
+
+def test_same_definition_returns_same_class_and_conflicts_are_typed() -> None:
+    cls = time_format(TESS)
+    assert register_mission({"time_format_name": "btjd", "time_unit": "d", "time_epoch": 2457000.0,
+                             "time_epoch_scale": "tdb", "time_epoch_format": "jd"}) is cls
+    with pytest.raises(errors.TimeFormatConflict):
+        time_format(MissionTimeSystem("btjd", "d", 2400000.5, "tdb", "jd"))
+    with pytest.raises(errors.TimeFormatConflict):
+        time_format(MissionTimeSystem("mjd", "d", 2400000.5, "utc", "jd"))
+    with pytest.raises(errors.TimeSystemError):
+        time_format(MissionTimeSystem("lcdbtest_bad_unit", "m", 0.0, "tdb", "jd"))
+    with pytest.raises(errors.TimeSystemError):
+        time_format(MissionTimeSystem("lcdbtest_bad_scale", "d", 0.0, "nope", "jd"))
+
+
+def test_seconds_unit_and_iso_epoch() -> None:
+    time_format(MissionTimeSystem("lcdbtest_seconds", "s", "2000-01-01 12:00:00", "tt", "iso"))
+    t = Time(86400.0, format="lcdbtest_seconds")
+    assert t.scale == "tt"
+    assert t.tt.jd == 2451546.0
+
+
+def test_from_database_mission_row(conn: psycopg.Connection[Any]) -> None:
+    conn.execute("INSERT INTO mission (name, time_unit, time_epoch, time_epoch_scale, time_epoch_format, "
+                 "time_format_name) VALUES ('TESS', 'd', 2457000, 'tdb', 'jd', 'btjd')")
+    cls = load_mission_time_format(conn, name="TESS")
+    assert cls.name == "btjd"
+    assert Time(1.0, format="btjd").jd == 2457001.0
+    with pytest.raises(errors.NotFound):
+        load_mission_time_format(conn, name="Kepler")
