@@ -33,7 +33,7 @@ INSERT INTO target_alias (target_id, alias_target_id) VALUES (%(target_id)s, %(a
 def create_target_alias(conn: psycopg.Connection[Any], *, target_id: int, alias_target_id: int) -> TargetAliasRecord:
     """Link two targets of different catalogs as the same object (stored once whichever order).
 
-    Raises lightcurvedb.errors.NotFound when no row matches.
+    Returns the inserted row; constraint violations raise the typed errors of lightcurvedb.errors.
 
     SQL: sql/queries/aliases_lineage.sql:4 (:one).
     """

@@ -41,7 +41,7 @@ def create_dataset(
 ) -> DatasetRecord:
     """Insert one dataset (prefer copy_datasets for bulk loads).
 
-    Raises lightcurvedb.errors.NotFound when no row matches.
+    Returns the inserted row; constraint violations raise the typed errors of lightcurvedb.errors.
 
     SQL: sql/queries/datasets.sql:4 (:one).
     """

@@ -37,7 +37,7 @@ def create_instrument(
 ) -> InstrumentRecord:
     """Insert an instrument under `parent_id` (None for a root) with free-form jsonb properties.
 
-    Raises lightcurvedb.errors.NotFound when no row matches.
+    Returns the inserted row; constraint violations raise the typed errors of lightcurvedb.errors.
 
     SQL: sql/queries/instruments.sql:4 (:one).
     """

@@ -43,7 +43,7 @@ def create_mission(
 ) -> MissionRecord:
     """Insert a mission with its time system; returns the stored row (server-set id and created_on).
 
-    Raises lightcurvedb.errors.NotFound when no row matches.
+    Returns the inserted row; constraint violations raise the typed errors of lightcurvedb.errors.
 
     SQL: sql/queries/missions.sql:4 (:one).
     """
@@ -123,7 +123,7 @@ def create_catalog(
 ) -> MissionCatalogRecord:
     """Insert a catalog hosted by a mission.
 
-    Raises lightcurvedb.errors.NotFound when no row matches.
+    Returns the inserted row; constraint violations raise the typed errors of lightcurvedb.errors.
 
     SQL: sql/queries/missions.sql:24 (:one).
     """

@@ -49,7 +49,7 @@ def create_observation(
 ) -> ObservationRecord:
     """Insert a base observation (no mission extension); its data partitions are created by the database.
 
-    Raises lightcurvedb.errors.NotFound when no row matches.
+    Returns the inserted row; constraint violations raise the typed errors of lightcurvedb.errors.
 
     SQL: sql/queries/observations.sql:4 (:one).
     """

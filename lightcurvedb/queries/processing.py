@@ -97,7 +97,7 @@ def create_processing_group(
 ) -> ProcessingGroupRecord:
     """Insert a processing group for a (photometric source, detrending method) pair.
 
-    Raises lightcurvedb.errors.NotFound when no row matches.
+    Returns the inserted row; constraint violations raise the typed errors of lightcurvedb.errors.
 
     SQL: sql/queries/processing.sql:24 (:one).
     """

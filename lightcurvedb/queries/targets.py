@@ -30,7 +30,7 @@ INSERT INTO target (catalog_id, name) VALUES (%(catalog_id)s, %(name)s) RETURNIN
 def create_target(conn: psycopg.Connection[Any], *, catalog_id: uuid.UUID, name: int) -> TargetRecord:
     """Insert a target of a catalog.
 
-    Raises lightcurvedb.errors.NotFound when no row matches.
+    Returns the inserted row; constraint violations raise the typed errors of lightcurvedb.errors.
 
     SQL: sql/queries/targets.sql:4 (:one).
     """

@@ -142,7 +142,7 @@ def create_quality_flags(
 ) -> QualityFlagArrayRecord:
     """Insert the quality flags of (observation, target); target_id None means observation-wide flags.
 
-    Raises lightcurvedb.errors.NotFound when no row matches.
+    Returns the inserted row; constraint violations raise the typed errors of lightcurvedb.errors.
 
     SQL: sql/queries/times_flags.sql:23 (:one).
     """
