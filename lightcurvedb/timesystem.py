@@ -64,7 +64,11 @@ def time_format(system: MissionTimeSystem) -> type[TimeFromEpoch]:
                 raise TimeFormatConflict(f"time format {name!r} is already registered as {known[0]}, not {system}")
             return known[1]
         if name in TIME_FORMATS:
-            raise TimeFormatConflict(f"{name!r} is one of astropy's own time formats")
+            existing: type[TimeFromEpoch] = TIME_FORMATS[name]
+            if _same_definition(existing, system):
+                _REGISTERED[name] = (system, existing)  # e.g. lightkurve's own TimeBTJD: identical, reuse it
+                return existing
+            raise TimeFormatConflict(f"{name!r} is already an astropy time format with another definition")
         if system.time_epoch_format not in TIME_FORMATS:
             raise TimeSystemError(f"unknown astropy time format {system.time_epoch_format!r} for the epoch")
         epoch = system.time_epoch
@@ -87,6 +91,19 @@ def time_format(system: MissionTimeSystem) -> type[TimeFromEpoch]:
         cls = type(f"Time_{name}", (TimeFromEpoch,), attrs)  # class creation registers `name` with astropy
         _REGISTERED[name] = (system, cls)
         return cls
+
+
+def _same_definition(cls: type[Any], system: MissionTimeSystem) -> bool:
+    """True when an already registered astropy format is the same epoch-based time system."""
+    if not (isinstance(cls, type) and issubclass(cls, TimeFromEpoch)):
+        return False
+    return (
+        float(cls.unit) == system.unit_in_days
+        and float(cls.epoch_val) == float(system.time_epoch)
+        and float(cls.epoch_val2 or 0.0) == 0.0
+        and cls.epoch_scale == system.time_epoch_scale
+        and cls.epoch_format == system.time_epoch_format
+    )
 
 
 def register_mission(row: Any) -> type[TimeFromEpoch]:

@@ -61,3 +61,30 @@ def test_from_database_mission_row(conn: psycopg.Connection[Any]) -> None:
     assert Time(1.0, format="btjd").jd == 2457001.0
     with pytest.raises(errors.NotFound):
         load_mission_time_format(conn, name="Kepler")
+
+
+def test_an_identical_format_registered_by_another_library_is_reused() -> None:
+    from astropy.time import TimeFromEpoch
+
+    class ForeignBtjd(TimeFromEpoch):  # what lightkurve does for its own "btjd"
+        name = "lcdbtest_foreign_btjd"
+        unit = 1.0
+        epoch_val = 2457000
+        epoch_val2 = None
+        epoch_scale = "tdb"
+        epoch_format = "jd"
+
+    same = MissionTimeSystem("lcdbtest_foreign_btjd", "d", 2457000.0, "tdb", "jd")
+    assert time_format(same) is ForeignBtjd
+    assert Time(1.5, format="lcdbtest_foreign_btjd").jd == 2457001.5
+
+    class ForeignOther(TimeFromEpoch):
+        name = "lcdbtest_foreign_other"
+        unit = 1.0
+        epoch_val = 2400000.5
+        epoch_val2 = None
+        epoch_scale = "utc"
+        epoch_format = "jd"
+
+    with pytest.raises(errors.TimeFormatConflict, match="another definition"):
+        time_format(MissionTimeSystem("lcdbtest_foreign_other", "d", 2457000.0, "tdb", "jd"))
