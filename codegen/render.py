@@ -21,10 +21,17 @@ KIND_DOC = {
 }
 
 
-def _is_plain_insert(sql_text: str) -> bool:
-    """An INSERT … RETURNING that always yields its row (no ON CONFLICT … DO NOTHING to skip it)."""
+_INT_ARRAYS = ("Int16Array", "Int32Array", "Int64Array")
+
+
+def _upsert_kind(sql_text: str) -> str:
+    """What an INSERT … RETURNING always yields (empty for other statements and for DO NOTHING)."""
     words = " ".join(sql_text.split()).upper()
-    return words.startswith("INSERT ") and "DO NOTHING" not in words
+    if not words.startswith("INSERT ") or "DO NOTHING" in words:
+        return ""
+    if "ON CONFLICT" in words:
+        return "Returns the inserted row, or the existing one with the same key (safe under concurrent callers)."
+    return "Returns the inserted row; constraint violations raise the typed errors of lightcurvedb.errors."
 
 
 def header(file_path: str) -> str:
@@ -201,8 +208,9 @@ def _function(fn: Function) -> list[str]:
     else:
         out.append(sig)
     doc = q.description
-    if _is_plain_insert(fn.sql) and q.kind in ("one", "scalar"):
-        doc += "\n\nReturns the inserted row; constraint violations raise the typed errors of lightcurvedb.errors."
+    upsert = _upsert_kind(fn.sql)
+    if upsert and q.kind in ("one", "scalar"):
+        doc += "\n\n" + upsert
     elif KIND_DOC[q.kind]:
         doc += "\n\n" + KIND_DOC[q.kind]
     out += _docstring(doc + f"\n\nSQL: {q.source} (:{q.kind}).", "    ")
@@ -224,6 +232,9 @@ def _function(fn: Function) -> list[str]:
         value = p.name
         if p.json:
             value = f"Jsonb({p.name}) if {p.name} is not None else None" if p.optional else f"Jsonb({p.name})"
+        elif p.annotation.split(" |")[0] in _INT_ARRAYS:
+            # PostgreSQL would round a float array into an integer column on assignment: refuse it here
+            value = f"rt.int_array({_str(p.name)}, {p.name})"
         entries.append(f"{_str(p.name)}: {value}")
     pline = "    params: dict[str, Any] = {" + ", ".join(entries) + "}"
     if len(pline) > 120:

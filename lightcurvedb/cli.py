@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 import psycopg
 
 from lightcurvedb import embedded, migrate
-from lightcurvedb.config import load_config, redact, resolve_dsn
+from lightcurvedb.config import load_config, redact, resolve_dsn, scrub
 from lightcurvedb.connection import resolve
 from lightcurvedb.errors import LightcurveDBError
 from lightcurvedb.tess import commands as tess_commands
@@ -71,7 +72,7 @@ def _status(dsn: str | None) -> int:
             pending = migrate.pending_ids(conn)
             applied = migrate.applied_ids(conn)
     except psycopg.OperationalError as e:
-        print(f"cannot connect: {redact(str(e))}", file=sys.stderr)
+        print(f"cannot connect to {redact(target)}: {scrub(str(e), target).strip()}", file=sys.stderr)
         return 1
     print(f"schema: {len(applied)} migration(s) applied, {len(pending)} pending")
     if pending:
@@ -101,5 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return code
     except LightcurveDBError as e:
         print(f"lcdb: error: {e}", file=sys.stderr)
+        return 2
+    except psycopg.OperationalError as e:
+        shown = scrub(str(e), args.dsn or os.environ.get("LCDB_DSN"))
+        print(f"lcdb: cannot reach the database: {shown.strip()}", file=sys.stderr)
         return 2
     return 2

@@ -135,6 +135,19 @@ def redact(dsn: str) -> str:
     return to_url(params)
 
 
+def scrub(text: str, dsn: str | None) -> str:
+    """Remove the DSN's password from a message (e.g. a server or libpq error) before showing it."""
+    if not dsn:
+        return text
+    try:
+        password = conninfo.conninfo_to_dict(dsn).get("password")
+    except Exception:
+        return text
+    if password:
+        text = text.replace(str(password), "********")
+    return text
+
+
 def to_url(params: dict[str, Any]) -> str:
     """Format connection parameters as a URL, every part percent-escaped; the password is dropped."""
     user = quote(str(params["user"]), safe="") + "@" if params.get("user") else ""

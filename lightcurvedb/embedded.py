@@ -250,14 +250,35 @@ def is_running(lay: Layout | None = None) -> bool:
     return _tool(lay, "pg_ctl", "status", "-D", str(lay.data), check=False).returncode == 0
 
 
+def _answers(lay: Layout) -> bool:
+    try:
+        with psycopg.connect(lay.dsn("postgres"), autocommit=True, connect_timeout=5):
+            return True
+    except psycopg.Error:
+        return False
+
+
+def _wait_for_dead_postmaster(lay: Layout, timeout: float = 30.0) -> None:
+    """Wait while `pg_ctl status` says "running" but the server does not answer: a postmaster killed with
+    SIGKILL is still dying or a zombie until init reaps it, and `pg_ctl status` (kill(pid, 0)) — like a new
+    postmaster's lock-file check — counts it as alive. Ends when it is gone (then start it) or answers."""
+    deadline = time.monotonic() + timeout
+    while is_running(lay) and not _answers(lay) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
 def start(lay: Layout | None = None) -> Layout:
-    """Initialise (first time) and start the server if needed; return its layout. Idempotent."""
+    """Initialise (first time) and start the server if needed; return its layout. Idempotent.
+
+    Also restarts a server whose postmaster was killed (crash recovery replays the WAL: committed
+    transactions are kept, the others vanish)."""
     lay = lay if lay is not None else layout()
     owner = _prepare_base(lay)
     with _locked(lay):
         _prepare_tree(lay, owner)
         if not (lay.data / "PG_VERSION").exists():
             _initdb(lay)
+        _wait_for_dead_postmaster(lay)
         if not is_running(lay):
             _tool(lay, "pg_ctl", "start", "-w", "-t", "60", "-D", str(lay.data), "-l", str(lay.log_file))
         _ensure_database(lay)

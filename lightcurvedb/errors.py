@@ -374,7 +374,7 @@ def translate(exc: psycopg.Error) -> LightcurveDBError | None:
     diag = exc.diag
     name = diag.constraint_name
     if not name:
-        return None
+        return translate_data_error(exc)
     name = _base_constraint_name(name)
     message = diag.message_primary or str(exc)
     in_use = IN_USE_ERRORS.get(name)
@@ -382,7 +382,7 @@ def translate(exc: psycopg.Error) -> LightcurveDBError | None:
         return in_use(message, constraint=name, detail=diag.message_detail)
     cls = CONSTRAINT_ERRORS.get(name)
     if cls is None:
-        return None
+        return translate_data_error(exc)
     return cls(message, constraint=name, detail=diag.message_detail)
 
 
@@ -435,3 +435,70 @@ class FitsFormatError(LightcurveDBError, ValueError):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+
+# --- values PostgreSQL cannot store as given (checked before sending, or mapped from SQLSTATE 22xxx/23502/54000) ---
+
+
+class InvalidInput(LightcurveDBError, ValueError):
+    """A value handed to a write cannot be stored as given (refused before or by the server; nothing written)."""
+
+
+class InvalidText(InvalidInput):
+    """A text value holds a NUL character (PostgreSQL text cannot) or a lone surrogate (not valid UTF-8)."""
+
+
+class InvalidJson(InvalidInput):
+    """A JSON value cannot be stored as jsonb (NaN/Infinity, a NUL character, a lone surrogate, not serialisable)."""
+
+
+class ValueOutOfRange(InvalidInput):
+    """A number does not fit its column type (e.g. an integer beyond bigint, NaN cast to bigint)."""
+
+
+class ValueTooLarge(InvalidInput):
+    """A value is too large for PostgreSQL (e.g. a key too long for its unique index)."""
+
+
+class MissingValue(InvalidInput):
+    """A required (NOT NULL) value is missing."""
+
+
+class InvalidRecord(InvalidInput):
+    """A generated record (lightcurvedb.records) refused its field values (the pydantic error is chained)."""
+
+
+CONSTRAINT_ERRORS.update({
+    # 0005.input_checks
+    "ck_target_name_positive": InvalidValue,
+    "ck_mission_name_not_blank": InvalidValue,
+    "ck_mission_catalog_name_not_blank": InvalidValue,
+    "ck_instrument_name_not_blank": InvalidValue,
+    "ck_photometric_source_name_not_blank": InvalidValue,
+    "ck_detrending_method_name_not_blank": InvalidValue,
+    "ck_processing_group_name_not_blank": InvalidValue,
+})
+
+_DATA_ERRORS: dict[str, type[InvalidInput]] = {
+    "22003": ValueOutOfRange,  # numeric_value_out_of_range
+    "22P05": InvalidText,  # untranslatable_character (jsonb \u0000)
+    "22021": InvalidText,  # character_not_in_repertoire (NUL in COPY text)
+    "22P02": InvalidInput,  # invalid_text_representation (jsonb NaN, lone surrogate escapes…)
+    "22001": ValueTooLarge,  # string_data_right_truncation
+    "54000": ValueTooLarge,  # program_limit_exceeded (index row size)
+    "23502": MissingValue,  # not_null_violation
+}
+
+
+def translate_data_error(exc: psycopg.Error) -> LightcurveDBError | None:
+    """The typed error of a refused value (SQLSTATE 22xxx, 23502, 54000) with no named constraint, else None."""
+    cls = _DATA_ERRORS.get(exc.sqlstate or "")
+    if cls is None:
+        return None
+    diag = exc.diag
+    message = diag.message_primary or str(exc)
+    if cls is InvalidInput and "json" in (str(exc) or "").lower():
+        cls = InvalidJson
+    if cls is MissingValue and diag.column_name:
+        message = f"{diag.table_name}.{diag.column_name} is required: {message}"
+    return cls(message)

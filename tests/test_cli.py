@@ -36,3 +36,12 @@ def test_unreachable_server_is_reported_without_password(capsys: pytest.CaptureF
     captured = capsys.readouterr()
     assert "hunter2hunter2" not in captured.out + captured.err
     assert "cannot connect" in captured.err
+
+
+def test_unreachable_server_on_migrate_is_a_clean_error(capsys: pytest.CaptureFixture[str]) -> None:
+    dsn = conninfo.make_conninfo(host="127.0.0.1", port=1, user="x", dbname="y", password="hunter2hunter2")
+    assert main(["--dsn", dsn, "migrate"]) == 2
+    captured = capsys.readouterr()
+    assert "cannot reach the database" in captured.err
+    assert "Traceback" not in captured.err
+    assert "hunter2hunter2" not in captured.out + captured.err

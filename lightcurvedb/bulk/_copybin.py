@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import psycopg
 
+from lightcurvedb._validate import check_text
 from lightcurvedb.adapters import array_type
 from lightcurvedb.adapters._codec import encode
 from lightcurvedb.errors import BulkWriteError
@@ -25,7 +26,7 @@ _SCALARS: dict[str, Callable[[Any], bytes]] = {
     "float8": struct.Struct(">d").pack,
     "float4": struct.Struct(">f").pack,
     "bool": lambda v: b"\x01" if v else b"\x00",
-    "text": lambda v: str(v).encode("utf-8"),
+    "text": lambda v: check_text(str(v), "a COPY text value").encode("utf-8"),
 }
 
 

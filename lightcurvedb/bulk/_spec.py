@@ -15,6 +15,7 @@ from lightcurvedb.errors import (
     DuplicateKey,
     DuplicateQualityFlags,
     DuplicateTargetTime,
+    MissingValue,
 )
 
 _MISSING = object()
@@ -91,9 +92,13 @@ def extractor(spec: TableSpec, extra: tuple[str, ...] = ()) -> Callable[[Any], t
     columns = spec.columns + extra
     defaults = spec.defaults
 
+    required = frozenset(c for c in spec.key if c not in spec.nullable_key and defaults.get(c) is None)
+
     def convert(column: str, value: Any) -> Any:
         if value is None and defaults.get(column) is not None:
             return defaults[column]  # None means "the default" (COPY would store NULL, not the server default)
+        if value is None and column in required:
+            raise MissingValue(f"{spec.table}.{column} is required (got None)")
         if column in spec.arrays:
             if value is None:
                 if column == "naxis_values":
@@ -101,8 +106,10 @@ def extractor(spec: TableSpec, extra: tuple[str, ...] = ()) -> Callable[[Any], t
                 raise BulkWriteError(f"{spec.table}.{column} is required (got None)")
             dtype = spec.arrays[column]
             if column == "naxis_values":
-                return np.asarray(value, dtype=dtype)
-            arr = np.asarray(value) if dtype is None else np.asarray(value, dtype=dtype)
+                return np.asanyarray(value, dtype=dtype)
+            # asanyarray: a masked array stays masked, so the encoder refuses masked elements (never stored
+            # as whatever value happens to lie under the mask)
+            arr = np.asanyarray(value) if dtype is None else np.asanyarray(value, dtype=dtype)
             if column == "quality_flags" and arr.dtype.kind in "iu" and arr.dtype.itemsize > 4:
                 if arr.size and (arr.min() < -(2**31) or arr.max() >= 2**31):
                     raise BulkWriteError("quality_flags do not fit int32")

@@ -6,19 +6,22 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, LiteralString, TypeVar
 
+import numpy as np
 import psycopg
 from psycopg.rows import BaseRowFactory, tuple_row
 
-from lightcurvedb import errors
+from lightcurvedb import _validate, errors
 
 T = TypeVar("T")
 
-_TRANSLATED = (psycopg.errors.IntegrityError, psycopg.errors.RaiseException)
+_TRANSLATED = (psycopg.errors.IntegrityError, psycopg.errors.RaiseException, psycopg.errors.DataError,
+               psycopg.errors.ProgramLimitExceeded)
 
 
 @contextmanager
 def translated() -> Iterator[None]:
-    """Re-raise constraint violations with a known constraint name as typed lightcurvedb errors (chained)."""
+    """Re-raise constraint violations with a known constraint name, and refused values (out of range, too large,
+    NOT NULL, bad text/JSON), as typed lightcurvedb errors (chained)."""
     try:
         yield
     except _TRANSLATED as e:
@@ -26,6 +29,16 @@ def translated() -> Iterator[None]:
         if typed is not None:
             raise typed from e
         raise
+
+
+def int_array(name: str, value: Any) -> Any:
+    """An integer-array parameter as given, refusing non-integer dtypes (the server would round floats)."""
+    if value is None:
+        return None
+    dtype = np.asarray(value).dtype
+    if not (np.issubdtype(dtype, np.integer) or (np.asarray(value).size == 0 and dtype == np.float64)):
+        raise errors.ArrayDtypeError(f"{name} must be an integer array, got dtype {dtype}")
+    return value
 
 
 def one(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[str, Any],
@@ -40,6 +53,7 @@ def one(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[str
 def opt(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[str, Any],
         row: BaseRowFactory[T]) -> T | None:
     """The first row, or None."""
+    _validate.check_params(params)
     with translated(), conn.cursor(row_factory=row, binary=True) as cur:
         cur.execute(query, params)
         return cur.fetchone()
@@ -48,6 +62,7 @@ def opt(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[str
 def many(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[str, Any],
          row: BaseRowFactory[T]) -> list[T]:
     """Every row, as a list."""
+    _validate.check_params(params)
     with translated(), conn.cursor(row_factory=row, binary=True) as cur:
         cur.execute(query, params)
         return cur.fetchall()
@@ -56,6 +71,7 @@ def many(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[st
 def stream(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[str, Any],
            row: BaseRowFactory[T], size: int = 256) -> Iterator[T]:
     """The rows one at a time as the server sends them (`Cursor.stream`: no full result in memory)."""
+    _validate.check_params(params)
     with translated(), conn.cursor(row_factory=row, binary=True) as cur:
         yield from cur.stream(query, params, size=size)
 
@@ -67,6 +83,7 @@ def scalar(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[
 
 def execute(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[str, Any]) -> int:
     """Run a statement; return its rowcount."""
+    _validate.check_params(params)
     with translated(), conn.cursor() as cur:
         cur.execute(query, params)
         return cur.rowcount
@@ -79,6 +96,7 @@ def copy_rows(conn: psycopg.Connection[Any], statement: LiteralString, types: Se
     with translated(), conn.cursor() as cur, cur.copy(statement) as copy:
         copy.set_types(list(types))
         for values in rows:
+            _validate.check_row(values)
             copy.write_row(values)
             count += 1
     return count

@@ -114,7 +114,7 @@ def create_tess_fits_frame(
         "simple": simple,
         "bitpix": bitpix,
         "naxis": naxis,
-        "naxis_values": naxis_values,
+        "naxis_values": rt.int_array("naxis_values", naxis_values),
         "extended": extended,
         "bscale": bscale,
         "bzero": bzero,

@@ -53,7 +53,10 @@ def create_observation(
 
     SQL: sql/queries/observations.sql:4 (:one).
     """
-    params: dict[str, Any] = {"instrument_id": instrument_id, "cadence_reference": cadence_reference}
+    params: dict[str, Any] = {
+        "instrument_id": instrument_id,
+        "cadence_reference": rt.int_array("cadence_reference", cadence_reference),
+    }
     return rt.one(conn, _CREATE_OBSERVATION, params, kwargs_row(ObservationRecord), "create_observation")
 
 
@@ -91,7 +94,7 @@ def create_tess_observation(
     """
     params: dict[str, Any] = {
         "instrument_id": instrument_id,
-        "cadence_reference": cadence_reference,
+        "cadence_reference": rt.int_array("cadence_reference", cadence_reference),
         "sector": sector,
         "orbit_number": orbit_number,
         "spacecraft_quaternion": Jsonb(spacecraft_quaternion) if spacecraft_quaternion is not None else None,
@@ -134,7 +137,7 @@ def create_hst_observation(
     """
     params: dict[str, Any] = {
         "instrument_id": instrument_id,
-        "cadence_reference": cadence_reference,
+        "cadence_reference": rt.int_array("cadence_reference", cadence_reference),
         "visit_id": visit_id,
         "program_id": program_id,
         "filter_name": filter_name,
@@ -317,7 +320,11 @@ def find_tess_observation(
 
     SQL: sql/queries/observations.sql:68 (:opt).
     """
-    params: dict[str, Any] = {"sector": sector, "instrument_id": instrument_id, "cadence_reference": cadence_reference}
+    params: dict[str, Any] = {
+        "sector": sector,
+        "instrument_id": instrument_id,
+        "cadence_reference": rt.int_array("cadence_reference", cadence_reference),
+    }
     return rt.opt(conn, _FIND_TESS_OBSERVATION, params, kwargs_row(observation_from_row))
 
 

@@ -27,19 +27,16 @@ __all__ = [
 
 
 _GET_OR_CREATE_PHOTOMETRIC_SOURCE: LiteralString = """
-WITH ins AS (
-    INSERT INTO photometric_source (name) VALUES (%(name)s)
-    ON CONFLICT ON CONSTRAINT uq_photometric_source_name DO NOTHING
-    RETURNING *
-)
-SELECT * FROM ins UNION ALL SELECT * FROM photometric_source WHERE name = %(name)s LIMIT 1
+INSERT INTO photometric_source (name) VALUES (%(name)s)
+ON CONFLICT ON CONSTRAINT uq_photometric_source_name DO UPDATE SET name = photometric_source.name
+RETURNING *
 """
 
 
 def get_or_create_photometric_source(conn: psycopg.Connection[Any], *, name: str) -> PhotometricSourceRecord:
     """The photometric source with this name, inserted first if missing.
 
-    Raises lightcurvedb.errors.NotFound when no row matches.
+    Returns the inserted row, or the existing one with the same key (safe under concurrent callers).
 
     SQL: sql/queries/processing.sql:4 (:one).
     """
@@ -54,21 +51,18 @@ def get_or_create_photometric_source(conn: psycopg.Connection[Any], *, name: str
 
 
 _GET_OR_CREATE_DETRENDING_METHOD: LiteralString = """
-WITH ins AS (
-    INSERT INTO detrending_method (name) VALUES (%(name)s)
-    ON CONFLICT ON CONSTRAINT uq_detrending_method_name DO NOTHING
-    RETURNING *
-)
-SELECT * FROM ins UNION ALL SELECT * FROM detrending_method WHERE name = %(name)s LIMIT 1
+INSERT INTO detrending_method (name) VALUES (%(name)s)
+ON CONFLICT ON CONSTRAINT uq_detrending_method_name DO UPDATE SET name = detrending_method.name
+RETURNING *
 """
 
 
 def get_or_create_detrending_method(conn: psycopg.Connection[Any], *, name: str) -> DetrendingMethodRecord:
     """The detrending method with this name, inserted first if missing.
 
-    Raises lightcurvedb.errors.NotFound when no row matches.
+    Returns the inserted row, or the existing one with the same key (safe under concurrent callers).
 
-    SQL: sql/queries/processing.sql:14 (:one).
+    SQL: sql/queries/processing.sql:13 (:one).
     """
     params: dict[str, Any] = {"name": name}
     return rt.one(
@@ -99,7 +93,7 @@ def create_processing_group(
 
     Returns the inserted row; constraint violations raise the typed errors of lightcurvedb.errors.
 
-    SQL: sql/queries/processing.sql:24 (:one).
+    SQL: sql/queries/processing.sql:20 (:one).
     """
     params: dict[str, Any] = {
         "name": name,
@@ -138,7 +132,7 @@ def get_or_create_processing_group(
 
     Raises lightcurvedb.errors.NotFound when no row matches.
 
-    SQL: sql/queries/processing.sql:31 (:one).
+    SQL: sql/queries/processing.sql:27 (:one).
     """
     params: dict[str, Any] = {"source_name": source_name, "method_name": method_name, "name": name}
     return rt.one(
@@ -169,7 +163,7 @@ def get_processing_group_by_names(
 
     Returns None when no row matches.
 
-    SQL: sql/queries/processing.sql:48 (:opt).
+    SQL: sql/queries/processing.sql:44 (:opt).
     """
     params: dict[str, Any] = {"source_name": source_name, "method_name": method_name}
     return rt.opt(conn, _GET_PROCESSING_GROUP_BY_NAMES, params, kwargs_row(ProcessingGroupRecord))
@@ -189,7 +183,7 @@ def list_processing_groups(conn: psycopg.Connection[Any]) -> list[ListProcessing
 
     Returns every row as a list.
 
-    SQL: sql/queries/processing.sql:56 (:many).
+    SQL: sql/queries/processing.sql:52 (:many).
     """
     params: dict[str, Any] = {}
     return rt.many(conn, _LIST_PROCESSING_GROUPS, params, kwargs_row(ListProcessingGroupsRow))

@@ -39,22 +39,16 @@ def create_target(conn: psycopg.Connection[Any], *, catalog_id: uuid.UUID, name:
 
 
 _GET_OR_CREATE_TARGET: LiteralString = """
-WITH ins AS (
-    INSERT INTO target (catalog_id, name) VALUES (%(catalog_id)s, %(name)s)
-    ON CONFLICT ON CONSTRAINT uq_target_catalog_name DO NOTHING
-    RETURNING *
-)
-SELECT * FROM ins
-UNION ALL
-SELECT * FROM target WHERE catalog_id = %(catalog_id)s AND name = %(name)s
-LIMIT 1
+INSERT INTO target (catalog_id, name) VALUES (%(catalog_id)s, %(name)s)
+ON CONFLICT ON CONSTRAINT uq_target_catalog_name DO UPDATE SET created_on = target.created_on
+RETURNING *
 """
 
 
 def get_or_create_target(conn: psycopg.Connection[Any], *, catalog_id: uuid.UUID, name: int) -> TargetRecord:
     """The target (catalog, number), inserted first if missing (idempotent).
 
-    Raises lightcurvedb.errors.NotFound when no row matches.
+    Returns the inserted row, or the existing one with the same key (safe under concurrent callers).
 
     SQL: sql/queries/targets.sql:8 (:one).
     """
@@ -72,7 +66,7 @@ def get_target(conn: psycopg.Connection[Any], *, id: int) -> TargetRecord:
 
     Raises lightcurvedb.errors.NotFound when no row matches.
 
-    SQL: sql/queries/targets.sql:21 (:one).
+    SQL: sql/queries/targets.sql:18 (:one).
     """
     params: dict[str, Any] = {"id": id}
     return rt.one(conn, _GET_TARGET, params, kwargs_row(TargetRecord), "get_target")
@@ -91,7 +85,7 @@ def get_target_by_name(conn: psycopg.Connection[Any], *, catalog_name: str, name
 
     Raises lightcurvedb.errors.NotFound when no row matches.
 
-    SQL: sql/queries/targets.sql:25 (:one).
+    SQL: sql/queries/targets.sql:22 (:one).
     """
     params: dict[str, Any] = {"catalog_name": catalog_name, "name": name}
     return rt.one(conn, _GET_TARGET_BY_NAME, params, kwargs_row(TargetRecord), "get_target_by_name")
@@ -107,7 +101,7 @@ def find_target_id(conn: psycopg.Connection[Any], *, catalog_id: uuid.UUID, name
 
     Raises lightcurvedb.errors.NotFound when no row matches.
 
-    SQL: sql/queries/targets.sql:32 (:scalar).
+    SQL: sql/queries/targets.sql:29 (:scalar).
     """
     params: dict[str, Any] = {"catalog_id": catalog_id, "name": name}
     value: int = rt.scalar(conn, _FIND_TARGET_ID, params, "find_target_id")
@@ -124,7 +118,7 @@ def count_targets_of_catalog(conn: psycopg.Connection[Any], *, catalog_id: uuid.
 
     Raises lightcurvedb.errors.NotFound when no row matches.
 
-    SQL: sql/queries/targets.sql:36 (:scalar).
+    SQL: sql/queries/targets.sql:33 (:scalar).
     """
     params: dict[str, Any] = {"catalog_id": catalog_id}
     value: int = rt.scalar(conn, _COUNT_TARGETS_OF_CATALOG, params, "count_targets_of_catalog")
@@ -141,7 +135,7 @@ def list_targets_of_catalog(conn: psycopg.Connection[Any], *, catalog_id: uuid.U
 
     Streams the rows (Cursor.stream): iterate to the end, or close the generator, before the next query.
 
-    SQL: sql/queries/targets.sql:41 (:iter).
+    SQL: sql/queries/targets.sql:38 (:iter).
     """
     params: dict[str, Any] = {"catalog_id": catalog_id}
     yield from rt.stream(conn, _LIST_TARGETS_OF_CATALOG, params, kwargs_row(TargetRecord))

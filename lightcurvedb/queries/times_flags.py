@@ -146,7 +146,11 @@ def create_quality_flags(
 
     SQL: sql/queries/times_flags.sql:23 (:one).
     """
-    params: dict[str, Any] = {"observation_id": observation_id, "target_id": target_id, "quality_flags": quality_flags}
+    params: dict[str, Any] = {
+        "observation_id": observation_id,
+        "target_id": target_id,
+        "quality_flags": rt.int_array("quality_flags", quality_flags),
+    }
     return rt.one(conn, _CREATE_QUALITY_FLAGS, params, kwargs_row(QualityFlagArrayRecord), "create_quality_flags")
 
 

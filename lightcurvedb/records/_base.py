@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from lightcurvedb.errors import InvalidRecord
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -19,6 +21,15 @@ class Record(BaseModel):
     """A frozen row; two records are equal when of the same class with equal fields (arrays elementwise)."""
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:  # a lightcurvedb error naming the fields; pydantic's is chained
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or '(record)'}: {err['msg']}" for err in exc.errors()
+            )
+            raise InvalidRecord(f"{type(self).__name__}: {problems}") from exc
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):

@@ -13,6 +13,11 @@ def _coerce(dtype: np.dtype[Any]) -> Any:
     """A validator: accept a 1-D ndarray (or sequence) whose values fit `dtype` exactly; return it as `dtype`."""
 
     def check(value: Any) -> npt.NDArray[Any]:
+        if isinstance(value, np.ma.MaskedArray):  # np.asarray would silently keep the values under the mask
+            if np.any(np.ma.getmaskarray(value)):
+                raise ValueError("a masked array with masked elements cannot be stored (PostgreSQL arrays "
+                                 "here hold no NULLs); fill the masked values first (arr.filled(...))")
+            value = np.ma.getdata(value)
         arr = np.asarray(value)
         if arr.ndim != 1:
             raise ValueError(f"expected a 1-D array, got {arr.ndim} dimension(s)")

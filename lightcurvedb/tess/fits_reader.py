@@ -13,7 +13,7 @@ from astropy.io import fits
 from numpy.typing import NDArray
 
 from lightcurvedb.errors import FitsFormatError
-from lightcurvedb.tess.mapping import SPOC_COLUMNS, TGLC_COLUMNS, ColumnMap
+from lightcurvedb.tess.mapping import SPOC_COLUMNS, TGLC_COLUMNS, TIME_SYSTEM, ColumnMap
 
 Product = Literal["spoc", "tglc"]
 _SPOC_REQUIRED = ("TIME", "CADENCENO", "QUALITY")
@@ -70,9 +70,11 @@ def _header_value(path: Path, headers: list[fits.Header], *keys: str, required: 
 
 def _int_header(path: Path, headers: list[fits.Header], key: str, low: int, high: int) -> int:
     raw = _header_value(path, headers, key)
+    if isinstance(raw, bool):  # FITS logical T/F: int(True) would be 1
+        raise _fail(path, f"header keyword {key} = {raw!r} is not an integer")
     try:
         value = int(str(raw).strip()) if isinstance(raw, str) else int(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise _fail(path, f"header keyword {key} = {raw!r} is not an integer") from None
     if isinstance(raw, float) and raw != value:
         raise _fail(path, f"header keyword {key} = {raw!r} is not an integer")
@@ -165,6 +167,8 @@ def _read(path: Path, hdul: fits.HDUList) -> LightcurveFile:
     if n > 1 and not bool(np.all(np.diff(cadences) > 0)):
         raise _fail(path, f"column {cad_col} is not strictly increasing")
     times = _float_column(path, data, time_col)
+    if not bool(np.any(np.isfinite(times))):
+        raise _fail(path, f"column {time_col} has no finite time (all {n} values are NaN or infinite)")
     maps = SPOC_COLUMNS if product == "spoc" else TGLC_COLUMNS
     columns = _columns(path, data, names, hdu.header, maps, n)
     if product == "spoc":
@@ -172,10 +176,14 @@ def _read(path: Path, hdul: fits.HDUList) -> LightcurveFile:
     else:
         flags = {"base_quality_flag": _flags(path, data, "TESS_flags"), "tglc_flag": _flags(path, data, "TGLC_flags")}
     epoch, scale, unit = _time_system(path, headers)
+    ts = TIME_SYSTEM  # refused here, before ingestion touches the database (not even its reference rows)
+    if epoch != float(ts.time_epoch) or scale != ts.time_epoch_scale or unit != ts.time_unit:
+        raise _fail(path, f"time system (epoch {epoch}, TIMESYS {scale!r}, unit {unit!r}) differs from the TESS "
+                          f"mission's BTJD ({ts.time_epoch}, {ts.time_epoch_scale!r}, {ts.time_unit!r})")
     keep = ("OBJECT", "ORIGIN", "PROCVER", "DATA_REL", "TESSMAG", "RA_OBJ", "DEC_OBJ", "TIMEDEL", "PDCMETHD")
     facts = {k: _header_value(path, headers, k, required=False) for k in keep}
     return LightcurveFile(
-        path=path, product=product, tic_id=_int_header(path, headers, "TICID", 0, 2**62),
+        path=path, product=product, tic_id=_int_header(path, headers, "TICID", 1, 2**62),
         sector=_int_header(path, headers, "SECTOR", 1, 100_000), camera=_int_header(path, headers, "CAMERA", 1, 4),
         ccd=_int_header(path, headers, "CCD", 1, 4), cadences=cadences, times=times, columns=columns, flags=flags,
         time_epoch=epoch, time_scale=scale, time_unit=unit, headers={k: v for k, v in facts.items() if v is not None},

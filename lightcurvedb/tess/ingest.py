@@ -51,6 +51,8 @@ class IngestResult:
     rows_skipped: int = 0
     error: str | None = None
     error_type: str | None = None
+    retries: int = 0
+    """Deadlocks, serialization failures or unique races with concurrent writers retried (never an error)."""
 
 
 @dataclass
@@ -80,6 +82,24 @@ def _get_or_create(get: Callable[[], Any], create: Callable[[], Any], conn: psyc
             return create()
     except DuplicateKey:
         return get()
+
+
+def get_or_create_target_id(conn: psycopg.Connection[Any], catalog_id: Any, tic_id: int) -> int:
+    """The id of target (catalog, TIC id), created if missing; safe against concurrent creators.
+
+    `get_or_create_target` is one statement (INSERT … ON CONFLICT DO NOTHING, then SELECT): when another
+    transaction inserts the same target and commits while it waits on the conflict, the SELECT still runs on
+    the statement's older snapshot and finds nothing (NotFound). Run again as a new statement, it sees the
+    committed row.
+    """
+    for attempt in range(3):
+        try:
+            with conn.transaction():
+                return int(targets.get_or_create_target(conn, catalog_id=catalog_id, name=tic_id).id)
+        except NotFound:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def ensure_reference(conn: psycopg.Connection[Any]) -> Reference:
@@ -167,7 +187,7 @@ def _register(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference)
     """
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", [_LOCK_NAMESPACE])
-        target_id = int(targets.get_or_create_target(conn, catalog_id=ref.catalog_id, name=lc.tic_id).id)
+        target_id = get_or_create_target_id(conn, ref.catalog_id, lc.tic_id)
         ccd_id = ensure_ccd(conn, ref, lc.camera, lc.ccd)
         groups = ensure_groups(conn, lc)
         obs_id, new_obs = _observation(conn, lc, ccd_id)
@@ -196,7 +216,7 @@ def write_file(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference
     return IngestResult(path=lc.path, status="added" if inserted or keys.new_observation else "skipped",
                         tic_id=lc.tic_id, sector=lc.sector, camera=lc.camera, ccd=lc.ccd, product=lc.product,
                         observation_id=obs_id, new_observation=keys.new_observation, rows_inserted=inserted,
-                        rows_skipped=skipped)
+                        rows_skipped=skipped, retries=times.retries + flags.retries + datasets.retries)
 
 
 def ingest_file(conn: psycopg.Connection[Any], path: str | Path, ref: Reference | None = None, *,
@@ -213,7 +233,9 @@ def ingest_file(conn: psycopg.Connection[Any], path: str | Path, ref: Reference 
                 ref = ensure_reference(conn)
         for attempt in range(retries + 1):
             try:
-                return write_file(conn, lc, ref)
+                result = write_file(conn, lc, ref)
+                result.retries += attempt
+                return result
             except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure):
                 if attempt == retries:
                     raise

@@ -4,22 +4,18 @@
 -- name: get_or_create_photometric_source :one
 -- The photometric source with this name, inserted first if missing.
 -- record: PhotometricSourceRecord
-WITH ins AS (
-    INSERT INTO photometric_source (name) VALUES (:name)
-    ON CONFLICT ON CONSTRAINT uq_photometric_source_name DO NOTHING
-    RETURNING *
-)
-SELECT * FROM ins UNION ALL SELECT * FROM photometric_source WHERE name = :name LIMIT 1;
+-- DO UPDATE (a no-op on a non-key column) instead of DO NOTHING + SELECT: it waits for a concurrent
+-- inserter and returns its row, where a SELECT in the same statement could not see it yet.
+INSERT INTO photometric_source (name) VALUES (:name)
+ON CONFLICT ON CONSTRAINT uq_photometric_source_name DO UPDATE SET name = photometric_source.name
+RETURNING *;
 
 -- name: get_or_create_detrending_method :one
 -- The detrending method with this name, inserted first if missing.
 -- record: DetrendingMethodRecord
-WITH ins AS (
-    INSERT INTO detrending_method (name) VALUES (:name)
-    ON CONFLICT ON CONSTRAINT uq_detrending_method_name DO NOTHING
-    RETURNING *
-)
-SELECT * FROM ins UNION ALL SELECT * FROM detrending_method WHERE name = :name LIMIT 1;
+INSERT INTO detrending_method (name) VALUES (:name)
+ON CONFLICT ON CONSTRAINT uq_detrending_method_name DO UPDATE SET name = detrending_method.name
+RETURNING *;
 
 -- name: create_processing_group :one
 -- Insert a processing group for a (photometric source, detrending method) pair.

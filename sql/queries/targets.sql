@@ -8,15 +8,12 @@ INSERT INTO target (catalog_id, name) VALUES (:catalog_id, :name) RETURNING *;
 -- name: get_or_create_target :one
 -- The target (catalog, number), inserted first if missing (idempotent).
 -- record: TargetRecord
-WITH ins AS (
-    INSERT INTO target (catalog_id, name) VALUES (:catalog_id, :name)
-    ON CONFLICT ON CONSTRAINT uq_target_catalog_name DO NOTHING
-    RETURNING *
-)
-SELECT * FROM ins
-UNION ALL
-SELECT * FROM target WHERE catalog_id = :catalog_id AND name = :name
-LIMIT 1;
+-- DO UPDATE (a no-op on a non-key column, so it does not block datasets referencing the target) instead of
+-- DO NOTHING + SELECT: it waits for a concurrent inserter and returns its row; a SELECT in the same statement
+-- could not see a row committed after the statement's snapshot, and two racing pipelines got NotFound.
+INSERT INTO target (catalog_id, name) VALUES (:catalog_id, :name)
+ON CONFLICT ON CONSTRAINT uq_target_catalog_name DO UPDATE SET created_on = target.created_on
+RETURNING *;
 
 -- name: get_target :one
 -- The target with this id.

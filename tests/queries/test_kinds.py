@@ -46,11 +46,11 @@ def test_many_and_scalar(conn: psycopg.Connection[Any], world: World) -> None:
 
 
 def test_iter_streams(conn: psycopg.Connection[Any], world: World) -> None:
-    for n in range(5):
+    for n in range(1, 6):
         targets.create_target(conn, catalog_id=world.tic.id, name=n)
     it = targets.list_targets_of_catalog(conn, catalog_id=world.tic.id)
     assert isinstance(it, types.GeneratorType)
-    assert [t.name for t in it] == [0, 1, 2, 3, 4, 261136679]
+    assert [t.name for t in it] == [1, 2, 3, 4, 5, 261136679]
 
 
 def test_exec_and_execrows(conn: psycopg.Connection[Any], world: World) -> None:

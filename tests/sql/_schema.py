@@ -66,7 +66,7 @@ def make_catalog(conn: Conn, mission_id: Any) -> Any:
 
 
 def make_target(conn: Conn, catalog_id: Any, name: int | None = None) -> int:
-    number = name if name is not None else secrets.randbelow(10**10)
+    number = name if name is not None else secrets.randbelow(10**10) + 1
     return int(one(conn, "INSERT INTO target (catalog_id, name) VALUES (%s, %s) RETURNING id", (catalog_id, number)))
 
 
