@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from lightcurvedb.adapters import register
 from lightcurvedb.errors import CadenceNotInGrid, DuplicateCadence
-from lightcurvedb.timesystem import MissionTimeSystem, time_format
+from lightcurvedb.timesystem import MissionTimeSystem, mission_time
 
 _QUERY = """
 SELECT d.processing_group_id, d.observation_id, (o.xmin::text || ':' || o.ctid::text), d."values", d.errors,
@@ -96,10 +96,11 @@ class Lightcurve:
 
     def astropy_time(self) -> Time:
         """`time` as an astropy Time in the mission's own format (e.g. "btjd"); NaN times are masked."""
-        fmt = time_format(self.time_system).name if self.time_system is not None else "jd"
+        if self.time_system is not None:
+            return mission_time(self.time, self.time_system)
         if np.isnan(self.time).any():
-            return Time(np.ma.masked_invalid(self.time), format=fmt)
-        return Time(self.time, format=fmt, copy=False)
+            return Time(np.ma.masked_invalid(self.time), format="jd")
+        return Time(self.time, format="jd", copy=False)
 
     def to_timeseries(self) -> TimeSeries:
         """An astropy TimeSeries: time (masked where unknown) and the other columns."""

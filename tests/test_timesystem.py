@@ -8,6 +8,8 @@ import numpy as np
 import psycopg
 import pytest
 from astropy.time import Time
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lightcurvedb import errors
 from lightcurvedb.timesystem import TESS, MissionTimeSystem, load_mission_time_format, register_mission, time_format
@@ -88,3 +90,32 @@ def test_an_identical_format_registered_by_another_library_is_reused() -> None:
 
     with pytest.raises(errors.TimeFormatConflict, match="another definition"):
         time_format(MissionTimeSystem("lcdbtest_foreign_other", "d", 2457000.0, "tdb", "jd"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.one_of(st.floats(-1e7, 1e7, allow_nan=False), st.floats(-1.0, 1.0, allow_nan=False),
+                                 st.just(float("nan")), st.sampled_from([0.5, -0.5, 1.5, -1325.5, 1e-300])),
+                       min_size=1, max_size=40))
+def test_mission_time_fast_path_is_bit_identical_to_astropy(values: list[float]) -> None:
+    from lightcurvedb.timesystem import mission_time
+
+    data = np.array(values, dtype=np.float64)
+    fast = mission_time(data, TESS)
+    slow = Time(np.ma.masked_invalid(data), format="btjd")
+    assert fast.format == "btjd"
+    assert fast.scale == "tdb"
+    assert np.array_equal(np.broadcast_to(np.asarray(fast.mask, dtype=bool), data.shape), np.isnan(data))
+    ok = ~np.isnan(data)
+    assert np.array_equal(np.asarray(fast.jd1)[ok], np.asarray(slow.jd1)[ok])
+    assert np.array_equal(np.asarray(fast.jd2)[ok], np.asarray(slow.jd2)[ok])
+    assert np.array_equal(np.asarray(fast.value)[ok], data[ok])
+
+
+def test_mission_time_general_unit_uses_astropy() -> None:
+    from lightcurvedb.timesystem import mission_time
+
+    hours = MissionTimeSystem("lcdbtest_hours", "h", 2457000.0, "tdb", "jd")
+    t = mission_time(np.array([0.0, 24.0, np.nan]), hours)
+    assert t.format == "lcdbtest_hours"
+    assert t.jd[1] == 2457001.0
+    assert bool(t.mask[2])
