@@ -502,3 +502,7 @@ def translate_data_error(exc: psycopg.Error) -> LightcurveDBError | None:
     if cls is MissingValue and diag.column_name:
         message = f"{diag.table_name}.{diag.column_name} is required: {message}"
     return cls(message)
+
+
+class MissingDependency(LightcurveDBError, ImportError):
+    """An optional dependency is not installed (the message names the extra that brings it)."""

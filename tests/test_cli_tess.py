@@ -99,3 +99,20 @@ def test_demo(fresh_dsn: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert len(list((out / "fits").glob("*-s_lc.fits"))) == 6
     back = read_export(out / f"tic{star}.ecsv")
     assert sorted(set(back["sector"])) == list(SAMPLE[0].sectors)
+
+
+def test_plot_without_matplotlib_is_a_typed_error_and_demo_skips_it(
+    fresh_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib…` now raises ImportError
+    assert main(["--dsn", fresh_dsn, "demo", "--out", str(tmp_path / "demo")]) == 0
+    out = capsys.readouterr().out
+    assert "plot skipped" in out
+    assert "tess-lightcurvedb[plot]" in out
+    assert not list((tmp_path / "demo").glob("*.png"))
+    assert main(["--dsn", fresh_dsn, "plot", "900000001", "-o", str(tmp_path / "x.png")]) == 2
+    assert "tess-lightcurvedb[plot]" in capsys.readouterr().err

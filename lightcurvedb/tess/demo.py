@@ -8,6 +8,7 @@ from rich.console import Console
 
 from lightcurvedb import migrate
 from lightcurvedb.connection import resolve
+from lightcurvedb.errors import MissingDependency
 from lightcurvedb.tess import commands
 from lightcurvedb.tess.synthetic import SAMPLE, write_sample
 
@@ -35,9 +36,13 @@ def run_demo(dsn: str | None, out: Path, console: Console) -> int:
         commands.export(target, star, path, None, "btjd", console=console)
         written.append(path)
     png = out / f"tic{star}.png"
-    commands.plot(target, star, png, None, console=console)
+    try:
+        commands.plot(target, star, png, None, console=console)
+        written.append(png)
+    except MissingDependency as e:
+        console.print(f"plot skipped: {e}", markup=False)
     console.print(f"\ndemo done. Files in {out}:", markup=False)
-    for path in [*written, png]:
+    for path in written:
         console.print(f"  {path}", markup=False)
     console.print(f"next: lcdb ingest /path/to/*_lc.fits; lcdb show {star}; "
                   f"lcdb export {star} -o tic{star}.fits; lcdb plot {star} -o tic{star}.png", markup=False)

@@ -6,13 +6,19 @@ from pathlib import Path
 
 import numpy as np
 
+from lightcurvedb.errors import MissingDependency
 from lightcurvedb.tess.products import TargetProduct
 
 
 def plot_product(product: TargetProduct, path: str | Path, *, flux_group: str | None = None, dpi: int = 110) -> Path:
     """Write a PNG/PDF/SVG (by suffix) of `flux` against BTJD; red crosses mark cadences with quality != 0."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as e:
+        raise MissingDependency(
+            "plotting needs matplotlib: pip install 'tess-lightcurvedb[plot]'"
+        ) from e
 
     group = product.flux_group(flux_group)
     value_col, _ = product.groups[group]
