@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 
 import psycopg
 
 from lightcurvedb import embedded, migrate
-from lightcurvedb.config import load_config, redact, resolve_dsn, scrub
+from lightcurvedb.config import Config, ResolvedDsn, load_config, redact, resolve_dsn, scrub
 from lightcurvedb.connection import resolve
 from lightcurvedb.errors import LightcurveDBError
 from lightcurvedb.tess import commands as tess_commands
@@ -45,12 +44,10 @@ def _db(action: str, dsn: str | None) -> int:
         else:
             print(redact(resolved.dsn))
         return 0
-    return _status(dsn)
+    return _status(resolved, config)
 
 
-def _status(dsn: str | None) -> int:
-    config = load_config()
-    resolved = resolve_dsn(dsn, config=config)
+def _status(resolved: ResolvedDsn, config: Config) -> int:
     if resolved.dsn is None:
         lay = embedded.layout(config.embedded)
         running = embedded.is_running(lay)
@@ -89,6 +86,14 @@ def _migrate(dsn: str | None) -> int:
     return 0
 
 
+def _configured_dsn(dsn: str | None) -> str | None:
+    """The DSN the command used (argument > LCDB_DSN > config file), to scrub its password from messages."""
+    try:
+        return resolve_dsn(dsn).dsn
+    except LightcurveDBError:
+        return dsn
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `lcdb`; returns the process exit code."""
     args = _parser().parse_args(argv)
@@ -104,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"lcdb: error: {e}", file=sys.stderr)
         return 2
     except psycopg.OperationalError as e:
-        shown = scrub(str(e), args.dsn or os.environ.get("LCDB_DSN"))
+        shown = scrub(str(e), _configured_dsn(args.dsn))
         print(f"lcdb: cannot reach the database: {shown.strip()}", file=sys.stderr)
         return 2
     return 2

@@ -258,13 +258,17 @@ def _answers(lay: Layout) -> bool:
         return False
 
 
-def _wait_for_dead_postmaster(lay: Layout, timeout: float = 30.0) -> None:
-    """Wait while `pg_ctl status` says "running" but the server does not answer: a postmaster killed with
-    SIGKILL is still dying or a zombie until init reaps it, and `pg_ctl status` (kill(pid, 0)) — like a new
-    postmaster's lock-file check — counts it as alive. Ends when it is gone (then start it) or answers."""
+def _running_after_dead_postmaster(lay: Layout, timeout: float = 30.0) -> bool:
+    """Whether a server is running, waiting while `pg_ctl status` says "running" but the server does not answer:
+    a postmaster killed with SIGKILL is still dying or a zombie until init reaps it, and `pg_ctl status`
+    (kill(pid, 0)) — like a new postmaster's lock-file check — counts it as alive. False once it is gone (then
+    start it); True when it answers (or still "runs" at the timeout: then _ensure_database reports it)."""
     deadline = time.monotonic() + timeout
-    while is_running(lay) and not _answers(lay) and time.monotonic() < deadline:
+    while is_running(lay):
+        if _answers(lay) or time.monotonic() >= deadline:
+            return True
         time.sleep(0.2)
+    return False
 
 
 def start(lay: Layout | None = None) -> Layout:
@@ -278,8 +282,7 @@ def start(lay: Layout | None = None) -> Layout:
         _prepare_tree(lay, owner)
         if not (lay.data / "PG_VERSION").exists():
             _initdb(lay)
-        _wait_for_dead_postmaster(lay)
-        if not is_running(lay):
+        if not _running_after_dead_postmaster(lay):
             _tool(lay, "pg_ctl", "start", "-w", "-t", "60", "-D", str(lay.data), "-l", str(lay.log_file))
         _ensure_database(lay)
     return lay

@@ -104,9 +104,10 @@ def check_schema(conn: psycopg.Connection[Any]) -> None:
     """Raise SchemaBehind (run `lcdb migrate`) or SchemaAhead (upgrade the package) on a mismatch."""
     done = applied_ids(conn)
     ours = package_migration_ids()
-    missing = [m for m in ours if m not in set(done)]
+    applied, known = set(done), set(ours)
+    missing = [m for m in ours if m not in applied]
     if missing:
         raise SchemaBehind(missing)
-    unknown = [m for m in done if m not in set(ours)]
+    unknown = [m for m in done if m not in known]
     if unknown:
         raise SchemaAhead(unknown)

@@ -1,6 +1,6 @@
 """Bulk ingest (binary COPY, merged on natural keys) and streaming reads of the big per-observation tables."""
 
-from lightcurvedb.bulk._engine import MODES, Mode, WriteResult
+from lightcurvedb.bulk._engine import MODES, Mode, WriteResult, backoff
 from lightcurvedb.bulk.parallel import ingest_datasets_parallel_committing, ingest_parallel_committing
 from lightcurvedb.bulk.readers import (
     iter_datasets,
@@ -34,6 +34,7 @@ __all__ = [
     "QualityFlags",
     "TargetTime",
     "WriteResult",
+    "backoff",
     "ingest_datasets_committing",
     "ingest_datasets_parallel_committing",
     "ingest_fits_frames_committing",

@@ -55,6 +55,11 @@ class WriteResult:
         self.retries += other.retries
 
 
+def backoff(attempt: int, *, base: float) -> None:
+    """Sleep before retry `attempt`: exponential from `base` seconds, capped at 2 s, with jitter."""
+    time.sleep(min(2.0, base * 2**attempt) * (0.5 + random.random()))  # noqa: S311
+
+
 def batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
     """Consume `rows` lazily, `size` at a time."""
     if size < 1:
@@ -218,7 +223,7 @@ def run_batch(conn: psycopg.Connection[Any], spec: TableSpec, rows: list[tuple[A
             race = mode != "insert" and isinstance(exc, pg_errors.UniqueViolation)
             if (isinstance(exc, RETRYABLE) or race) and attempt < max_retries:
                 attempt += 1
-                time.sleep(min(2.0, 0.01 * 2**attempt) * (0.5 + random.random()))  # noqa: S311
+                backoff(attempt, base=0.01)
                 continue
             typed = translate(exc)
             if typed is not None:

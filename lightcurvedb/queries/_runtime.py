@@ -35,8 +35,9 @@ def int_array(name: str, value: Any) -> Any:
     """An integer-array parameter as given, refusing non-integer dtypes (the server would round floats)."""
     if value is None:
         return None
-    dtype = np.asarray(value).dtype
-    if not (np.issubdtype(dtype, np.integer) or (np.asarray(value).size == 0 and dtype == np.float64)):
+    array = np.asarray(value)
+    dtype = array.dtype
+    if not (np.issubdtype(dtype, np.integer) or (array.size == 0 and dtype == np.float64)):
         raise errors.ArrayDtypeError(f"{name} must be an integer array, got dtype {dtype}")
     return value
 

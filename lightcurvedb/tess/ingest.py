@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import random
-import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -82,24 +80,6 @@ def _get_or_create(get: Callable[[], Any], create: Callable[[], Any], conn: psyc
             return create()
     except DuplicateKey:
         return get()
-
-
-def get_or_create_target_id(conn: psycopg.Connection[Any], catalog_id: Any, tic_id: int) -> int:
-    """The id of target (catalog, TIC id), created if missing; safe against concurrent creators.
-
-    `get_or_create_target` is one statement (INSERT … ON CONFLICT DO NOTHING, then SELECT): when another
-    transaction inserts the same target and commits while it waits on the conflict, the SELECT still runs on
-    the statement's older snapshot and finds nothing (NotFound). Run again as a new statement, it sees the
-    committed row.
-    """
-    for attempt in range(3):
-        try:
-            with conn.transaction():
-                return int(targets.get_or_create_target(conn, catalog_id=catalog_id, name=tic_id).id)
-        except NotFound:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
 
 
 def ensure_reference(conn: psycopg.Connection[Any]) -> Reference:
@@ -187,7 +167,7 @@ def _register(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference)
     """
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", [_LOCK_NAMESPACE])
-        target_id = get_or_create_target_id(conn, ref.catalog_id, lc.tic_id)
+        target_id = int(targets.get_or_create_target(conn, catalog_id=ref.catalog_id, name=lc.tic_id).id)
         ccd_id = ensure_ccd(conn, ref, lc.camera, lc.ccd)
         groups = ensure_groups(conn, lc)
         obs_id, new_obs = _observation(conn, lc, ccd_id)
@@ -239,7 +219,7 @@ def ingest_file(conn: psycopg.Connection[Any], path: str | Path, ref: Reference 
             except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure):
                 if attempt == retries:
                     raise
-                time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))  # noqa: S311
+                bulk.backoff(attempt, base=0.05)
         raise AssertionError("unreachable")
     except (LightcurveDBError, psycopg.Error) as exc:
         return IngestResult(path=p, status="failed", error=str(exc), error_type=type(exc).__name__)

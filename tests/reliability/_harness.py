@@ -179,13 +179,16 @@ def bulk_keys(conn: psycopg.Connection[Any], *, targets: int, sectors: int, grou
     targets through `get_or_create_target`, processing groups through `get_or_create_processing_group`, the
     observations (sector s, CCD 1.1, one grid) through ingest's advisory-locked find-or-create."""
     from lightcurvedb.queries import processing
+    from lightcurvedb.queries import targets as target_queries
     from lightcurvedb.tess import ingest
 
     with conn.transaction():
         ref = ingest.ensure_reference(conn)
     tids = []
     for i in range(targets):
-        tids.append(ingest.get_or_create_target_id(conn, ref.catalog_id, 700_000_000 + i))
+        with conn.transaction():
+            tids.append(int(target_queries.get_or_create_target(
+                conn, catalog_id=ref.catalog_id, name=700_000_000 + i).id))
     gids = []
     for j in range(groups):
         with conn.transaction():
