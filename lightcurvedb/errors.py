@@ -477,6 +477,8 @@ CONSTRAINT_ERRORS.update({
     "ck_photometric_source_name_not_blank": InvalidValue,
     "ck_detrending_method_name_not_blank": InvalidValue,
     "ck_processing_group_name_not_blank": InvalidValue,
+    # 0006.quality_flag_created_on
+    "ck_quality_flag_array_type_not_blank": InvalidValue,
 })
 
 _DATA_ERRORS: dict[str, type[InvalidInput]] = {

@@ -3,6 +3,8 @@
 observation.
 """
 
+import datetime
+
 from pydantic import ConfigDict, Field
 
 from lightcurvedb.records._base import Record
@@ -76,6 +78,12 @@ class QualityFlagArrayRecord(Record):
             " etc."
         ),
     )
+    created_on: datetime.datetime = Field(
+        description=(
+            "When the row was inserted (server default now(); rows older than migration 0006 carry its "
+            "time)."
+        ),
+    )
 
 
 class QualityFlagArrayInsert(Record):
@@ -97,6 +105,13 @@ class QualityFlagArrayInsert(Record):
         description=(
             "The target, or NULL for flags that apply to every target of the observation; ON DELETE "
             "CASCADE."
+        ),
+    )
+    created_on: datetime.datetime | None = Field(
+        default=None,
+        description=(
+            "When the row was inserted (server default now(); rows older than migration 0006 carry its "
+            "time)."
         ),
     )
 

@@ -292,3 +292,14 @@ def test_target_alias_rules(raw_conn: Conn) -> None:
     refuse(raw_conn, e.ForeignKeyViolation, "fk_target_alias_target", q, (-1, b))
     refuse(raw_conn, e.ForeignKeyViolation, "fk_target_alias_alias_target", q, (a2, -1))
     raw_conn.execute(q, (b, a2))  # a target may have several aliases
+
+
+def test_quality_flags_have_created_on_and_no_blank_type(raw_conn: Conn) -> None:
+    w = make_world(raw_conn)
+    before = one(raw_conn, "SELECT now()")
+    flags = make_flags(raw_conn, w.target_id, w.observation_id, w.cadences)
+    assert one(raw_conn, "SELECT created_on FROM quality_flag_array WHERE id = %s", (flags,)) == before
+    q = "INSERT INTO quality_flag_array (type, observation_id, quality_flags) VALUES (%s, %s, %s)"
+    for blank in ("", " ", "\t\n"):
+        refuse(raw_conn, e.CheckViolation, "ck_quality_flag_array_type_not_blank", q,
+               (blank, w.observation_id, [0] * w.cadences))
