@@ -1,17 +1,12 @@
-"""Benchmark fixtures: a throwaway migrated database with a TESS mission, targets, observations, groups."""
+"""Benchmark fixtures: a TESS mission, targets, observations and a group in a throwaway database."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import psycopg
-from psycopg import conninfo, sql
-
-from lightcurvedb import migrate
 
 
 @dataclass(frozen=True)
@@ -23,23 +18,6 @@ class World:
     observation_ids: list[int]
     processing_group_id: int
     cadences: np.ndarray
-
-
-@contextmanager
-def throwaway_database(server_dsn: str, name: str) -> Iterator[str]:
-    """Create, migrate, yield and finally drop database `name` on the server of `server_dsn`."""
-    with psycopg.connect(server_dsn, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    params = conninfo.conninfo_to_dict(server_dsn)
-    params["dbname"] = name
-    dsn = conninfo.make_conninfo("", **params)
-    try:
-        migrate.apply(dsn)
-        yield dsn
-    finally:
-        with psycopg.connect(server_dsn, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def populate(conn: psycopg.Connection[Any], *, targets: int, observations: int, cadences: int) -> dict[str, Any]:

@@ -22,8 +22,8 @@ from psycopg import pq
 from psycopg.adapt import PyFormat, Transformer
 
 from lightcurvedb.adapters import register
-from lightcurvedb.adapters.dumpers import Float8ArrayBinaryDumper
-from lightcurvedb.adapters.loaders import Float8ArrayBinaryLoader
+from lightcurvedb.adapters.dumpers import Float8NdarrayDumper
+from lightcurvedb.adapters.loaders import Float8NdarrayLoader
 
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 FLOAT8_ARRAY_OID = 1022
@@ -43,13 +43,13 @@ def codec(elements: int) -> dict[str, float]:
     arr = rng.standard_normal(elements)
     values = arr.tolist()
     tx = Transformer()
-    ours_dump = Float8ArrayBinaryDumper(np.ndarray, tx)
+    ours_dump = Float8NdarrayDumper(np.ndarray, tx)
     list_dump = tx.get_dumper(values, PyFormat.BINARY)
     list_text_dump = tx.get_dumper(values, PyFormat.TEXT)
     data = bytes(ours_dump.dump(arr) or b"")
     text = bytes(list_text_dump.dump(values) or b"")
     assert bytes(list_dump.dump(values) or b"") == data
-    ours_load = Float8ArrayBinaryLoader(FLOAT8_ARRAY_OID, tx)
+    ours_load = Float8NdarrayLoader(FLOAT8_ARRAY_OID, tx)
     list_load = tx.get_loader(FLOAT8_ARRAY_OID, pq.Format.BINARY)
     text_load = tx.get_loader(FLOAT8_ARRAY_OID, pq.Format.TEXT)
     assert np.array_equal(ours_load.load(data), np.array(list_load.load(data)))

@@ -19,13 +19,14 @@ import psycopg
 from psycopg import sql
 
 import lightcurvedb
-from benchmarks._setup import populate, throwaway_database
+from benchmarks._setup import populate
 from lightcurvedb.bulk import (
     ingest_datasets_committing,
     ingest_quality_flags_committing,
     ingest_target_times_committing,
 )
 from lightcurvedb.lightcurve import _QUERY, load_lightcurve, load_lightcurve_arrays
+from lightcurvedb.scratch import throwaway_database
 
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 GOAL_P50_MS = 5.0
@@ -177,7 +178,7 @@ def _scenario(name: str, server_dsn: str, cfg: Config, log: Callable[[str], None
     per_obs = cfg.sizes[0]
     c = cfg.cadences
     stages: list[dict[str, Any]] = []
-    with throwaway_database(server_dsn, f"lcdb_fetch_{name}_{os.getpid()}") as dsn:
+    with throwaway_database(server_dsn, prefix=f"lcdb_fetch_{name}") as dsn:
         conn = lightcurvedb.connect(dsn)
         w = populate(conn, targets=max(cfg.sizes), observations=1, cadences=c)
         conn.commit()

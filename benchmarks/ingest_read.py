@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import statistics
 import subprocess
@@ -20,7 +19,7 @@ import numpy as np
 import psycopg
 
 import lightcurvedb
-from benchmarks._setup import populate, throwaway_database
+from benchmarks._setup import populate
 from lightcurvedb.bulk import (
     ingest_datasets_committing,
     ingest_parallel_committing,
@@ -29,6 +28,7 @@ from lightcurvedb.bulk import (
     iter_datasets,
 )
 from lightcurvedb.lightcurve import load_lightcurve, load_lightcurve_arrays
+from lightcurvedb.scratch import throwaway_database
 
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -148,7 +148,7 @@ def run(quick: bool, server_dsn: str, log: Callable[[str], None]) -> dict[str, A
 
 def _run(cfg: Config, server_dsn: str, tmp: Path, out: dict[str, Any], log: Callable[[str], None]) -> dict[str, Any]:
     n, c = cfg.targets, cfg.cadences
-    with throwaway_database(server_dsn, f"lcdb_bench_{os.getpid()}") as dsn:
+    with throwaway_database(server_dsn, prefix="lcdb_bench") as dsn:
         conn = lightcurvedb.connect(dsn)
         w = populate(conn, targets=n + 50, observations=4 * cfg.rounds + 4, cadences=c)
         conn.commit()

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import os
-import secrets
-import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import conninfo, pq, sql
+from psycopg import pq
 
-from lightcurvedb import migrate
+from lightcurvedb import scratch
 
 ENV_DSN = "LCDB_CODEGEN_DSN"
 
@@ -103,48 +99,12 @@ class Catalog:
         return next((t for t in self.tables.values() if t.oid == oid), None)
 
 
-def _with_db(dsn: str, dbname: str) -> str:
-    params = conninfo.conninfo_to_dict(dsn)
-    params["dbname"] = dbname
-    return conninfo.make_conninfo("", **params)
-
-
 @contextmanager
 def throwaway_database(server_dsn: str | None = None) -> Iterator[str]:
-    """Yield the DSN of a freshly migrated database that is dropped afterwards.
-
-    With `server_dsn` (or $LCDB_CODEGEN_DSN; a superuser DSN) the database is created on that server;
-    otherwise a private embedded PostgreSQL is started in a temporary home and removed afterwards.
-    """
-    server_dsn = server_dsn or os.environ.get(ENV_DSN) or None
-    if server_dsn:
-        name = f"lcdb_codegen_{os.getpid()}_{secrets.token_hex(4)}"
-        with psycopg.connect(server_dsn, autocommit=True) as admin:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        try:
-            dsn = _with_db(server_dsn, name)
-            migrate.apply(dsn)
-            yield dsn
-        finally:
-            with psycopg.connect(server_dsn, autocommit=True) as admin:
-                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        return
-    from lightcurvedb import embedded
-    from lightcurvedb.config import EmbeddedSettings
-
-    tmp = Path(tempfile.mkdtemp(prefix="lcdb-codegen-"))
-    tmp.chmod(0o755)  # as root the server runs as a service user who must enter it
-    lay = embedded.layout(EmbeddedSettings(), home=tmp / "h")
-    try:
-        embedded.start(lay)
-        dsn = lay.dsn()
-        migrate.apply(dsn)
+    """Yield the DSN of a freshly migrated database that is dropped afterwards: on the server of `server_dsn`
+    (or $LCDB_CODEGEN_DSN; a superuser DSN), else on a private embedded PostgreSQL removed afterwards."""
+    with scratch.throwaway_database(server_dsn or os.environ.get(ENV_DSN) or None, prefix="lcdb_codegen") as dsn:
         yield dsn
-    finally:
-        try:
-            embedded.stop(lay)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 _TABLES = """

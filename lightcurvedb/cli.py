@@ -3,53 +3,56 @@
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
 import sys
 from collections.abc import Sequence
 
 import psycopg
+from psycopg import conninfo
 
 from lightcurvedb import embedded, migrate
-from lightcurvedb.config import Config, ResolvedDsn, load_config, redact, resolve_dsn, scrub
+from lightcurvedb.config import load_config, redact, resolve_dsn, scrub
 from lightcurvedb.connection import resolve
-from lightcurvedb.errors import LightcurveDBError
+from lightcurvedb.errors import LightcurveDBError, PermissionDenied
 from lightcurvedb.tess import commands as tess_commands
+from lightcurvedb.tess import demo
+
+ENV_DEBUG = "LCDB_DEBUG"
+_WRITES = {"migrate": "change the schema", "ingest": "write lightcurves", "demo": "write lightcurves"}
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lcdb", description="lightcurvedb: TESS lightcurves in PostgreSQL")
     parser.add_argument("--dsn", help="PostgreSQL connection string (default: $LCDB_DSN, config file, embedded)")
+    parser.add_argument("--debug", action="store_true",
+                        help=f"show the Python traceback of an error (also ${ENV_DEBUG}=1)")
     sub = parser.add_subparsers(dest="command", required=True)
     db = sub.add_parser("db", help="control the embedded PostgreSQL server")
     db.add_argument("action", choices=["start", "stop", "status", "url"])
-    sub.add_parser("migrate", help="apply the schema migrations to the database")
+    db.set_defaults(func=_db)
+    sub.add_parser("migrate", help="apply the schema migrations to the database").set_defaults(func=_migrate)
     tess_commands.add_parsers(sub)
+    demo.add_parser(sub)
     return parser
 
 
-def _db(action: str, dsn: str | None) -> int:
+def _db(args: argparse.Namespace) -> int:
     config = load_config()
-    if action == "start":
-        lay = embedded.start(embedded.layout(config.embedded))
+    lay = embedded.layout(config.embedded)
+    if args.action == "start":
+        embedded.start(lay)
         print(f"embedded PostgreSQL running; data in {lay.data}")
         print(f"url: {redact(lay.dsn())}")
         return 0
-    if action == "stop":
-        lay = embedded.layout(config.embedded)
+    if args.action == "stop":
         print("stopped" if embedded.stop(lay) else "not running")
         return 0
-    resolved = resolve_dsn(dsn, config=config)
-    if action == "url":
-        if resolved.dsn is None:
-            print(redact(embedded.layout(config.embedded).dsn()))
-        else:
-            print(redact(resolved.dsn))
+    resolved = resolve_dsn(args.dsn, config=config)
+    if args.action == "url":
+        print(redact(lay.dsn() if resolved is None else resolved.dsn))
         return 0
-    return _status(resolved, config)
-
-
-def _status(resolved: ResolvedDsn, config: Config) -> int:
-    if resolved.dsn is None:
-        lay = embedded.layout(config.embedded)
+    if resolved is None:
         running = embedded.is_running(lay)
         print("source: embedded default")
         print(f"data directory: {lay.data}")
@@ -61,6 +64,10 @@ def _status(resolved: ResolvedDsn, config: Config) -> int:
     else:
         print(f"source: {resolved.source}")
         target = resolved.dsn
+    return _status(target)
+
+
+def _status(target: str) -> int:
     print(f"url: {redact(target)}")
     try:
         with psycopg.connect(target, autocommit=True, connect_timeout=10) as conn:
@@ -78,10 +85,8 @@ def _status(resolved: ResolvedDsn, config: Config) -> int:
     return 0
 
 
-def _migrate(dsn: str | None) -> int:
-    target = resolve(dsn, auto_migrate=False).dsn
-    assert target is not None
-    done = migrate.apply(target)
+def _migrate(args: argparse.Namespace) -> int:
+    done = migrate.apply(resolve(args.dsn, auto_migrate=False).dsn)
     print(f"applied {len(done)} migration(s)" + (f": {', '.join(done)}" if done else "; schema up to date"))
     return 0
 
@@ -89,27 +94,54 @@ def _migrate(dsn: str | None) -> int:
 def _configured_dsn(dsn: str | None) -> str | None:
     """The DSN the command used (argument > LCDB_DSN > config file), to scrub its password from messages."""
     try:
-        return resolve_dsn(dsn).dsn
+        resolved = resolve_dsn(dsn)
     except LightcurveDBError:
         return dsn
+    return resolved.dsn if resolved is not None else None
+
+
+def _role(dsn: str | None) -> str:
+    """The role a DSN logs in as (libpq's default: the operating-system user)."""
+    try:
+        return str(conninfo.conninfo_to_dict(dsn or "").get("user") or getpass.getuser())
+    except Exception:
+        return getpass.getuser()
+
+
+def _message(exc: BaseException, args: argparse.Namespace) -> str:
+    """One line for an error the user can act on."""
+    dsn = _configured_dsn(args.dsn)
+    if isinstance(exc, PermissionDenied):
+        text = str(exc)
+        if not text.startswith("role "):
+            what = _WRITES.get(args.command, "read lightcurves")
+            text = f'role "{_role(dsn)}" may not {what}: {text}'
+    elif isinstance(exc, psycopg.OperationalError):
+        text = f"cannot reach the database: {exc}"
+    elif isinstance(exc, psycopg.Error):
+        diag = exc.diag
+        text = f"the database refused: {diag.message_primary or exc} (SQLSTATE {exc.sqlstate})"
+    elif isinstance(exc, OSError) and not isinstance(exc, LightcurveDBError):
+        text = f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)
+    else:
+        text = str(exc)
+    return " ".join(scrub(text, dsn).split())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of `lcdb`; returns the process exit code."""
+    """Entry point of `lcdb`; returns the process exit code (2 on an error, with one line on stderr)."""
     args = _parser().parse_args(argv)
+    debug = args.debug or os.environ.get(ENV_DEBUG, "") not in ("", "0")
     try:
-        if args.command == "db":
-            return _db(args.action, args.dsn)
-        if args.command == "migrate":
-            return _migrate(args.dsn)
-        code = tess_commands.run(args)
-        if code is not None:
-            return code
-    except LightcurveDBError as e:
-        print(f"lcdb: error: {e}", file=sys.stderr)
+        code: int = args.func(args)
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print("lcdb: interrupted", file=sys.stderr)
+        return 130
+    except (LightcurveDBError, psycopg.Error, OSError) as e:
+        if debug:
+            raise
+        print(f"lcdb {args.command}: error: {_message(e, args)}", file=sys.stderr)
         return 2
-    except psycopg.OperationalError as e:
-        shown = scrub(str(e), _configured_dsn(args.dsn))
-        print(f"lcdb: cannot reach the database: {shown.strip()}", file=sys.stderr)
-        return 2
-    return 2
+    return code

@@ -43,9 +43,9 @@ class Config:
 
 @dataclass(frozen=True)
 class ResolvedDsn:
-    """A DSN and where it came from; `dsn` is None when the embedded default applies."""
+    """A DSN and where it came from (the argument, $LCDB_DSN, the config file, or the started embedded server)."""
 
-    dsn: str | None
+    dsn: str
     source: DsnSource
 
 
@@ -105,8 +105,8 @@ def _embedded(raw: dict[str, Any], path: Path) -> EmbeddedSettings:
     return EmbeddedSettings(home=Path(home).expanduser() if home else None, tcp_port=port, auto_migrate=auto)
 
 
-def resolve_dsn(dsn: str | None = None, *, config: Config | None = None) -> ResolvedDsn:
-    """Apply the documented precedence: argument > LCDB_DSN > config file > embedded default."""
+def resolve_dsn(dsn: str | None = None, *, config: Config | None = None) -> ResolvedDsn | None:
+    """Apply the documented precedence: argument > LCDB_DSN > config file; None means the embedded default."""
     if dsn:
         return ResolvedDsn(_checked(dsn, "the dsn argument"), "argument")
     env = os.environ.get(ENV_DSN)
@@ -115,7 +115,7 @@ def resolve_dsn(dsn: str | None = None, *, config: Config | None = None) -> Reso
     config = config if config is not None else load_config()
     if config.dsn:
         return ResolvedDsn(_checked(config.dsn, str(config.path)), "config")
-    return ResolvedDsn(None, "embedded")
+    return None
 
 
 def _checked(dsn: str, origin: str) -> str:
@@ -148,21 +148,36 @@ def scrub(text: str, dsn: str | None) -> str:
     return text
 
 
-def to_url(params: dict[str, Any]) -> str:
-    """Format connection parameters as a URL, every part percent-escaped; the password is dropped."""
-    user = quote(str(params["user"]), safe="") + "@" if params.get("user") else ""
+def to_url(params: dict[str, Any], *, scheme: str = "postgresql", with_password: bool = False) -> str:
+    """Format connection parameters as a URL, every part percent-escaped; the password only if asked for.
+
+    The one URL formatter: `redact` shows it to humans (no password), `migrate` hands it to yoyo
+    (`postgresql+psycopg`, with the password). A socket directory or a host list goes into the query string, and
+    so does a database name that would need escaping in the path (yoyo does not unescape the path).
+    """
+    params = {k: v for k, v in params.items() if v is not None}
+    auth = ""
+    if params.get("user"):
+        auth = quote(str(params["user"]), safe="")
+        if with_password and params.get("password"):
+            auth += ":" + quote(str(params["password"]), safe="")
+        auth += "@"
     host = str(params.get("host") or "")
     query: dict[str, str] = {}
-    netloc_host = ""
+    netloc = ""
     if host.startswith("/") or "," in host:
         query["host"] = host
-    else:
-        netloc_host = f"[{host}]" if ":" in host else quote(host, safe="")
-    port = f":{params['port']}" if params.get("port") and not query.get("host") else ""
-    if params.get("port") and query.get("host"):
-        query["port"] = str(params["port"])
-    db = quote(str(params.get("dbname") or ""), safe="")
+        if params.get("port"):
+            query["port"] = str(params["port"])
+    elif host:
+        netloc = f"[{host}]" if ":" in host else quote(host, safe="")
+        if params.get("port"):
+            netloc += f":{params['port']}"
+    db = str(params.get("dbname") or "")
+    if quote(db, safe="") != db:
+        query["dbname"] = db
+        db = ""
     skip = {"user", "password", "host", "port", "dbname"}
-    query.update({k: str(v) for k, v in params.items() if k not in skip and v is not None})
+    query.update({k: str(v) for k, v in params.items() if k not in skip})
     qs = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in query.items())
-    return f"postgresql://{user}{netloc_host}{port}/{db}" + (f"?{qs}" if qs else "")
+    return f"{scheme}://{auth}{netloc}/{db}" + (f"?{qs}" if qs else "")

@@ -15,7 +15,7 @@ def resolve(dsn: str | None = None, *, auto_migrate: bool = True) -> ResolvedDsn
     """Resolve a DSN, starting (and on first use migrating) the embedded server when it is the default."""
     config = load_config()
     resolved = resolve_dsn(dsn, config=config)
-    if resolved.dsn is not None:
+    if resolved is not None:
         return resolved
     from lightcurvedb import embedded
 
@@ -43,7 +43,6 @@ def connect(dsn: str | None = None, *, check_schema: bool = True, **kwargs: Any)
     arguments go to `psycopg.connect` (e.g. `autocommit=True`). The caller owns the transaction.
     """
     target = resolve(dsn).dsn
-    assert target is not None
     conn = psycopg.connect(target, **kwargs)
     try:
         _configure(conn)
@@ -61,7 +60,6 @@ def pool(dsn: str | None = None, *, min_size: int = 1, max_size: int = 8, check_
          **kwargs: Any) -> ConnectionPool[psycopg.Connection[Any]]:
     """A psycopg_pool ConnectionPool whose connections carry the NumPy adapters (opened on return)."""
     target = resolve(dsn).dsn
-    assert target is not None
     if check_schema:
         with psycopg.connect(target, autocommit=True) as conn:
             migrate.check_schema(conn)

@@ -19,6 +19,15 @@ class ConfigurationError(LightcurveDBError):
     """The configuration (argument, environment, config file) is invalid."""
 
 
+class PermissionDenied(LightcurveDBError, PermissionError):
+    """The database role may not do this (SQLSTATE 42501): e.g. an lcdb_reader member writing, or migrating."""
+
+
+class OutputFileError(LightcurveDBError, OSError):
+    """An output file cannot be written: it exists (and overwriting was not asked for), its directory is missing
+    or not writable, or the disk is full."""
+
+
 class EmbeddedServerError(LightcurveDBError):
     """The embedded PostgreSQL server could not be initialised, started or stopped."""
 
@@ -372,6 +381,8 @@ def translate(exc: psycopg.Error) -> LightcurveDBError | None:
     The caller chains it: ``raise typed from exc``.
     """
     diag = exc.diag
+    if exc.sqlstate == "42501":  # insufficient_privilege
+        return PermissionDenied(diag.message_primary or str(exc))
     name = diag.constraint_name
     if not name:
         return translate_data_error(exc)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import psycopg
 from psycopg import conninfo
 
-from lightcurvedb.errors import SchemaAhead, SchemaBehind, SchemaError
+from lightcurvedb.config import to_url
+from lightcurvedb.errors import PermissionDenied, SchemaAhead, SchemaBehind, SchemaError
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -28,38 +28,22 @@ def package_migration_ids() -> list[str]:
 
 
 def yoyo_url(dsn: str) -> str:
-    """A yoyo database URL (`postgresql+psycopg://…`) for a libpq DSN, every part escaped."""
-    params: dict[str, Any] = conninfo.conninfo_to_dict(dsn)
-    user = params.pop("user", None)
-    password = params.pop("password", None)
-    host = str(params.pop("host", "") or "")
-    port = params.pop("port", None)
-    dbname = str(params.pop("dbname", None) or "")
-    if quote(dbname, safe="") != dbname:
-        params["dbname"] = dbname  # yoyo does not unescape the URL path; its query args override it
-        dbname = ""
-    auth = ""
-    if user:
-        auth = quote(str(user), safe="")
-        if password:
-            auth += ":" + quote(str(password), safe="")
-        auth += "@"
-    netloc = ""
-    if host and not host.startswith("/") and "," not in host:
-        netloc = quote(host, safe="") + (f":{port}" if port else "")
-    else:
-        if host:
-            params["host"] = host
-        if port:
-            params["port"] = port
-    query = "&".join(f"{quote(k, safe='')}={quote(str(v), safe='')}" for k, v in params.items() if v is not None)
-    return f"postgresql+psycopg://{auth}{netloc}/{dbname}" + (f"?{query}" if query else "")
+    """A yoyo database URL (`postgresql+psycopg://…`, password included) for a libpq DSN."""
+    return to_url(conninfo.conninfo_to_dict(dsn), scheme="postgresql+psycopg", with_password=True)
 
 
 def apply(dsn: str) -> list[str]:
-    """Apply every pending migration (each in its own transaction); return the ids applied."""
+    """Apply every pending migration (each in its own transaction); return the ids applied.
+
+    Nothing pending: returns at once without taking yoyo's lock (a read-only role may call it). A role that
+    may not change the schema gets PermissionDenied at once, not after yoyo's lock timeout.
+    """
     from yoyo import get_backend, read_migrations
 
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        if not pending_ids(conn):
+            return []
+        check_may_migrate(conn)
     backend = get_backend(yoyo_url(dsn))
     try:
         migrations = read_migrations(str(migrations_dir()))
@@ -69,6 +53,25 @@ def apply(dsn: str) -> list[str]:
     finally:
         backend.connection.close()
     return [m.id for m in pending]
+
+
+def check_may_migrate(conn: psycopg.Connection[Any]) -> None:
+    """Raise PermissionDenied unless the connected role may create in schema public and owns the schema's tables
+    (migrations ALTER them; yoyo writes its bookkeeping tables)."""
+    row = conn.execute(
+        "SELECT current_user, current_database(), has_schema_privilege('public', 'CREATE'), "
+        "       coalesce(bool_and(pg_has_role(c.relowner, 'USAGE')), true) "
+        "FROM pg_class AS c "
+        "WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
+    ).fetchone()
+    assert row is not None
+    role, database, may_create, owns_tables = row
+    problem = ("it has no CREATE privilege on schema public" if not may_create else
+               "it does not own the schema's tables" if not owns_tables else None)
+    if problem:
+        raise PermissionDenied(
+            f'role "{role}" may not change the schema of database "{database}": {problem}; '
+            "run `lcdb migrate` as the database owner (lcdb_reader and lcdb_writer members only read and write data)")
 
 
 def rollback_all(dsn: str) -> list[str]:

@@ -28,12 +28,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 import psycopg  # noqa: E402
-from psycopg import conninfo, sql  # noqa: E402
+from conftest import FIRST_SET  # noqa: E402
+from psycopg import conninfo  # noqa: E402
 from reliability import _harness  # noqa: E402
 
-from lightcurvedb import embedded, migrate  # noqa: E402
+from lightcurvedb import embedded, scratch  # noqa: E402
 from lightcurvedb.config import EmbeddedSettings  # noqa: E402
-from lightcurvedb.tess.ingest import expand_paths, ingest_paths  # noqa: E402
+from lightcurvedb.tess.ingest import ingest_paths  # noqa: E402
 from lightcurvedb.tess.synthetic import write_sample  # noqa: E402
 
 SHARED_TESS = REPO.parent / "shared" / "data" / "tess"
@@ -44,32 +45,17 @@ class Server:
 
     def __init__(self, admin_dsn: str) -> None:
         self.admin = admin_dsn
-        self.names: list[str] = []
-        self.template = self._create(None)
-        migrate.apply(self.dsn(self.template))
-
-    def dsn(self, name: str) -> str:
-        params = conninfo.conninfo_to_dict(self.admin)
-        params["dbname"] = name
-        return conninfo.make_conninfo(**params)
-
-    def _create(self, template: str | None) -> str:
-        name = f"lcdb_relrun_{secrets.token_hex(4)}"
-        q = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-        if template:
-            q += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
-        with psycopg.connect(self.admin, autocommit=True) as conn:
-            conn.execute(q)
-        self.names.append(name)
-        return name
+        self.template = scratch.create_database(admin_dsn, prefix="lcdb_relrun", migrated=True)
+        self.dsns = [self.template]
 
     def new_db(self) -> str:
-        return self.dsn(self._create(self.template))
+        template = str(conninfo.conninfo_to_dict(self.template)["dbname"])
+        self.dsns.append(scratch.create_database(self.admin, prefix="lcdb_relrun", template=template))
+        return self.dsns[-1]
 
     def drop_all(self) -> None:
-        with psycopg.connect(self.admin, autocommit=True) as conn:
-            for name in self.names:
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        for dsn in self.dsns:
+            scratch.drop_database(self.admin, dsn)
 
 
 def bulk_round(server: Server, mode: str, writers: int, tmp: Path, figures: dict[str, Any]) -> list[str]:
@@ -176,7 +162,7 @@ def main() -> int:
         with psycopg.connect(admin) as conn:
             figures["server"] = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
         sample = write_sample(tmp / "sample")
-        real = expand_paths([SHARED_TESS]) if SHARED_TESS.is_dir() else []
+        real = [SHARED_TESS / name for name in FIRST_SET] if SHARED_TESS.is_dir() else []
         files = real + sample
         figures["input_files"] = {"synthetic": len(sample), "real": len(real)}
         clean = server.new_db()

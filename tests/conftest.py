@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ import psycopg
 import pytest
 from psycopg import conninfo, sql
 
-from lightcurvedb import migrate
+from lightcurvedb import migrate, scratch
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_TESS = REPO.parent / "shared" / "data" / "tess"
@@ -35,12 +34,6 @@ def _docker_answers() -> bool:
     return True
 
 
-def _with_db(dsn: str, dbname: str) -> str:
-    params = conninfo.conninfo_to_dict(dsn)
-    params["dbname"] = dbname
-    return conninfo.make_conninfo(**params)
-
-
 @pytest.fixture(scope="session")
 def server_dsn() -> Iterator[str]:
     """A superuser DSN (database `postgres`) on the server under test."""
@@ -54,60 +47,29 @@ def server_dsn() -> Iterator[str]:
         with PostgresContainer("postgres:18", driver=None) as pg:
             yield pg.get_connection_url()
         return
-    from lightcurvedb import embedded
-    from lightcurvedb.config import EmbeddedSettings
-
-    # Not under pytest's 0700 basetemp: as root the server runs as a service user who must enter it.
-    home = Path(tempfile.mkdtemp(prefix="lcdb-test-pg-"))
-    home.chmod(0o755)
-    lay = embedded.layout(EmbeddedSettings(), home=home / "home")
-    embedded.start(lay)
-    try:
-        yield lay.dsn("postgres")
-    finally:
-        embedded.stop(lay)
-        shutil.rmtree(home, ignore_errors=True)
-
-
-def _create_db(server: str, name: str, template: str | None = None) -> str:
-    with psycopg.connect(server, autocommit=True) as admin:
-        query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-        if template:
-            query = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
-        admin.execute(query)
-    return _with_db(server, name)
-
-
-def _drop_db(server: str, name: str) -> None:
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def _unique(prefix: str) -> str:
-    return f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
+    with scratch.private_server() as dsn:
+        yield dsn
 
 
 @pytest.fixture(scope="session")
 def template_db(server_dsn: str) -> Iterator[str]:
     """Name of a migrated template database (nobody stays connected to it)."""
-    name = _unique("lcdb_tpl")
-    dsn = _create_db(server_dsn, name)
-    try:
-        migrate.apply(dsn)
-        yield name
-    finally:
-        _drop_db(server_dsn, name)
+    with scratch.throwaway_database(server_dsn, prefix="lcdb_tpl") as dsn:
+        yield str(conninfo.conninfo_to_dict(dsn)["dbname"])
 
 
 @pytest.fixture(scope="session")
-def migrated_dsn(server_dsn: str, template_db: str) -> Iterator[str]:
+def clone_db(server_dsn: str, template_db: str) -> Callable[[str], AbstractContextManager[str]]:
+    """`with clone_db(prefix) as dsn:` a database cloned from the migrated template, dropped afterwards."""
+    return lambda prefix: scratch.throwaway_database(server_dsn, prefix=prefix, template=template_db,
+                                                     migrated=False)
+
+
+@pytest.fixture(scope="session")
+def migrated_dsn(clone_db: Callable[[str], AbstractContextManager[str]]) -> Iterator[str]:
     """DSN of the session's migrated database, shared by the rolled-back-transaction fixtures."""
-    name = _unique("lcdb_test")
-    dsn = _create_db(server_dsn, name, template=template_db)
-    try:
+    with clone_db("lcdb_test") as dsn:
         yield dsn
-    finally:
-        _drop_db(server_dsn, name)
 
 
 @pytest.fixture
@@ -135,25 +97,49 @@ def raw_conn(migrated_dsn: str) -> Iterator[psycopg.Connection[Any]]:
 
 
 @pytest.fixture
-def fresh_dsn(server_dsn: str, template_db: str) -> Iterator[str]:
+def fresh_dsn(clone_db: Callable[[str], AbstractContextManager[str]]) -> Iterator[str]:
     """DSN of a migrated database of this test's own (for committed data, several connections)."""
-    name = _unique("lcdb_fresh")
-    dsn = _create_db(server_dsn, name, template=template_db)
-    try:
+    with clone_db("lcdb_fresh") as dsn:
         yield dsn
-    finally:
-        _drop_db(server_dsn, name)
 
 
 @pytest.fixture
 def empty_dsn(server_dsn: str) -> Iterator[str]:
     """DSN of a new, empty (unmigrated) database of this test's own."""
-    name = _unique("lcdb_empty")
-    dsn = _create_db(server_dsn, name)
-    try:
+    with scratch.throwaway_database(server_dsn, prefix="lcdb_empty", migrated=False) as dsn:
         yield dsn
+
+
+LOGIN_PASSWORD = "lcdb-test-Pa55:word@/#"
+"""Password of the LOGIN roles `login_as` makes (URL metacharacters on purpose)."""
+
+
+@pytest.fixture
+def login_as(server_dsn: str) -> Iterator[Callable[[str, str], str]]:
+    """`login_as(dsn, group)`: the DSN of a new LOGIN role of this test's own, member of `group` (lcdb_reader,
+    lcdb_writer), on the database of `dsn` (a real session as the role: unlike SET ROLE, it cannot RESET ROLE
+    back to a superuser). The roles are dropped after the test; skipped if the server refuses such logins."""
+    made: list[str] = []
+
+    def make(dsn: str, group: str) -> str:
+        name = f"{group}_t_{secrets.token_hex(4)}"
+        with psycopg.connect(server_dsn, autocommit=True) as admin:
+            admin.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE {}").format(
+                sql.Identifier(name), sql.Literal(LOGIN_PASSWORD), sql.Identifier(group)))
+        made.append(name)
+        login = conninfo.make_conninfo(dsn, user=name, password=LOGIN_PASSWORD)
+        try:
+            psycopg.connect(login).close()
+        except psycopg.OperationalError as exc:
+            pytest.skip(f"the test server does not let a new LOGIN role connect: {exc}")
+        return login
+
+    try:
+        yield make
     finally:
-        _drop_db(server_dsn, name)
+        with psycopg.connect(server_dsn, autocommit=True) as admin:
+            for name in made:
+                admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
 
 
 @pytest.fixture(scope="session")
@@ -168,3 +154,22 @@ def tess_dir() -> Path:
     if not SHARED_TESS.is_dir():
         pytest.skip("../shared/data/tess is not present on this machine")
     return SHARED_TESS
+
+
+FIRST_SET = (
+    "tess2018206045859-s0001-0000000358108509-0120-s_lc.fits",
+    "hlsp_tess-data-alerts_tess_phot_00025155310-s01_tess_v1_lc.fits",
+    "hlsp_tess-data-alerts_tess_phot_00055652896-s01_tess_v1_lc.fits",
+    "hlsp_tess-data-alerts_tess_phot_00160148385-s02_tess_v1_lc.fits",
+    "tic55525572_lc.fits",
+    "hlsp_tglc_tess_ffi_gaiaid-6399196263939178880-s0001-cam2-ccd1_tess_v1_llc.fits",
+)
+"""The first six real files of ../shared/data/tess (SPOC 2-min, data-alerts HLSP, TGLC v1); the README's
+"Second set" (TESS-SPOC, TGLC from the tglc package, later SPOC sectors, two files to refuse) needs the product
+model of the products issue and is not in this list."""
+
+
+@pytest.fixture(scope="session")
+def tess_files(tess_dir: Path) -> list[Path]:
+    """The first six real TESS files (see FIRST_SET), sorted by name."""
+    return sorted(tess_dir / name for name in FIRST_SET)

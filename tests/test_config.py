@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from psycopg import conninfo
 from yoyo.connections import parse_uri
 
-from lightcurvedb.config import load_config, redact, resolve_dsn
+from lightcurvedb.config import ResolvedDsn, load_config, redact, resolve_dsn
 from lightcurvedb.errors import ConfigurationError
 from lightcurvedb.migrate import yoyo_url
 
@@ -23,37 +23,42 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return cfg
 
 
+def _dsn(resolved: ResolvedDsn | None) -> str:
+    assert resolved is not None
+    return resolved.dsn
+
+
 def test_argument_beats_environment_and_config(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     isolated_env.write_text('[database]\ndsn = "host=cfghost dbname=cfg"\n')
     monkeypatch.setenv("LCDB_DSN", "host=envhost dbname=env")
     resolved = resolve_dsn("host=arghost dbname=arg")
+    assert resolved is not None
     assert (resolved.source, resolved.dsn) == ("argument", "host=arghost dbname=arg")
 
 
 def test_environment_beats_config(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     isolated_env.write_text('[database]\ndsn = "host=cfghost dbname=cfg"\n')
     monkeypatch.setenv("LCDB_DSN", "host=envhost dbname=env")
-    assert resolve_dsn().source == "environment"
-    assert conninfo.conninfo_to_dict(resolve_dsn().dsn or "")["host"] == "envhost"
+    resolved = resolve_dsn()
+    assert resolved is not None and resolved.source == "environment"
+    assert conninfo.conninfo_to_dict(resolved.dsn)["host"] == "envhost"
 
 
 def test_config_file_beats_embedded(isolated_env: Path) -> None:
     isolated_env.write_text('[database]\nhost = "db.example"\nport = 6543\ndbname = "lc"\nuser = "pipe"\n')
     resolved = resolve_dsn()
-    assert resolved.source == "config"
-    params = conninfo.conninfo_to_dict(resolved.dsn or "")
+    assert resolved is not None and resolved.source == "config"
+    params = conninfo.conninfo_to_dict(_dsn(resolved))
     assert params == {"host": "db.example", "port": "6543", "dbname": "lc", "user": "pipe"}
 
 
 def test_nothing_configured_means_embedded(isolated_env: Path) -> None:
-    resolved = resolve_dsn()
-    assert resolved.source == "embedded"
-    assert resolved.dsn is None
+    assert resolve_dsn() is None
 
 
 def test_config_password_with_url_metacharacters_survives(isolated_env: Path) -> None:
     isolated_env.write_text("[database]\nhost = \"h\"\nuser = \"u\"\npassword = \"p@ss:w/rd?#'\\\\\"\n")
-    params = conninfo.conninfo_to_dict(resolve_dsn().dsn or "")
+    params = conninfo.conninfo_to_dict(_dsn(resolve_dsn()))
     assert params["password"] == "p@ss:w/rd?#'\\"
 
 

@@ -5,20 +5,20 @@ from __future__ import annotations
 from lightcurvedb.adapters._codec import dump_array, load_array
 from lightcurvedb.adapters._types import ARRAY_TYPES, ArrayType, array_type, array_type_for_dtype
 from lightcurvedb.adapters.dumpers import (
-    ArrayBinaryDumper,
-    NdarrayBinaryDumper,
+    NdarrayDispatchDumper,
+    NdarrayDumper,
     NdarrayTextDumper,
     array_dumper_for,
 )
-from lightcurvedb.adapters.loaders import ArrayBinaryLoader
+from lightcurvedb.adapters.loaders import NdarrayLoader
 from lightcurvedb.adapters.registration import register
 
 __all__ = [
     "ARRAY_TYPES",
-    "ArrayBinaryDumper",
-    "ArrayBinaryLoader",
     "ArrayType",
-    "NdarrayBinaryDumper",
+    "NdarrayDispatchDumper",
+    "NdarrayDumper",
+    "NdarrayLoader",
     "NdarrayTextDumper",
     "array_dumper_for",
     "array_type",

@@ -59,34 +59,35 @@ def dump_array(arr: NDArray[Any], target: int | str) -> bytes:
     return bytes(encode(arr, array_type(target)))
 
 
-def decode(data: bytes | bytearray | memoryview, spec: ArrayType) -> NDArray[Any]:
-    """Decode a binary 1-D `spec` array into a new, writeable, native-order ndarray of `spec.dtype`."""
+def decode(data: bytes | bytearray | memoryview, pg_array: ArrayType) -> NDArray[Any]:
+    """Decode a binary 1-D `pg_array` array into a new, writeable, native-order ndarray of `pg_array.dtype`."""
     size = len(data)
     if size < _HEAD.size:
-        raise ArrayAdaptError(f"malformed binary {spec.name} value: {size} bytes, shorter than its header")
+        raise ArrayAdaptError(f"malformed binary {pg_array.name} value: {size} bytes, shorter than its header")
     ndim, hasnull, element_oid = _HEAD.unpack_from(data, 0)
-    if element_oid != spec.element_oid:
-        raise ArrayAdaptError(f"binary {spec.name} value has element OID {element_oid}, expected {spec.element_oid}")
+    if element_oid != pg_array.element_oid:
+        raise ArrayAdaptError(
+            f"binary {pg_array.name} value has element OID {element_oid}, expected {pg_array.element_oid}")
     if ndim == 0:
-        return np.empty(0, dtype=spec.dtype)
+        return np.empty(0, dtype=pg_array.dtype)
     if ndim != 1:
         raise ArrayDimensionError(
-            f"cannot load a {ndim}-dimensional {spec.name} value as an ndarray: only 1-D arrays are handled"
+            f"cannot load a {ndim}-dimensional {pg_array.name} value as an ndarray: only 1-D arrays are handled"
         )
     if size < _HEAD_1D_SIZE:
-        raise ArrayAdaptError(f"malformed binary {spec.name} value: truncated dimension header")
+        raise ArrayAdaptError(f"malformed binary {pg_array.name} value: truncated dimension header")
     n = _HEAD_1D.unpack_from(data, 0)[3]
-    expected = _HEAD_1D_SIZE + n * spec.wire.itemsize
+    expected = _HEAD_1D_SIZE + n * pg_array.wire.itemsize
     if size != expected:
         if hasnull:
-            raise NullElementError(spec.name, _first_null(data, n, spec))
-        raise ArrayAdaptError(f"malformed binary {spec.name} value: {size} bytes, expected {expected}")
+            raise NullElementError(pg_array.name, _first_null(data, n, pg_array))
+        raise ArrayAdaptError(f"malformed binary {pg_array.name} value: {size} bytes, expected {expected}")
     # Every element is present (a NULL would have shortened the value): one strided, byte-swapping copy.
-    body = np.frombuffer(data, dtype=spec.wire, count=n, offset=_HEAD_1D_SIZE)
-    return body["val"].astype(spec.dtype)
+    body = np.frombuffer(data, dtype=pg_array.wire, count=n, offset=_HEAD_1D_SIZE)
+    return body["val"].astype(pg_array.dtype)
 
 
-def _first_null(data: bytes | bytearray | memoryview, n: int, spec: ArrayType) -> int:
+def _first_null(data: bytes | bytearray | memoryview, n: int, pg_array: ArrayType) -> int:
     """Return the index of the first NULL element (error path only: walks the length words)."""
     pos = _HEAD_1D_SIZE
     for i in range(n):
@@ -97,7 +98,7 @@ def _first_null(data: bytes | bytearray | memoryview, n: int, spec: ArrayType) -
         if length < 0:
             return i
         pos += 4 + length
-    raise ArrayAdaptError(f"malformed binary {spec.name} value: has-null flag set, length mismatch, no NULL")
+    raise ArrayAdaptError(f"malformed binary {pg_array.name} value: has-null flag set, length mismatch, no NULL")
 
 
 def load_array(data: bytes | bytearray | memoryview, source: int | str) -> NDArray[Any]:

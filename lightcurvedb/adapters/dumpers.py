@@ -26,12 +26,12 @@ from lightcurvedb.adapters._types import (
 from lightcurvedb.errors import ArrayAdaptError
 
 
-class NdarrayBinaryDumper(Dumper):
+class NdarrayDispatchDumper(Dumper):
     """Dumper registered for ``numpy.ndarray``: picks the PostgreSQL array type from the dtype.
 
     float16/float32 → float4[], float64 → float8[], int8/int16/uint8 → int2[], int32/uint16 → int4[],
     int64/uint32 → int8[], bool → bool[]; anything else raises ArrayDtypeError. Each value is then
-    dumped by the matching `ArrayBinaryDumper` subclass (psycopg's get_key/upgrade protocol).
+    dumped by the matching `NdarrayDumper` subclass (psycopg's get_key/upgrade protocol).
     """
 
     format = pq.Format.BINARY
@@ -44,14 +44,14 @@ class NdarrayBinaryDumper(Dumper):
         return (_DUMPER_BY_OID[array_type_for_dtype(obj.dtype).oid],)
 
     def upgrade(self, obj: Any, format: PyFormat) -> Dumper:
-        spec = array_type_for_dtype(obj.dtype)
-        return _DUMPER_BY_OID[spec.oid](self.cls, self._context)
+        pg_array = array_type_for_dtype(obj.dtype)
+        return _DUMPER_BY_OID[pg_array.oid](self.cls, self._context)
 
     def dump(self, obj: Any) -> Buffer | None:
         return encode(obj, array_type_for_dtype(obj.dtype))
 
 
-class ArrayBinaryDumper(Dumper):
+class NdarrayDumper(Dumper):
     """Dump an ndarray as one fixed PostgreSQL array type, widening safely, refusing lossy narrowing.
 
     Subclasses are registered by OID, so binary COPY after ``copy.set_types(["float8[]", ...])``
@@ -59,7 +59,7 @@ class ArrayBinaryDumper(Dumper):
     """
 
     format = pq.Format.BINARY
-    spec: ClassVar[ArrayType]
+    pg_array: ClassVar[ArrayType]
 
     def __init__(self, cls: type, context: AdaptContext | None = None) -> None:
         super().__init__(cls, context)
@@ -68,7 +68,7 @@ class ArrayBinaryDumper(Dumper):
 
     def dump(self, obj: Any) -> Buffer | None:
         if isinstance(obj, np.ndarray):
-            return encode(obj, self.spec)
+            return encode(obj, self.pg_array)
         fallback = self._fallback
         if fallback is None:
             dcls = psycopg.adapters.get_dumper_by_oid(self.oid, self.format)
@@ -76,45 +76,45 @@ class ArrayBinaryDumper(Dumper):
         return fallback.dump(obj)
 
 
-class Float4ArrayBinaryDumper(ArrayBinaryDumper):
+class Float4NdarrayDumper(NdarrayDumper):
     """ndarray → float4[] (float16, float32; smaller integers are refused as lossy)."""
 
-    spec = FLOAT4_ARRAY
+    pg_array = FLOAT4_ARRAY
     oid = FLOAT4_ARRAY.oid
 
 
-class Float8ArrayBinaryDumper(ArrayBinaryDumper):
+class Float8NdarrayDumper(NdarrayDumper):
     """ndarray → float8[] (any float up to 64 bits, integers up to 32 bits)."""
 
-    spec = FLOAT8_ARRAY
+    pg_array = FLOAT8_ARRAY
     oid = FLOAT8_ARRAY.oid
 
 
-class Int2ArrayBinaryDumper(ArrayBinaryDumper):
+class Int2NdarrayDumper(NdarrayDumper):
     """ndarray → int2[] (bool, int8, int16, uint8)."""
 
-    spec = INT2_ARRAY
+    pg_array = INT2_ARRAY
     oid = INT2_ARRAY.oid
 
 
-class Int4ArrayBinaryDumper(ArrayBinaryDumper):
+class Int4NdarrayDumper(NdarrayDumper):
     """ndarray → int4[] (bool and integers up to int32/uint16)."""
 
-    spec = INT4_ARRAY
+    pg_array = INT4_ARRAY
     oid = INT4_ARRAY.oid
 
 
-class Int8ArrayBinaryDumper(ArrayBinaryDumper):
+class Int8NdarrayDumper(NdarrayDumper):
     """ndarray → int8[] (bool and integers up to int64/uint32)."""
 
-    spec = INT8_ARRAY
+    pg_array = INT8_ARRAY
     oid = INT8_ARRAY.oid
 
 
-class BoolArrayBinaryDumper(ArrayBinaryDumper):
+class BoolNdarrayDumper(NdarrayDumper):
     """ndarray → bool[] (bool only)."""
 
-    spec = BOOL_ARRAY
+    pg_array = BOOL_ARRAY
     oid = BOOL_ARRAY.oid
 
 
@@ -133,21 +133,21 @@ class NdarrayTextDumper(Dumper):
         )
 
 
-_DUMPER_BY_OID: dict[int, type[ArrayBinaryDumper]] = {
+_DUMPER_BY_OID: dict[int, type[NdarrayDumper]] = {
     d.oid: d
     for d in (
-        Float4ArrayBinaryDumper,
-        Float8ArrayBinaryDumper,
-        Int2ArrayBinaryDumper,
-        Int4ArrayBinaryDumper,
-        Int8ArrayBinaryDumper,
-        BoolArrayBinaryDumper,
+        Float4NdarrayDumper,
+        Float8NdarrayDumper,
+        Int2NdarrayDumper,
+        Int4NdarrayDumper,
+        Int8NdarrayDumper,
+        BoolNdarrayDumper,
     )
 }
-ARRAY_DUMPERS: tuple[type[ArrayBinaryDumper], ...] = tuple(_DUMPER_BY_OID.values())
+ARRAY_DUMPERS: tuple[type[NdarrayDumper], ...] = tuple(_DUMPER_BY_OID.values())
 
 
-def array_dumper_for(target: int | str) -> type[ArrayBinaryDumper]:
+def array_dumper_for(target: int | str) -> type[NdarrayDumper]:
     """Return the Dumper class writing ndarrays as PostgreSQL array type `target` (OID or name).
 
     E.g. ``cur.adapters.register_dumper(None, array_dumper_for("float8[]"))`` is what `register()`

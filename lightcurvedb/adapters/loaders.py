@@ -21,7 +21,7 @@ from lightcurvedb.adapters._types import (
 )
 
 
-class ArrayBinaryLoader(Loader):
+class NdarrayLoader(Loader):
     """Load one binary PostgreSQL array type as a new, writeable, native-order ndarray.
 
     NULL elements raise NullElementError, more than one dimension ArrayDimensionError; '{}' loads
@@ -29,53 +29,53 @@ class ArrayBinaryLoader(Loader):
     """
 
     format = pq.Format.BINARY
-    spec: ClassVar[ArrayType]
+    pg_array: ClassVar[ArrayType]
 
     def load(self, data: Buffer) -> NDArray[Any]:
-        return decode(data, self.spec)
+        return decode(data, self.pg_array)
 
 
-class Float4ArrayBinaryLoader(ArrayBinaryLoader):
+class Float4NdarrayLoader(NdarrayLoader):
     """float4[] → float32 ndarray."""
 
-    spec = FLOAT4_ARRAY
+    pg_array = FLOAT4_ARRAY
 
 
-class Float8ArrayBinaryLoader(ArrayBinaryLoader):
+class Float8NdarrayLoader(NdarrayLoader):
     """float8[] → float64 ndarray."""
 
-    spec = FLOAT8_ARRAY
+    pg_array = FLOAT8_ARRAY
 
 
-class Int2ArrayBinaryLoader(ArrayBinaryLoader):
+class Int2NdarrayLoader(NdarrayLoader):
     """int2[] → int16 ndarray."""
 
-    spec = INT2_ARRAY
+    pg_array = INT2_ARRAY
 
 
-class Int4ArrayBinaryLoader(ArrayBinaryLoader):
+class Int4NdarrayLoader(NdarrayLoader):
     """int4[] → int32 ndarray."""
 
-    spec = INT4_ARRAY
+    pg_array = INT4_ARRAY
 
 
-class Int8ArrayBinaryLoader(ArrayBinaryLoader):
+class Int8NdarrayLoader(NdarrayLoader):
     """int8[] → int64 ndarray."""
 
-    spec = INT8_ARRAY
+    pg_array = INT8_ARRAY
 
 
-class BoolArrayBinaryLoader(ArrayBinaryLoader):
+class BoolNdarrayLoader(NdarrayLoader):
     """bool[] → bool ndarray."""
 
-    spec = BOOL_ARRAY
+    pg_array = BOOL_ARRAY
 
 
-ARRAY_LOADERS: tuple[type[ArrayBinaryLoader], ...] = (
-    Float4ArrayBinaryLoader,
-    Float8ArrayBinaryLoader,
-    Int2ArrayBinaryLoader,
-    Int4ArrayBinaryLoader,
-    Int8ArrayBinaryLoader,
-    BoolArrayBinaryLoader,
+ARRAY_LOADERS: tuple[type[NdarrayLoader], ...] = (
+    Float4NdarrayLoader,
+    Float8NdarrayLoader,
+    Int2NdarrayLoader,
+    Int4NdarrayLoader,
+    Int8NdarrayLoader,
+    BoolNdarrayLoader,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from psycopg.abc import AdaptContext
 
-from lightcurvedb.adapters.dumpers import ARRAY_DUMPERS, NdarrayBinaryDumper, NdarrayTextDumper
+from lightcurvedb.adapters.dumpers import ARRAY_DUMPERS, NdarrayDispatchDumper, NdarrayTextDumper
 from lightcurvedb.adapters.loaders import ARRAY_LOADERS
 
 
@@ -30,8 +30,8 @@ def register(context: AdaptContext) -> None:
     adapters = context.adapters
     # Text first, then binary: the last registered dumper serves the %s (AUTO) placeholder.
     adapters.register_dumper(np.ndarray, NdarrayTextDumper)
-    adapters.register_dumper(np.ndarray, NdarrayBinaryDumper)
+    adapters.register_dumper(np.ndarray, NdarrayDispatchDumper)
     for dumper in ARRAY_DUMPERS:
         adapters.register_dumper(None, dumper)  # by OID only: binary COPY with set_types
     for loader in ARRAY_LOADERS:
-        adapters.register_loader(loader.spec.oid, loader)
+        adapters.register_loader(loader.pg_array.oid, loader)

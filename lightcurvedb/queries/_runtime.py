@@ -15,7 +15,7 @@ from lightcurvedb import _validate, errors
 T = TypeVar("T")
 
 _TRANSLATED = (psycopg.errors.IntegrityError, psycopg.errors.RaiseException, psycopg.errors.DataError,
-               psycopg.errors.ProgramLimitExceeded)
+               psycopg.errors.ProgramLimitExceeded, psycopg.errors.InsufficientPrivilege)
 
 
 @contextmanager

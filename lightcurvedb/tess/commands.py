@@ -1,8 +1,7 @@
-"""Bodies of the TESS commands of `lcdb`: ingest, show, export, plot, demo."""
+"""The TESS commands of `lcdb`: ingest, show, export, plot (their parsers and bodies)."""
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 from pathlib import Path
@@ -14,40 +13,39 @@ from rich.table import Table
 
 import lightcurvedb
 from lightcurvedb.connection import resolve
-from lightcurvedb.tess.ingest import IngestResult, IngestSummary, iter_ingest
+from lightcurvedb.tess.ingest import IngestResult, IngestSummary, expand_paths, iter_ingest
 
 
 def add_parsers(sub: Any) -> None:
-    """Register the TESS subcommands on `lcdb`'s subparsers."""
+    """Register the TESS subcommands (ingest, show, export, plot) on `lcdb`'s subparsers."""
     p = sub.add_parser("ingest", help="ingest TESS lightcurve FITS files or directories (SPOC, HLSP, TGLC)")
     p.add_argument("paths", nargs="+", type=Path, help="files or directories (searched recursively for *.fits)")
     p.add_argument("--jobs", "-j", type=int, default=1, help="parallel worker processes (default 1)")
+    p.set_defaults(func=lambda a: ingest(a.dsn, a.paths, jobs=a.jobs))
     p = sub.add_parser("show", help="summarise what the database holds for a TIC target")
     p.add_argument("tic", type=int, help="TIC id")
+    p.set_defaults(func=lambda a: show(a.dsn, a.tic))
     p = sub.add_parser("export", help="export a TIC target's lightcurve (.ecsv, .csv, .fits)")
     p.add_argument("tic", type=int, help="TIC id")
     p.add_argument("-o", "--output", type=Path, required=True, help="output file; the suffix picks the format")
     p.add_argument("--flux", default=None, help="processing group exported as `flux` (default: PDCSAP if present)")
     p.add_argument("--time-format", choices=["btjd", "jd"], default="btjd", help="time format of `time`")
+    p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists (default: refuse)")
+    p.set_defaults(func=lambda a: export(a.dsn, a.tic, a.output, flux=a.flux, time_format=a.time_format,
+                                         overwrite=a.overwrite))
     p = sub.add_parser("plot", help="plot a TIC target's lightcurve, one panel per sector (PNG/PDF/SVG)")
     p.add_argument("tic", type=int, help="TIC id")
     p.add_argument("-o", "--output", type=Path, required=True, help="output image file")
     p.add_argument("--flux", default=None, help="processing group to plot (default: PDCSAP if present)")
-    p = sub.add_parser("demo", help="embedded database + a synthetic TESS sample: ingest, show, export, plot")
-    p.add_argument("--out", type=Path, default=Path("lcdb-demo"), help="output directory (default ./lcdb-demo)")
+    p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists (default: refuse)")
+    p.set_defaults(func=lambda a: plot(a.dsn, a.tic, a.output, flux=a.flux, overwrite=a.overwrite))
 
 
-def _console() -> Console:
+def console_for_stdout() -> Console:
     console = Console(file=sys.stdout, highlight=False)
     if not console.is_terminal:
         console = Console(file=sys.stdout, highlight=False, width=200)  # pipes and logs: no wrapped tables
     return console
-
-
-def _dsn(dsn: str | None) -> str:
-    target = resolve(dsn).dsn
-    assert target is not None
-    return target
 
 
 def print_summary(console: Console, summary: IngestSummary) -> None:
@@ -58,13 +56,11 @@ def print_summary(console: Console, summary: IngestSummary) -> None:
         console.print(f"  failed: {r.path}: [{r.error_type}] {r.error}", markup=False)
 
 
-def ingest(dsn: str | None, paths: list[Path], jobs: int, console: Console | None = None) -> int:
+def ingest(dsn: str | None, paths: list[Path], *, jobs: int = 1, console: Console | None = None) -> int:
     """`lcdb ingest`: exit 0 when no file failed, 1 otherwise."""
-    console = console or _console()
-    target = _dsn(dsn)
+    console = console or console_for_stdout()
+    target = resolve(dsn).dsn
     summary = IngestSummary()
-    from lightcurvedb.tess.ingest import expand_paths
-
     total = len(expand_paths(paths))
     columns = (TextColumn("ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("{task.description}"))
@@ -87,8 +83,8 @@ def show(dsn: str | None, tic: int, console: Console | None = None) -> int:
     """`lcdb show TIC`: one table row per observation."""
     from lightcurvedb.tess.products import load_target
 
-    console = console or _console()
-    with lightcurvedb.connect(_dsn(dsn)) as conn:
+    console = console or console_for_stdout()
+    with lightcurvedb.connect(resolve(dsn).dsn) as conn:
         product = load_target(conn, tic)
     table = Table(title=f"TIC {tic}: {len(product.observations)} observation(s)")
     for col in ("obs", "sector", "cam/ccd", "cadences", "cadenceno", "BTJD", "processing groups", "flag types",
@@ -103,47 +99,34 @@ def show(dsn: str | None, tic: int, console: Console | None = None) -> int:
     return 0
 
 
-def export(dsn: str | None, tic: int, output: Path, flux: str | None, time_format: str,
-           console: Console | None = None) -> int:
-    """`lcdb export TIC -o FILE`."""
-    from lightcurvedb.tess.export import export_format, write_product
+def export(dsn: str | None, tic: int, output: Path, *, flux: str | None = None, time_format: str = "btjd",
+           overwrite: bool = False, console: Console | None = None) -> int:
+    """`lcdb export TIC -o FILE`: refuses an existing FILE unless `overwrite`."""
+    from lightcurvedb.tess.export import check_output, export_format, write_product
     from lightcurvedb.tess.products import load_target
 
-    console = console or _console()
-    export_format(output)  # refuse an unknown suffix before touching the database
-    with lightcurvedb.connect(_dsn(dsn)) as conn:
+    console = console or console_for_stdout()
+    export_format(output)  # refuse an unknown suffix or an unwritable path before touching the database
+    check_output(output, overwrite=overwrite)
+    with lightcurvedb.connect(resolve(dsn).dsn) as conn:
         product = load_target(conn, tic)
-    ts = write_product(product, output, flux_group=flux, time_format=time_format)
+    ts = write_product(product, output, flux_group=flux, time_format=time_format, overwrite=overwrite)
     console.print(f"wrote {output} ({len(ts)} cadences, {len(ts.colnames)} columns, flux = "
                   f"{ts.meta['FLUX_GROUP']})", markup=False)
     return 0
 
 
-def plot(dsn: str | None, tic: int, output: Path, flux: str | None, console: Console | None = None) -> int:
-    """`lcdb plot TIC -o FILE.png`."""
+def plot(dsn: str | None, tic: int, output: Path, *, flux: str | None = None, overwrite: bool = False,
+         console: Console | None = None) -> int:
+    """`lcdb plot TIC -o FILE.png`: refuses an existing FILE unless `overwrite`."""
+    from lightcurvedb.tess.export import check_output
     from lightcurvedb.tess.plot import plot_product
     from lightcurvedb.tess.products import load_target
 
-    console = console or _console()
-    with lightcurvedb.connect(_dsn(dsn)) as conn:
+    console = console or console_for_stdout()
+    check_output(output, overwrite=overwrite)
+    with lightcurvedb.connect(resolve(dsn).dsn) as conn:
         product = load_target(conn, tic)
-    plot_product(product, output, flux_group=flux)
+    plot_product(product, output, flux_group=flux, overwrite=overwrite)
     console.print(f"wrote {output}", markup=False)
     return 0
-
-
-def run(args: argparse.Namespace) -> int | None:
-    """Dispatch a parsed TESS command; None when `args.command` is not one of them."""
-    if args.command == "ingest":
-        return ingest(args.dsn, args.paths, args.jobs)
-    if args.command == "show":
-        return show(args.dsn, args.tic)
-    if args.command == "export":
-        return export(args.dsn, args.tic, args.output, args.flux, args.time_format)
-    if args.command == "plot":
-        return plot(args.dsn, args.tic, args.output, args.flux)
-    if args.command == "demo":
-        from lightcurvedb.tess.demo import run_demo
-
-        return run_demo(args.dsn, args.out, _console())
-    return None

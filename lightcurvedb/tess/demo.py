@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -13,18 +14,27 @@ from lightcurvedb.tess import commands
 from lightcurvedb.tess.synthetic import SAMPLE, write_sample
 
 
+def add_parser(sub: Any) -> None:
+    """Register `lcdb demo` on `lcdb`'s subparsers."""
+    p = sub.add_parser("demo", help="embedded database + a synthetic TESS sample: ingest, show, export, plot")
+    p.add_argument("--out", type=Path, default=Path("lcdb-demo"), help="output directory (default ./lcdb-demo)")
+    p.set_defaults(func=lambda a: run_demo(a.dsn, a.out, commands.console_for_stdout()))
+
+
 def run_demo(dsn: str | None, out: Path, console: Console) -> int:
-    """Run the whole user journey on a synthetic sample; prints where every file went."""
+    """Run the whole user journey on a synthetic sample; prints where every file went.
+
+    The demo owns `out`: it (re)writes the sample and replaces its own exports there on every run.
+    """
     resolved = resolve(dsn)  # no DSN configured: starts the embedded PostgreSQL
     target = resolved.dsn
-    assert target is not None
     console.print(f"database: {resolved.source}", markup=False)
     done = migrate.apply(target)
     console.print(f"migrate: {len(done)} migration(s) applied" if done else "migrate: schema up to date")
     out = out.resolve()
     files = write_sample(out / "fits")
     console.print(f"synthetic sample: {len(files)} SPOC-layout FITS files in {out / 'fits'}", markup=False)
-    code = commands.ingest(target, [out / "fits"], jobs=1, console=console)
+    code = commands.ingest(target, [out / "fits"], console=console)
     if code:
         return code
     star = SAMPLE[0].tic_id
@@ -33,11 +43,11 @@ def run_demo(dsn: str | None, out: Path, console: Console) -> int:
     written = []
     for suffix in (".ecsv", ".fits", ".csv"):
         path = out / f"tic{star}{suffix}"
-        commands.export(target, star, path, None, "btjd", console=console)
+        commands.export(target, star, path, overwrite=True, console=console)
         written.append(path)
     png = out / f"tic{star}.png"
     try:
-        commands.plot(target, star, png, None, console=console)
+        commands.plot(target, star, png, overwrite=True, console=console)
         written.append(png)
     except MissingDependency as e:
         console.print(f"plot skipped: {e}", markup=False)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +15,7 @@ from astropy.time import Time
 from astropy.timeseries import TimeSeries
 
 import lightcurvedb
-from lightcurvedb.errors import ConfigurationError
+from lightcurvedb.errors import ConfigurationError, OutputFileError
 from lightcurvedb.tess import mapping
 from lightcurvedb.tess.products import TargetProduct
 
@@ -32,13 +36,49 @@ def export_format(path: Path) -> str:
     raise ConfigurationError(f"{path}: unknown export format; use one of {', '.join(sorted(FORMATS))}")
 
 
+def check_output(path: Path, *, overwrite: bool) -> None:
+    """Refuse, before any work, an output file that exists (unless `overwrite`) or whose directory is missing or
+    not writable (astropy's and lightkurve's convention: never replace a file silently)."""
+    if path.is_dir():
+        raise OutputFileError(f"{path} is a directory; give a file name")
+    if path.exists() and not overwrite:
+        raise OutputFileError(f"{path} exists; pass --overwrite (overwrite=True) to replace it")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputFileError(f"cannot write {path}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputFileError(f"cannot write {path}: directory {parent} is not writable")
+
+
+@contextmanager
+def output_file(path: Path, *, overwrite: bool) -> Iterator[Path]:
+    """Yield a temporary name beside `path` to write to; on success it replaces `path` in one rename, on any
+    failure it is removed, so a full disk or a killed writer never leaves a partial or clobbered file.
+
+    `check_output` runs first; an OSError while writing (no space left, permission…) becomes OutputFileError.
+    """
+    check_output(path, overwrite=overwrite)
+    partial = path.with_name(f".lcdb-partial-{secrets.token_hex(4)}-{path.name}")  # same suffixes: same format
+    try:
+        yield partial
+        os.replace(partial, path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        if isinstance(exc, OutputFileError):
+            raise
+        raise OutputFileError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
 def _fits_column(name: str, values: Any) -> fits.Column:
     arr = np.asarray(values)
     code = {"f": "D", "i": {2: "I", 4: "J", 8: "K"}.get(arr.dtype.itemsize, "K"), "u": "K", "b": "L"}[arr.dtype.kind]
     return fits.Column(name=name.upper(), format=code, array=arr, unit=_UNITS.get(name))
 
 
-def write_fits(ts: TimeSeries, path: Path, product: TargetProduct, *, overwrite: bool = True) -> None:
+def write_fits(ts: TimeSeries, path: Path, product: TargetProduct) -> None:
     """FITS the way lightkurve reads TESS lightcurves: TIME (BTJD, NaN where unknown), FLUX, FLUX_ERR, QUALITY,
     … in a LIGHTCURVE extension with TIMEREF/TIMESYS/BJDREFI/BJDREFF headers."""
     epoch = float(mapping.TIME_SYSTEM.time_epoch)
@@ -75,22 +115,24 @@ def write_fits(ts: TimeSeries, path: Path, product: TargetProduct, *, overwrite:
             if cam is not None and ccd is not None:
                 p["CAMERA"], p["CCD"] = cam, ccd
     p["SECTORS"] = (",".join(map(str, sectors)), "sectors (column SECTOR per row)")
-    fits.HDUList([primary, table]).writeto(path, overwrite=overwrite)
+    fits.HDUList([primary, table]).writeto(path)
 
 
 def write_product(product: TargetProduct, path: str | Path, *, flux_group: str | None = None,
-                  time_format: str | None = None, overwrite: bool = True) -> TimeSeries:
-    """Write the target's TimeSeries to `path` (format from the suffix); returns the TimeSeries written."""
+                  time_format: str | None = None, overwrite: bool = False) -> TimeSeries:
+    """Write the target's TimeSeries to `path` (format from the suffix); returns the TimeSeries written.
+
+    An existing file is refused unless `overwrite`; every file-system failure is an OutputFileError.
+    """
     out = Path(path)
     fmt = export_format(out)
+    check_output(out, overwrite=overwrite)
     ts = product.timeseries(flux_group, time_format=time_format)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "fits":
-        write_fits(ts, out, product, overwrite=overwrite)
-    elif fmt == "ecsv":
-        ts.write(out, format="ascii.ecsv", overwrite=overwrite)
-    else:
-        ts.write(out, format="ascii.csv", overwrite=overwrite)
+    with output_file(out, overwrite=overwrite) as partial:
+        if fmt == "fits":
+            write_fits(ts, partial, product)
+        else:
+            ts.write(partial, format=f"ascii.{fmt}")
     return ts
 
 

@@ -13,7 +13,7 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from lightcurvedb import bulk
-from lightcurvedb.errors import DuplicateKey, FitsFormatError, LightcurveDBError, NotFound
+from lightcurvedb.errors import DuplicateKey, FitsFormatError, LightcurveDBError, NotFound, PermissionDenied
 from lightcurvedb.queries import instruments, missions, observations, processing, targets
 from lightcurvedb.tess import mapping
 from lightcurvedb.tess.fits_reader import LightcurveFile, read_lightcurve
@@ -203,7 +203,8 @@ def ingest_file(conn: psycopg.Connection[Any], path: str | Path, ref: Reference 
                 retries: int = 3) -> IngestResult:
     """Read, validate and write one file (committing it); errors come back as a 'failed' result, typed.
 
-    The connection must have no transaction open. A damaged or unknown file writes nothing.
+    The connection must have no transaction open. A damaged or unknown file writes nothing. PermissionDenied is
+    raised, not reported: a role that may not write fails every file alike.
     """
     p = Path(path)
     try:
@@ -221,6 +222,8 @@ def ingest_file(conn: psycopg.Connection[Any], path: str | Path, ref: Reference 
                     raise
                 bulk.backoff(attempt, base=0.05)
         raise AssertionError("unreachable")
+    except PermissionDenied:
+        raise
     except (LightcurveDBError, psycopg.Error) as exc:
         return IngestResult(path=p, status="failed", error=str(exc), error_type=type(exc).__name__)
 
@@ -269,6 +272,10 @@ def iter_ingest(dsn: str, paths: Iterable[str | Path], *, jobs: int = 1) -> Iter
         for future in as_completed(futures):
             try:
                 yield future.result()
+            except PermissionDenied:
+                for other in futures:
+                    other.cancel()
+                raise
             except Exception as exc:  # a worker crash still reports the file
                 yield IngestResult(path=futures[future], status="failed", error=str(exc),
                                    error_type=type(exc).__name__)

@@ -7,11 +7,16 @@ from pathlib import Path
 import numpy as np
 
 from lightcurvedb.errors import MissingDependency
+from lightcurvedb.tess.export import check_output, output_file
 from lightcurvedb.tess.products import TargetProduct
 
 
-def plot_product(product: TargetProduct, path: str | Path, *, flux_group: str | None = None, dpi: int = 110) -> Path:
-    """Write a PNG/PDF/SVG (by suffix) of `flux` against BTJD; red crosses mark cadences with quality != 0."""
+def plot_product(product: TargetProduct, path: str | Path, *, flux_group: str | None = None, dpi: int = 110,
+                 overwrite: bool = False) -> Path:
+    """Write a PNG/PDF/SVG (by suffix) of `flux` against BTJD; red crosses mark cadences with quality != 0.
+
+    An existing file is refused unless `overwrite`; every file-system failure is an OutputFileError.
+    """
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -20,6 +25,8 @@ def plot_product(product: TargetProduct, path: str | Path, *, flux_group: str | 
             "plotting needs matplotlib: pip install 'tess-lightcurvedb[plot]'"
         ) from e
 
+    out = Path(path)
+    check_output(out, overwrite=overwrite)  # before the figure is drawn
     group = product.flux_group(flux_group)
     value_col, _ = product.groups[group]
     cols = product.columns
@@ -41,7 +48,6 @@ def plot_product(product: TargetProduct, path: str | Path, *, flux_group: str | 
         ax.set_ylabel(value_col)
         ax.legend(loc="upper right", fontsize=8, markerscale=3)
     axes[-1].set_xlabel(f"time [{product.time_format.upper()} = BJD(TDB) − 2457000, d]")
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=dpi)
+    with output_file(out, overwrite=overwrite) as partial:
+        fig.savefig(partial, dpi=dpi, format=out.suffix.lstrip(".").lower() or None)
     return out

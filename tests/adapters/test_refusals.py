@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg import sql
 
-from lightcurvedb.adapters import ArrayBinaryLoader, register
+from lightcurvedb.adapters import NdarrayLoader, register
 from lightcurvedb.errors import (
     ArrayAdaptError,
     ArrayDimensionError,
@@ -145,7 +145,7 @@ def test_registration_is_per_context(raw_conn: psycopg.Connection[Any]) -> None:
     with psycopg.connect(raw_conn.info.dsn) as fresh:
         assert fresh.cursor(binary=True).execute("SELECT '{3}'::int4[]").fetchone() == ([3],)
     default = psycopg.adapters.get_loader(1022, psycopg.pq.Format.BINARY)
-    assert default is not None and not issubclass(default, ArrayBinaryLoader)
+    assert default is not None and not issubclass(default, NdarrayLoader)
 
 
 def test_text_results_stay_lists_when_registered(np_conn: psycopg.Connection[Any]) -> None:

@@ -170,11 +170,12 @@ def test_lcdb_ingest_jobs_4_racing_other_ingests(fresh_dsn: str, sample_files: l
     assert _harness.problems(_harness.integrity(fresh_dsn), allow_keys_only=False) == {}
 
 
-def test_four_ingests_of_the_real_files_and_the_sample(fresh_dsn: str, tess_dir: Path, sample_files: list[Path],
-                                                       tmp_path: Path, make_db: Callable[[], str]) -> None:
-    from lightcurvedb.tess.ingest import expand_paths, ingest_paths
+def test_four_ingests_of_the_real_files_and_the_sample(fresh_dsn: str, tess_files: list[Path],
+                                                       sample_files: list[Path], tmp_path: Path,
+                                                       make_db: Callable[[], str]) -> None:
+    from lightcurvedb.tess.ingest import ingest_paths
 
-    files = expand_paths([tess_dir]) + sample_files
+    files = tess_files + sample_files
     clean = make_db()
     assert not ingest_paths(clean, files).failed
     results = _ingest_concurrently(fresh_dsn, files, tmp_path)

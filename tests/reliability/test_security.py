@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,31 +38,12 @@ def _figures() -> Iterator[None]:
 
 
 @pytest.fixture
-def logins(server_dsn: str, fresh_dsn: str) -> Iterator[dict[str, str]]:
-    """Two LOGIN roles of this test's own, members of lcdb_reader / lcdb_writer, and DSNs to the fresh database
-    as them (a real session as the role: unlike SET ROLE, it cannot RESET ROLE back to a superuser)."""
-    suffix = secrets.token_hex(4)
-    names = {"reader": f"lcdb_t_reader_{suffix}", "writer": f"lcdb_t_writer_{suffix}"}
-    with psycopg.connect(server_dsn, autocommit=True) as admin:
-        for kind, name in names.items():
-            admin.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE {}").format(
-                sql.Identifier(name), sql.Literal(PASSWORD), sql.Identifier(f"lcdb_{kind}")))
-    # a world of reference rows and one observation, made by the superuser
+def logins(login_as: Callable[[str, str], str], fresh_dsn: str) -> dict[str, str]:
+    """DSNs to the fresh database as two LOGIN roles, members of lcdb_reader / lcdb_writer, over a world of
+    reference rows and one observation made by the superuser."""
     with lightcurvedb.connect(fresh_dsn) as c:
         make_world(c)
-    params = conninfo.conninfo_to_dict(fresh_dsn)
-    dsns = {k: conninfo.make_conninfo(**{**params, "user": n, "password": PASSWORD}) for k, n in names.items()}
-    try:
-        for d in dsns.values():
-            try:
-                psycopg.connect(d).close()
-            except psycopg.OperationalError as exc:
-                pytest.skip(f"the test server does not let a new LOGIN role connect: {exc}")
-        yield dsns
-    finally:
-        with psycopg.connect(server_dsn, autocommit=True) as admin:
-            for name in names.values():
-                admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
+    return {kind: login_as(fresh_dsn, f"lcdb_{kind}") for kind in ("reader", "writer")}
 
 
 def _refuse(conn: Conn, statement: Any, category: str) -> None:

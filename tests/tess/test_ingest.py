@@ -28,9 +28,9 @@ def counts(dsn: str) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def loaded(module_dsn: str, tess_dir: Path, synthetic_dir: Path) -> str:
+def loaded(module_dsn: str, tess_files: list[Path], synthetic_dir: Path) -> str:
     """The module database with the six real files (2 processes) and the synthetic sample ingested."""
-    summary = ingest_paths(module_dsn, [tess_dir, synthetic_dir], jobs=2)
+    summary = ingest_paths(module_dsn, [*tess_files, synthetic_dir], jobs=2)
     assert summary.failed == [], [(r.path, r.error) for r in summary.failed]
     assert summary.count("added") == len(summary.results) == 6 + 6
     return module_dsn
@@ -92,10 +92,9 @@ def _check_file(conn: psycopg.Connection[Any], path: Path) -> None:
                 assert np.isnan(ds.errors).all()
 
 
-def test_every_real_column_reads_back_bit_identical(db: psycopg.Connection[Any], tess_dir: Path) -> None:
-    files = sorted(tess_dir.glob("*.fits"))
-    assert len(files) == 6
-    for path in files:
+def test_every_real_column_reads_back_bit_identical(db: psycopg.Connection[Any], tess_files: list[Path]) -> None:
+    assert len(tess_files) == 6
+    for path in tess_files:
         _check_file(db, path)
 
 
@@ -129,9 +128,9 @@ def test_observation_identity(db: psycopg.Connection[Any]) -> None:
     assert mission == ("d", 2457000.0, "tdb", "jd", "btjd")
 
 
-def test_reingest_changes_nothing(loaded: str, tess_dir: Path, synthetic_dir: Path) -> None:
+def test_reingest_changes_nothing(loaded: str, tess_files: list[Path], synthetic_dir: Path) -> None:
     before = counts(loaded)
-    summary = ingest_paths(loaded, [tess_dir, synthetic_dir], jobs=1)
+    summary = ingest_paths(loaded, [*tess_files, synthetic_dir], jobs=1)
     assert summary.count("skipped") == 12 and summary.count("added") == 0 and not summary.failed
     assert all(r.rows_inserted == 0 and r.rows_skipped > 0 for r in summary.results)
     assert counts(loaded) == before
