@@ -27,11 +27,12 @@ def generate(migrated_dsn: str, queries_dir: Path | None = None, root: Path = RO
 
 
 def existing(root: Path = ROOT) -> dict[str, str]:
-    """The generated files now in the tree (every public module of the output directories)."""
+    """The generated files now in the tree: every module of the output directories except the package markers
+    (`__init__.py`), which hold no generated code. Hand-written modules live outside these directories."""
     out: dict[str, str] = {}
     for d in OUTPUT_DIRS:
         for path in sorted((root / d).glob("*.py")):
-            if not path.name.startswith("_"):
+            if path.name != "__init__.py":
                 out[f"{d}/{path.name}"] = path.read_text(encoding="utf-8")
     return out
 
