@@ -310,42 +310,44 @@ class Resolver:
         return name
 
     def polymorphic(self, group: Group, q: Query) -> tuple[Dispatch, str, str]:
+        """Dispatch of a `-- polymorphic: <base>` query, which reads the view `<base>_with_subtypes`.
+
+        The view (a migration) joins the base table with every extension table once; its columns are the base
+        columns, then per extension table (by name) `<ext>__<key>` and `<ext>__<column>`. The query must select
+        exactly the view's columns from the view; the SQL is used as written.
+        """
         base = self.catalog.tables.get(q.polymorphic or "")
-        if base is None or not base.discriminator:
+        if base is None or not base.discriminator or base.kind == "v":
             raise ModelError(f"{q.source}: '-- polymorphic: {q.polymorphic}' needs a table with a 'type' column")
-        described = db.describe(self.conn, q.name + "_base", q.describe_sql, q.source)
-        if [f.name for f in described.fields] != [c.name for c in base.columns]:
-            raise ModelError(f"{q.source}: a polymorphic query selects exactly the columns of {base.name}")
-        cols = [f"q.{_qi(c.name)}" for c in base.columns]
-        joins, subtypes = [], []
-        for i, (ext, fk) in enumerate(self.subtypes_of(base), 1):
-            alias = f"e{i}"
-            on = " AND ".join(f"{alias}.{_qi(a)} = q.{_qi(b)}" for a, b in zip(fk.columns, fk.ref_columns, strict=True))
-            joins.append(f"LEFT JOIN public.{ext.name} AS {alias} ON {on}")
+        expected = [c.name for c in base.columns]
+        subtypes = []
+        for ext, fk in self.subtypes_of(base):
             key = f"{ext.name}__{fk.columns[0]}"
-            cols.append(f"{alias}.{_qi(fk.columns[0])} AS {key}")
+            expected.append(key)
             extra = []
             for c in ext.columns:
                 if c.name not in fk.columns:
-                    cols.append(f"{alias}.{_qi(c.name)} AS {ext.name}__{c.name}")
+                    expected.append(f"{ext.name}__{c.name}")
                     extra.append((c.name, f"{ext.name}__{c.name}"))
             disc = ext.discriminator or ext.name
             subtypes.append(Subtype(disc, self._import_record(group, ext.name), key, extra))
+        view_name = polymorphic_view(base.name)
+        view = self.catalog.tables.get(view_name)
+        if view is None or view.kind != "v":
+            raise ModelError(f"{q.source}: '-- polymorphic: {base.name}' reads the view public.{view_name} (the base "
+                             f"table LEFT JOINed with each extension table), which does not exist")
+        if [c.name for c in view.columns] != expected:
+            raise ModelError(f"view {view_name} has columns {[c.name for c in view.columns]}, expected {expected}: "
+                             f"recreate it in the migration that changes {base.name} or its extension tables")
+        described = db.describe(self.conn, q.name + "_poly", q.describe_sql, q.source)
+        if [(f.name, f.table_oid) for f in described.fields] != [(n, view.oid) for n in expected]:
+            raise ModelError(f"{q.source}: a polymorphic query selects exactly the columns of the view "
+                             f"{view_name}, in order, from that view")
         base_class = self._import_record(group, base.name)
         dispatch = Dispatch(f"{base.name}_from_row", base_class, [c.name for c in base.columns], subtypes)
         if all(d.name != dispatch.name for d in group.dispatches):
             group.dispatches.append(dispatch)
-
-        def wrap(inner: str) -> str:
-            lines = ["SELECT"] + [f"    {c}," for c in cols[:-1]] + [f"    {cols[-1]}"]
-            indented = "\n".join("    " + ln for ln in inner.splitlines())
-            lines.append("FROM (\n  SELECT *, row_number() OVER () AS lcdb_ord FROM (")  # keeps the inner order
-            lines.append(f"{indented}\n  ) AS p\n) AS q")
-            lines.extend(joins)
-            lines.append("ORDER BY q.lcdb_ord")
-            return "\n".join(lines)
-
-        return dispatch, wrap(q.runtime_sql), wrap(q.describe_sql)
+        return dispatch, q.runtime_sql, q.describe_sql
 
     def copy_function(self, group: Group, q: Query) -> Function:
         table = self.catalog.tables.get(q.copy_table or "")
@@ -374,5 +376,6 @@ class Resolver:
         return fn
 
 
-def _qi(name: str) -> str:
-    return f'"{name}"' if name in ("values", "type", "user", "order") else name
+def polymorphic_view(base: str) -> str:
+    """The view a `-- polymorphic: <base>` query reads: the base table joined with its extension tables."""
+    return f"{base}_with_subtypes"

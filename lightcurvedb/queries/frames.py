@@ -131,35 +131,7 @@ def create_tess_fits_frame(
 
 
 _LIST_FRAMES_OF_OBSERVATION: LiteralString = """
-SELECT
-    q.id,
-    q."type",
-    q.observation_id,
-    q.cadence,
-    q.simple,
-    q.bitpix,
-    q.naxis,
-    q.naxis_values,
-    q.extended,
-    q.bscale,
-    q.bzero,
-    q.file_path,
-    q.created_on,
-    e1.id AS tess_fits_frame__id,
-    e1.camera AS tess_fits_frame__camera,
-    e1.ccd AS tess_fits_frame__ccd,
-    e1.start_tjd AS tess_fits_frame__start_tjd,
-    e1.mid_tjd AS tess_fits_frame__mid_tjd,
-    e1.end_tjd AS tess_fits_frame__end_tjd,
-    e1.exposure_time AS tess_fits_frame__exposure_time,
-    e1.quality_bit AS tess_fits_frame__quality_bit
-FROM (
-  SELECT *, row_number() OVER () AS lcdb_ord FROM (
-    SELECT * FROM fits_frame WHERE observation_id = %(observation_id)s ORDER BY cadence, type
-  ) AS p
-) AS q
-LEFT JOIN public.tess_fits_frame AS e1 ON e1.id = q.id AND e1."type" = q."type"
-ORDER BY q.lcdb_ord
+SELECT * FROM fits_frame_with_subtypes WHERE observation_id = %(observation_id)s ORDER BY cadence, type
 """
 
 

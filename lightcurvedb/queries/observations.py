@@ -147,31 +147,7 @@ def create_hst_observation(
 
 
 _GET_OBSERVATION: LiteralString = """
-SELECT
-    q.id,
-    q."type",
-    q.instrument_id,
-    q.cadence_reference,
-    q.cadence_count,
-    q.created_on,
-    e1.id AS hst_observation__id,
-    e1.visit_id AS hst_observation__visit_id,
-    e1.program_id AS hst_observation__program_id,
-    e1.filter_name AS hst_observation__filter_name,
-    e1.exposure_time AS hst_observation__exposure_time,
-    e2.id AS tess_observation__id,
-    e2.sector AS tess_observation__sector,
-    e2.orbit_number AS tess_observation__orbit_number,
-    e2.spacecraft_quaternion AS tess_observation__spacecraft_quaternion,
-    e2.cosmic_ray_mitigation AS tess_observation__cosmic_ray_mitigation
-FROM (
-  SELECT *, row_number() OVER () AS lcdb_ord FROM (
-    SELECT * FROM observation WHERE id = %(id)s
-  ) AS p
-) AS q
-LEFT JOIN public.hst_observation AS e1 ON e1.id = q.id AND e1."type" = q."type"
-LEFT JOIN public.tess_observation AS e2 ON e2.id = q.id AND e2."type" = q."type"
-ORDER BY q.lcdb_ord
+SELECT * FROM observation_with_subtypes WHERE id = %(id)s
 """
 
 
@@ -187,36 +163,12 @@ def get_observation(conn: psycopg.Connection[Any], *, id: int) -> ObservationRec
 
 
 _LIST_OBSERVATIONS_OF_INSTRUMENT: LiteralString = """
-SELECT
-    q.id,
-    q."type",
-    q.instrument_id,
-    q.cadence_reference,
-    q.cadence_count,
-    q.created_on,
-    e1.id AS hst_observation__id,
-    e1.visit_id AS hst_observation__visit_id,
-    e1.program_id AS hst_observation__program_id,
-    e1.filter_name AS hst_observation__filter_name,
-    e1.exposure_time AS hst_observation__exposure_time,
-    e2.id AS tess_observation__id,
-    e2.sector AS tess_observation__sector,
-    e2.orbit_number AS tess_observation__orbit_number,
-    e2.spacecraft_quaternion AS tess_observation__spacecraft_quaternion,
-    e2.cosmic_ray_mitigation AS tess_observation__cosmic_ray_mitigation
-FROM (
-  SELECT *, row_number() OVER () AS lcdb_ord FROM (
-    WITH RECURSIVE tree (id) AS (
-        SELECT %(instrument_id)s::bigint
-        UNION ALL
-        SELECT c.id FROM instrument AS c JOIN tree ON c.parent_id = tree.id
-    )
-    SELECT o.* FROM observation AS o WHERE o.instrument_id IN (SELECT id FROM tree) ORDER BY o.id
-  ) AS p
-) AS q
-LEFT JOIN public.hst_observation AS e1 ON e1.id = q.id AND e1."type" = q."type"
-LEFT JOIN public.tess_observation AS e2 ON e2.id = q.id AND e2."type" = q."type"
-ORDER BY q.lcdb_ord
+WITH RECURSIVE tree (id) AS (
+    SELECT %(instrument_id)s::bigint
+    UNION ALL
+    SELECT c.id FROM instrument AS c JOIN tree ON c.parent_id = tree.id
+)
+SELECT o.* FROM observation_with_subtypes AS o WHERE o.instrument_id IN (SELECT id FROM tree) ORDER BY o.id
 """
 
 
@@ -232,35 +184,10 @@ def list_observations_of_instrument(conn: psycopg.Connection[Any], *, instrument
 
 
 _LIST_TESS_OBSERVATIONS_OF_SECTOR: LiteralString = """
-SELECT
-    q.id,
-    q."type",
-    q.instrument_id,
-    q.cadence_reference,
-    q.cadence_count,
-    q.created_on,
-    e1.id AS hst_observation__id,
-    e1.visit_id AS hst_observation__visit_id,
-    e1.program_id AS hst_observation__program_id,
-    e1.filter_name AS hst_observation__filter_name,
-    e1.exposure_time AS hst_observation__exposure_time,
-    e2.id AS tess_observation__id,
-    e2.sector AS tess_observation__sector,
-    e2.orbit_number AS tess_observation__orbit_number,
-    e2.spacecraft_quaternion AS tess_observation__spacecraft_quaternion,
-    e2.cosmic_ray_mitigation AS tess_observation__cosmic_ray_mitigation
-FROM (
-  SELECT *, row_number() OVER () AS lcdb_ord FROM (
-    SELECT o.*
-    FROM observation AS o
-    JOIN tess_observation AS t ON t.id = o.id AND t.type = o.type
-    WHERE t.sector = %(sector)s
-    ORDER BY o.id
-  ) AS p
-) AS q
-LEFT JOIN public.hst_observation AS e1 ON e1.id = q.id AND e1."type" = q."type"
-LEFT JOIN public.tess_observation AS e2 ON e2.id = q.id AND e2."type" = q."type"
-ORDER BY q.lcdb_ord
+SELECT o.*
+FROM observation_with_subtypes AS o
+WHERE o.tess_observation__sector = %(sector)s
+ORDER BY o.id
 """
 
 
@@ -276,35 +203,10 @@ def list_tess_observations_of_sector(conn: psycopg.Connection[Any], *, sector: i
 
 
 _FIND_TESS_OBSERVATION: LiteralString = """
-SELECT
-    q.id,
-    q."type",
-    q.instrument_id,
-    q.cadence_reference,
-    q.cadence_count,
-    q.created_on,
-    e1.id AS hst_observation__id,
-    e1.visit_id AS hst_observation__visit_id,
-    e1.program_id AS hst_observation__program_id,
-    e1.filter_name AS hst_observation__filter_name,
-    e1.exposure_time AS hst_observation__exposure_time,
-    e2.id AS tess_observation__id,
-    e2.sector AS tess_observation__sector,
-    e2.orbit_number AS tess_observation__orbit_number,
-    e2.spacecraft_quaternion AS tess_observation__spacecraft_quaternion,
-    e2.cosmic_ray_mitigation AS tess_observation__cosmic_ray_mitigation
-FROM (
-  SELECT *, row_number() OVER () AS lcdb_ord FROM (
-    SELECT o.*
-    FROM observation AS o
-    JOIN tess_observation AS t ON t.id = o.id AND t.type = o.type
-    WHERE t.sector = %(sector)s AND o.instrument_id = %(instrument_id)s AND o.cadence_reference = %(cadence_reference)s
-  ) AS p
-) AS q
-LEFT JOIN public.hst_observation AS e1 ON e1.id = q.id AND e1."type" = q."type"
-LEFT JOIN public.tess_observation AS e2 ON e2.id = q.id AND e2."type" = q."type"
-ORDER BY q.lcdb_ord
-"""
+SELECT o.*
+FROM observation_with_subtypes AS o
+WHERE o.tess_observation__sector = %(sector)s AND o.instrument_id = %(instrument_id)s AND o.cadence_reference = %(cadence_reference)s
+"""  # noqa: E501
 
 
 def find_tess_observation(
@@ -318,7 +220,7 @@ def find_tess_observation(
 
     Returns None when no row matches.
 
-    SQL: sql/queries/observations.sql:68 (:opt).
+    SQL: sql/queries/observations.sql:67 (:opt).
     """
     params: dict[str, Any] = {
         "sector": sector,
@@ -338,7 +240,7 @@ def list_sectors(conn: psycopg.Connection[Any]) -> list[ListSectorsRow]:
 
     Returns every row as a list.
 
-    SQL: sql/queries/observations.sql:76 (:many).
+    SQL: sql/queries/observations.sql:74 (:many).
     """
     params: dict[str, Any] = {}
     return rt.many(conn, _LIST_SECTORS, params, kwargs_row(ListSectorsRow))
@@ -354,7 +256,7 @@ def delete_observation(conn: psycopg.Connection[Any], *, id: int) -> int:
 
     Returns the number of rows affected.
 
-    SQL: sql/queries/observations.sql:81 (:execrows).
+    SQL: sql/queries/observations.sql:79 (:execrows).
     """
     params: dict[str, Any] = {"id": id}
     return rt.execute(conn, _DELETE_OBSERVATION, params)
@@ -383,7 +285,7 @@ def list_tess_observations_of_target(
 
     Returns every row as a list.
 
-    SQL: sql/queries/observations.sql:85 (:many).
+    SQL: sql/queries/observations.sql:83 (:many).
     """
     params: dict[str, Any] = {"target_id": target_id}
     return rt.many(conn, _LIST_TESS_OBSERVATIONS_OF_TARGET, params, kwargs_row(ListTessObservationsOfTargetRow))
