@@ -10,7 +10,7 @@ import psycopg
 from pydantic import BaseModel
 
 from codegen import database as db
-from codegen.nullability import outer_join_tables
+from codegen.nullability import aggregate_without_group_by, outer_join_tables
 from codegen.pytypes import Imports, UnsupportedType, annotation, camel, is_json
 from codegen.spec import Query, QueryFile
 
@@ -83,6 +83,7 @@ class Function:
     returns: str = "None"
     copy_types: list[str] = field(default_factory=list)
     copy_fields: list[tuple[str, bool]] = field(default_factory=list)  # (field, is_json)
+    always_one_row: bool = False  # :scalar of an aggregate without GROUP BY: never NotFound
 
 
 @dataclass
@@ -111,6 +112,7 @@ class Resolver:
         self.files = files
         self.catalog = db.read_catalog(conn)
         self.owner: dict[str, str] = {}
+        self._aggregates: set[str] | None = None
         for f in files:
             for t in f.tables:
                 if t not in self.catalog.tables:
@@ -242,12 +244,20 @@ class Resolver:
             if len(columns) != 1:
                 raise ModelError(f"{q.source}: a :scalar query returns one column, {q.name} returns {len(columns)}")
             fn.returns = columns[0].annotation
+            fn.always_one_row = aggregate_without_group_by(q.describe_sql, self.aggregates())
             return fn
         if q.record:
             cls = self.record_by_name(group, q)
         else:
             cls = self.matching_table_record(group, q, fields) or self.row_model(group, q, fields)
         return self._rows(fn, cls, cls)
+
+    def aggregates(self) -> set[str]:
+        """Names of the aggregate functions the server knows (built-in and user-defined)."""
+        if self._aggregates is None:
+            rows = self.conn.execute("SELECT DISTINCT proname::text FROM pg_proc WHERE prokind = 'a'").fetchall()
+            self._aggregates = {r[0] for r in rows}
+        return self._aggregates
 
     def _rows(self, fn: Function, cls: str, factory: str) -> Function:
         fn.row_class = cls

@@ -209,6 +209,8 @@ def _function(fn: Function) -> list[str]:
     upsert = _upsert_kind(fn.sql)
     if upsert and q.kind in ("one", "scalar"):
         doc += "\n\n" + upsert
+    elif fn.always_one_row:
+        doc += "\n\nAlways returns a value: an aggregate without GROUP BY yields one row even when nothing matches."
     elif KIND_DOC[q.kind]:
         doc += "\n\n" + KIND_DOC[q.kind]
     out += _docstring(doc + f"\n\nSQL: {q.source} (:{q.kind}).", "    ")

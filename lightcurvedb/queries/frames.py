@@ -154,7 +154,7 @@ SELECT count(*) AS frames FROM fits_frame WHERE observation_id = %(observation_i
 def count_frames_of_observation(conn: psycopg.Connection[Any], *, observation_id: int) -> int:
     """How many FITS frames an observation has.
 
-    Raises lightcurvedb.errors.NotFound when no row matches.
+    Always returns a value: an aggregate without GROUP BY yields one row even when nothing matches.
 
     SQL: sql/queries/frames.sql:34 (:scalar).
     """

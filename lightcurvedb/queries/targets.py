@@ -116,7 +116,7 @@ SELECT count(*) AS count FROM target WHERE catalog_id = %(catalog_id)s
 def count_targets_of_catalog(conn: psycopg.Connection[Any], *, catalog_id: uuid.UUID) -> int:
     """How many targets a catalog has.
 
-    Raises lightcurvedb.errors.NotFound when no row matches.
+    Always returns a value: an aggregate without GROUP BY yields one row even when nothing matches.
 
     SQL: sql/queries/targets.sql:33 (:scalar).
     """
