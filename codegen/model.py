@@ -10,7 +10,7 @@ import psycopg
 from pydantic import BaseModel
 
 from codegen import database as db
-from codegen.nullability import outer_join_tables
+from codegen.nullability import aggregate_without_group_by, outer_join_tables
 from codegen.pytypes import Imports, UnsupportedType, annotation, camel, is_json
 from codegen.spec import Query, QueryFile
 
@@ -83,6 +83,7 @@ class Function:
     returns: str = "None"
     copy_types: list[str] = field(default_factory=list)
     copy_fields: list[tuple[str, bool]] = field(default_factory=list)  # (field, is_json)
+    always_one_row: bool = False  # :scalar of an aggregate without GROUP BY: never NotFound
 
 
 @dataclass
@@ -111,6 +112,7 @@ class Resolver:
         self.files = files
         self.catalog = db.read_catalog(conn)
         self.owner: dict[str, str] = {}
+        self._aggregates: set[str] | None = None
         for f in files:
             for t in f.tables:
                 if t not in self.catalog.tables:
@@ -242,12 +244,20 @@ class Resolver:
             if len(columns) != 1:
                 raise ModelError(f"{q.source}: a :scalar query returns one column, {q.name} returns {len(columns)}")
             fn.returns = columns[0].annotation
+            fn.always_one_row = aggregate_without_group_by(q.describe_sql, self.aggregates())
             return fn
         if q.record:
             cls = self.record_by_name(group, q)
         else:
             cls = self.matching_table_record(group, q, fields) or self.row_model(group, q, fields)
         return self._rows(fn, cls, cls)
+
+    def aggregates(self) -> set[str]:
+        """Names of the aggregate functions the server knows (built-in and user-defined)."""
+        if self._aggregates is None:
+            rows = self.conn.execute("SELECT DISTINCT proname::text FROM pg_proc WHERE prokind = 'a'").fetchall()
+            self._aggregates = {r[0] for r in rows}
+        return self._aggregates
 
     def _rows(self, fn: Function, cls: str, factory: str) -> Function:
         fn.row_class = cls
@@ -310,42 +320,44 @@ class Resolver:
         return name
 
     def polymorphic(self, group: Group, q: Query) -> tuple[Dispatch, str, str]:
+        """Dispatch of a `-- polymorphic: <base>` query, which reads the view `<base>_with_subtypes`.
+
+        The view (a migration) joins the base table with every extension table once; its columns are the base
+        columns, then per extension table (by name) `<ext>__<key>` and `<ext>__<column>`. The query must select
+        exactly the view's columns from the view; the SQL is used as written.
+        """
         base = self.catalog.tables.get(q.polymorphic or "")
-        if base is None or not base.discriminator:
+        if base is None or not base.discriminator or base.kind == "v":
             raise ModelError(f"{q.source}: '-- polymorphic: {q.polymorphic}' needs a table with a 'type' column")
-        described = db.describe(self.conn, q.name + "_base", q.describe_sql, q.source)
-        if [f.name for f in described.fields] != [c.name for c in base.columns]:
-            raise ModelError(f"{q.source}: a polymorphic query selects exactly the columns of {base.name}")
-        cols = [f"q.{_qi(c.name)}" for c in base.columns]
-        joins, subtypes = [], []
-        for i, (ext, fk) in enumerate(self.subtypes_of(base), 1):
-            alias = f"e{i}"
-            on = " AND ".join(f"{alias}.{_qi(a)} = q.{_qi(b)}" for a, b in zip(fk.columns, fk.ref_columns, strict=True))
-            joins.append(f"LEFT JOIN public.{ext.name} AS {alias} ON {on}")
+        expected = [c.name for c in base.columns]
+        subtypes = []
+        for ext, fk in self.subtypes_of(base):
             key = f"{ext.name}__{fk.columns[0]}"
-            cols.append(f"{alias}.{_qi(fk.columns[0])} AS {key}")
+            expected.append(key)
             extra = []
             for c in ext.columns:
                 if c.name not in fk.columns:
-                    cols.append(f"{alias}.{_qi(c.name)} AS {ext.name}__{c.name}")
+                    expected.append(f"{ext.name}__{c.name}")
                     extra.append((c.name, f"{ext.name}__{c.name}"))
             disc = ext.discriminator or ext.name
             subtypes.append(Subtype(disc, self._import_record(group, ext.name), key, extra))
+        view_name = polymorphic_view(base.name)
+        view = self.catalog.tables.get(view_name)
+        if view is None or view.kind != "v":
+            raise ModelError(f"{q.source}: '-- polymorphic: {base.name}' reads the view public.{view_name} (the base "
+                             f"table LEFT JOINed with each extension table), which does not exist")
+        if [c.name for c in view.columns] != expected:
+            raise ModelError(f"view {view_name} has columns {[c.name for c in view.columns]}, expected {expected}: "
+                             f"recreate it in the migration that changes {base.name} or its extension tables")
+        described = db.describe(self.conn, q.name + "_poly", q.describe_sql, q.source)
+        if [(f.name, f.table_oid) for f in described.fields] != [(n, view.oid) for n in expected]:
+            raise ModelError(f"{q.source}: a polymorphic query selects exactly the columns of the view "
+                             f"{view_name}, in order, from that view")
         base_class = self._import_record(group, base.name)
         dispatch = Dispatch(f"{base.name}_from_row", base_class, [c.name for c in base.columns], subtypes)
         if all(d.name != dispatch.name for d in group.dispatches):
             group.dispatches.append(dispatch)
-
-        def wrap(inner: str) -> str:
-            lines = ["SELECT"] + [f"    {c}," for c in cols[:-1]] + [f"    {cols[-1]}"]
-            indented = "\n".join("    " + ln for ln in inner.splitlines())
-            lines.append("FROM (\n  SELECT *, row_number() OVER () AS lcdb_ord FROM (")  # keeps the inner order
-            lines.append(f"{indented}\n  ) AS p\n) AS q")
-            lines.extend(joins)
-            lines.append("ORDER BY q.lcdb_ord")
-            return "\n".join(lines)
-
-        return dispatch, wrap(q.runtime_sql), wrap(q.describe_sql)
+        return dispatch, q.runtime_sql, q.describe_sql
 
     def copy_function(self, group: Group, q: Query) -> Function:
         table = self.catalog.tables.get(q.copy_table or "")
@@ -374,5 +386,6 @@ class Resolver:
         return fn
 
 
-def _qi(name: str) -> str:
-    return f'"{name}"' if name in ("values", "type", "user", "order") else name
+def polymorphic_view(base: str) -> str:
+    """The view a `-- polymorphic: <base>` query reads: the base table joined with its extension tables."""
+    return f"{base}_with_subtypes"

@@ -7,19 +7,22 @@ from pathlib import Path
 
 import psycopg
 
-from codegen import render, spec
+from codegen import render, schema, spec
 from codegen.model import Resolver
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT_DIRS = ("lightcurvedb/records", "lightcurvedb/queries")
+OUTPUT_FILES = (schema.PATH,)  # generated modules outside the generated folders
 
 
 def generate(migrated_dsn: str, queries_dir: Path | None = None, root: Path = ROOT) -> dict[str, str]:
     """{relative path: content} of every generated file, from a migrated database and the query files."""
     files = spec.load(queries_dir or root / "sql" / "queries", root)
     with psycopg.connect(migrated_dsn, autocommit=True) as conn:
-        groups = Resolver(conn, files).resolve()
-    out: dict[str, str] = {}
+        resolver = Resolver(conn, files)
+        groups = resolver.resolve()
+        facts = schema.read(conn, resolver.catalog)
+    out: dict[str, str] = {schema.PATH: schema.render(facts)}
     for group in groups:
         out[f"lightcurvedb/records/{group.file.group}.py"] = render.records_module(group)
         out[f"lightcurvedb/queries/{group.file.group}.py"] = render.queries_module(group)
@@ -27,12 +30,16 @@ def generate(migrated_dsn: str, queries_dir: Path | None = None, root: Path = RO
 
 
 def existing(root: Path = ROOT) -> dict[str, str]:
-    """The generated files now in the tree (every public module of the output directories)."""
+    """The generated files now in the tree: every module of the output directories except the package markers
+    (`__init__.py`), which hold no generated code. Hand-written modules live outside these directories."""
     out: dict[str, str] = {}
     for d in OUTPUT_DIRS:
         for path in sorted((root / d).glob("*.py")):
-            if not path.name.startswith("_"):
+            if path.name != "__init__.py":
                 out[f"{d}/{path.name}"] = path.read_text(encoding="utf-8")
+    for rel in OUTPUT_FILES:
+        if (root / rel).exists():
+            out[rel] = (root / rel).read_text(encoding="utf-8")
     return out
 
 

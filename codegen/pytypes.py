@@ -36,7 +36,7 @@ _ARRAYS = {
     "int8[]": "Int64Array",
     "bool[]": "BoolArray",
 }
-TYPES_MODULE = "lightcurvedb.records._types"
+TYPES_MODULE = "lightcurvedb.record"
 
 
 class UnsupportedType(Exception):

@@ -1,1 +1,1 @@
-"""Generated typed query functions (one module per sql/queries file); shared runtime in `_runtime`."""
+"""Generated typed query functions, one module per sql/queries file (runtime: lightcurvedb.query_runtime)."""

@@ -1,1 +1,1 @@
-"""Generated pydantic records (one module per sql/queries file); array types live in `_types`."""
+"""Generated pydantic records, one module per sql/queries file (base class and array types: lightcurvedb.record)."""

@@ -29,7 +29,7 @@ FROM base JOIN ext ON ext.id = base.id;
 -- name: list_frames_of_observation :many
 -- The FITS frames of an observation by cadence, each as the record of its subtype.
 -- polymorphic: fits_frame
-SELECT * FROM fits_frame WHERE observation_id = :observation_id ORDER BY cadence, type;
+SELECT * FROM fits_frame_with_subtypes WHERE observation_id = :observation_id ORDER BY cadence, type;
 
 -- name: count_frames_of_observation :scalar
 -- How many FITS frames an observation has.

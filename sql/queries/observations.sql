@@ -44,7 +44,7 @@ FROM base JOIN ext ON ext.id = base.id;
 -- name: get_observation :one
 -- The observation with this id, as the record of its subtype (TessObservationRecord, ...).
 -- polymorphic: observation
-SELECT * FROM observation WHERE id = :id;
+SELECT * FROM observation_with_subtypes WHERE id = :id;
 
 -- name: list_observations_of_instrument :many
 -- The observations of an instrument and of its whole subtree, each as its subtype record, by id.
@@ -54,24 +54,22 @@ WITH RECURSIVE tree (id) AS (
     UNION ALL
     SELECT c.id FROM instrument AS c JOIN tree ON c.parent_id = tree.id
 )
-SELECT o.* FROM observation AS o WHERE o.instrument_id IN (SELECT id FROM tree) ORDER BY o.id;
+SELECT o.* FROM observation_with_subtypes AS o WHERE o.instrument_id IN (SELECT id FROM tree) ORDER BY o.id;
 
 -- name: list_tess_observations_of_sector :many
 -- The TESS observations of a sector (all cameras and CCDs, every cadence grid), by id.
 -- polymorphic: observation
 SELECT o.*
-FROM observation AS o
-JOIN tess_observation AS t ON t.id = o.id AND t.type = o.type
-WHERE t.sector = :sector
+FROM observation_with_subtypes AS o
+WHERE o.tess_observation__sector = :sector
 ORDER BY o.id;
 
 -- name: find_tess_observation :opt
 -- The TESS observation of (sector, CCD instrument) with exactly this cadence grid, if any.
 -- polymorphic: observation
 SELECT o.*
-FROM observation AS o
-JOIN tess_observation AS t ON t.id = o.id AND t.type = o.type
-WHERE t.sector = :sector AND o.instrument_id = :instrument_id AND o.cadence_reference = :cadence_reference;
+FROM observation_with_subtypes AS o
+WHERE o.tess_observation__sector = :sector AND o.instrument_id = :instrument_id AND o.cadence_reference = :cadence_reference;
 
 -- name: list_sectors :many
 -- The TESS sectors with at least one observation, with their observation counts.

@@ -8,7 +8,8 @@ import psycopg
 import pytest
 
 from codegen import output
-from codegen.nullability import outer_join_tables
+from codegen.model import ModelError
+from codegen.nullability import aggregate_without_group_by, outer_join_tables
 from codegen.spec import SpecError, convert_placeholders, parse_file
 
 
@@ -62,3 +63,63 @@ def test_describe_error_names_the_query(migrated_dsn: str, tmp_path: Path) -> No
         output.generate(migrated_dsn, queries)
     with psycopg.connect(migrated_dsn) as conn:  # nothing prepared is left behind
         assert conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone() == (0,)
+
+
+def _copy_queries(tmp_path: Path) -> Path:
+    root = Path(__file__).resolve().parents[2]
+    queries = tmp_path / "q"
+    queries.mkdir()
+    for p in (root / "sql" / "queries").glob("*.sql"):
+        (queries / p.name).write_text(p.read_text())
+    return queries
+
+
+def test_polymorphic_query_reads_the_view(migrated_dsn: str, tmp_path: Path) -> None:
+    queries = _copy_queries(tmp_path)
+    path = queries / "observations.sql"
+    path.write_text(path.read_text().replace("SELECT * FROM observation_with_subtypes WHERE id = :id;",
+                                             "SELECT * FROM observation WHERE id = :id;"))
+    with pytest.raises(ModelError, match="selects exactly the columns of the view observation_with_subtypes"):
+        output.generate(migrated_dsn, queries)
+    generated = output.generate(migrated_dsn)["lightcurvedb/queries/observations.py"]
+    assert "LEFT JOIN" not in generated and "observation_with_subtypes" in generated
+
+
+def test_a_view_not_matching_the_extension_tables_is_refused(fresh_dsn: str) -> None:
+    with psycopg.connect(fresh_dsn, autocommit=True) as conn:
+        conn.execute("ALTER VIEW observation_with_subtypes RENAME COLUMN tess_observation__sector TO sector")
+    with pytest.raises(ModelError, match=r"view observation_with_subtypes has columns.*tess_observation__sector.*"
+                                         r"recreate it"):
+        output.generate(fresh_dsn)
+
+
+@pytest.mark.parametrize(("statement", "one_row"), [
+    ("SELECT count(*) AS n FROM t WHERE a = $1", True),
+    ("SELECT coalesce(max(x), 0) FROM t", True),
+    ("WITH c AS (SELECT 1 AS x) SELECT sum(x) FROM c", True),
+    ("SELECT count(*) FROM t GROUP BY a", False),
+    ("SELECT count(*) FROM t HAVING count(*) > 1", False),
+    ("SELECT count(*) FROM t LIMIT $1", False),
+    ("SELECT count(*) OVER () FROM t", False),
+    ("SELECT (SELECT count(*) FROM u) FROM t", False),
+    ("SELECT id FROM t WHERE a = $1", False),
+    ("SELECT count(*) FROM t UNION ALL SELECT count(*) FROM u", False),
+])
+def test_aggregate_without_group_by(statement: str, one_row: bool) -> None:
+    assert aggregate_without_group_by(statement, {"count", "max", "sum"}) is one_row
+
+
+def test_scalar_docstrings(migrated_dsn: str) -> None:
+    from lightcurvedb.queries import frames, targets
+
+    generated = output.generate(migrated_dsn)
+    assert generated["lightcurvedb/queries/targets.py"].count("Always returns a value") == 1
+    assert "NotFound" not in (frames.count_frames_of_observation.__doc__ or "")
+    assert "NotFound" not in (targets.count_targets_of_catalog.__doc__ or "")
+    assert "NotFound" in (targets.find_target_id.__doc__ or "")
+
+
+def test_an_aggregate_scalar_returns_zero_when_nothing_matches(conn: psycopg.Connection[object]) -> None:
+    from lightcurvedb.queries import frames
+
+    assert frames.count_frames_of_observation(conn, observation_id=-1) == 0

@@ -37,6 +37,8 @@ def test_roles_exist_as_nologin_groups(raw_conn: Conn) -> None:
         "tess_observation_view",
         "hst_observation_view",
         "tess_fits_frame_view",
+        "observation_with_subtypes",
+        "fits_frame_with_subtypes",
         "quality_flag_array",
     ],
 )

@@ -123,3 +123,25 @@ def test_views_join_base_and_extension(raw_conn: Conn) -> None:
     raw_conn.execute("INSERT INTO hst_observation (id, filter_name) VALUES (%s, 'F814W')", (hst,))
     assert one(raw_conn, "SELECT filter_name FROM hst_observation_view WHERE id = %s", (hst,)) == "F814W"
     assert one(raw_conn, "SELECT count(*) FROM tess_observation_view WHERE id = %s", (hst,)) == 0
+
+
+def test_with_subtypes_views_hold_every_row_with_its_extension_columns(raw_conn: Conn) -> None:
+    w = make_world(raw_conn, cadences=3)
+    hst = make_observation(raw_conn, w.ccd, type_="hst_observation")
+    raw_conn.execute("INSERT INTO hst_observation (id, filter_name) VALUES (%s, 'F814W')", (hst,))
+    base = make_observation(raw_conn, w.ccd, type_="base_observation")
+    rows = raw_conn.execute(
+        "SELECT id, type, tess_observation__id, tess_observation__sector, hst_observation__id, "
+        "hst_observation__filter_name FROM observation_with_subtypes WHERE id = ANY(%s) ORDER BY id",
+        ([w.observation_id, hst, base],),
+    ).fetchall()
+    assert rows == [(w.observation_id, "tess_observation", w.observation_id, 1, None, None),
+                    (hst, "hst_observation", None, None, hst, "F814W"),
+                    (base, "base_observation", None, None, None, None)]
+    frame = one(raw_conn, "INSERT INTO fits_frame (type, observation_id, cadence, bitpix, naxis) "
+                "VALUES ('tess_fits_frame', %s, 1, 16, 0) RETURNING id", (w.observation_id,))
+    raw_conn.execute("INSERT INTO tess_fits_frame (id, camera, ccd) VALUES (%s, 2, 3)", (frame,))
+    assert raw_conn.execute(
+        "SELECT type, tess_fits_frame__id, tess_fits_frame__camera FROM fits_frame_with_subtypes WHERE id = %s",
+        (frame,),
+    ).fetchone() == ("tess_fits_frame", frame, 2)

@@ -1,4 +1,4 @@
-"""Shared runtime of the generated query functions: execution kinds, binary results, typed errors."""
+"""Runtime of the generated query functions (lightcurvedb.queries): execution kinds, binary results, typed errors."""
 
 from __future__ import annotations
 
