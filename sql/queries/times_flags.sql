@@ -1,10 +1,6 @@
 -- Target-specific barycentric times and quality-flag bitmasks of an observation.
 -- tables: target_specific_time, quality_flag_array
 
--- name: copy_target_times :copy
--- Bulk-load barycentric time arrays by binary COPY.
-COPY target_specific_time (target_id, observation_id, barycentric_julian_dates) FROM STDIN;
-
 -- name: upsert_target_time :exec
 -- Insert or replace the barycentric times of (target, observation).
 INSERT INTO target_specific_time (target_id, observation_id, barycentric_julian_dates)
@@ -15,10 +11,6 @@ DO UPDATE SET barycentric_julian_dates = EXCLUDED.barycentric_julian_dates;
 -- name: get_target_times :opt
 -- The barycentric times of (target, observation), if stored.
 SELECT * FROM target_specific_time WHERE target_id = :target_id AND observation_id = :observation_id;
-
--- name: copy_quality_flags :copy
--- Bulk-load quality-flag arrays (target_id None: observation-wide) by binary COPY.
-COPY quality_flag_array (type, observation_id, target_id, quality_flags) FROM STDIN;
 
 -- name: create_quality_flags :one
 -- Insert the quality flags of (observation, target); target_id None means observation-wide flags.
