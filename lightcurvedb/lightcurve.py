@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,31 +21,50 @@ from lightcurvedb.timesystem import MissionTimeSystem, mission_time
 QUALITY_FLAG = "base_quality_flag"
 """The flag type OR'ed into `TargetLightcurves.quality` (the spacecraft's bits)."""
 _CACHE_SIZE = 512
-# Observation grids are shared by every target of an observation: cached per process, keyed by (server,
-# database, observation id, row version: xmin and ctid) so that an updated row is fetched again (an update in
-# the same transaction keeps xmin but moves the row to a new ctid).
-_GRIDS: OrderedDict[tuple[Any, ...], NDArray[np.int64]] = OrderedDict()
+# Observation grids and observation-wide flags are shared by every target of an observation: cached per
+# process, keyed by (server, database, table, row id, row version: xmin and ctid) so that an updated row is
+# fetched again (an update in the same transaction keeps xmin but moves the row to a new ctid).
+_SHARED: OrderedDict[tuple[Any, ...], NDArray[Any]] = OrderedDict()
 
 
-def _grids(conn: psycopg.Connection[Any], wanted: dict[int, str]) -> dict[int, NDArray[np.int64]]:
-    """Observation id -> cadence grid of `wanted` (id -> row version), fetching only the ones not cached."""
+def _shared(conn: psycopg.Connection[Any], table: str, wanted: dict[int, str],
+            fetch: Callable[[list[int]], Iterable[tuple[int, str, NDArray[Any]]]]) -> dict[int, NDArray[Any]]:
+    """Row id -> array of the shared rows `wanted` (id -> row version); `fetch` reads the ones not cached."""
     info = conn.info
-    prefix = (info.host, info.port, info.dbname)
-    out: dict[int, NDArray[np.int64]] = {}
+    prefix = (info.host, info.port, info.dbname, table)
+    out: dict[int, NDArray[Any]] = {}
     missing = []
-    for oid, version in wanted.items():
-        grid = _GRIDS.get((*prefix, oid, version))
-        if grid is None:
-            missing.append(oid)
+    for rid, version in wanted.items():
+        arr = _SHARED.get((*prefix, rid, version))
+        if arr is None:
+            missing.append(rid)
         else:
-            _GRIDS.move_to_end((*prefix, oid, version))
-            out[oid] = grid
+            _SHARED.move_to_end((*prefix, rid, version))
+            out[rid] = arr
     if missing:
-        for row in observations.list_observation_grids(conn, ids=np.array(missing, dtype=np.int64)):
-            _GRIDS[(*prefix, row.id, row.version)] = out[row.id] = row.cadence_reference
-        while len(_GRIDS) > _CACHE_SIZE:
-            _GRIDS.popitem(last=False)
+        for rid, version, arr in fetch(missing):
+            _SHARED[(*prefix, rid, version)] = out[rid] = arr
+        while len(_SHARED) > _CACHE_SIZE:
+            _SHARED.popitem(last=False)
     return out
+
+
+def _grids(conn: psycopg.Connection[Any], wanted: dict[int, str]) -> dict[int, NDArray[Any]]:
+    def fetch(ids: list[int]) -> Iterable[tuple[int, str, NDArray[Any]]]:
+        rows = observations.list_observation_grids(conn, ids=np.array(ids, dtype=np.int64))
+        return ((r.id, r.version, r.cadence_reference) for r in rows)
+
+    return _shared(conn, "observation", wanted, fetch)
+
+
+def _observation_flags(conn: psycopg.Connection[Any], wanted: dict[int, str],
+                       observation_ids: NDArray[np.int64]) -> dict[int, NDArray[Any]]:
+    def fetch(ids: list[int]) -> Iterable[tuple[int, str, NDArray[Any]]]:
+        rows = times_flags.get_quality_flag_arrays(conn, ids=np.array(ids, dtype=np.int64),
+                                                   observation_ids=observation_ids)
+        return ((r.id, r.version, r.quality_flags) for r in rows)
+
+    return _shared(conn, "quality_flag_array", wanted, fetch)
 
 
 @dataclass(frozen=True)
@@ -131,7 +151,7 @@ def load_lightcurves(conn: psycopg.Connection[Any], target_id: int, *,
     first = rows[0]
     system = MissionTimeSystem(first.time_format_name, first.time_unit, first.time_epoch, first.time_epoch_scale,
                                first.time_epoch_format)
-    grids = _grids(conn, {r.observation_id: r.observation_version for r in rows})
+    grids: dict[int, NDArray[np.int64]] = _grids(conn, {r.observation_id: r.observation_version for r in rows})
     times: dict[int, NDArray[np.float64] | None] = {}
     groups_of: dict[int, list[str]] = {}
     for r in rows:
@@ -177,13 +197,14 @@ def load_lightcurves(conn: psycopg.Connection[Any], target_id: int, *,
         group_ids[name] = r.processing_group_id
     flags: dict[str, NDArray[np.int32]] = {}
     types_of: dict[int, list[str]] = {oid: [] for oid in order}
-    for f in times_flags.list_quality_flags_of_target(conn, target_id=target_id):
-        if f.observation_id not in offsets:
-            continue
+    obs_ids = np.array(order, dtype=np.int64)
+    flag_rows = times_flags.list_quality_flags_of_observations(conn, target_id=target_id, observation_ids=obs_ids)
+    shared = _observation_flags(conn, {f.id: f.version for f in flag_rows if f.quality_flags is None}, obs_ids)
+    for f in flag_rows:
         lo, hi = offsets[f.observation_id]
         if f.type not in flags:
             flags[f.type] = np.zeros(n, dtype=np.int32)
-        flags[f.type][lo:hi] |= f.quality_flags
+        flags[f.type][lo:hi] |= f.quality_flags if f.quality_flags is not None else shared[f.id]
         if f.type not in types_of[f.observation_id]:
             types_of[f.observation_id].append(f.type)
     spans = tuple(ObservationSpan(oid, *offsets[oid], tuple(sorted(groups_of[oid])), tuple(types_of[oid]))

@@ -106,3 +106,13 @@ def test_align_refuses_duplicates() -> None:
         align([10], [1.0], [10, 10, 11])
     with pytest.raises(ValueError, match="equal length"):
         align([10, 11], [1.0], GRID)
+
+
+def test_updated_observation_flags_are_not_served_from_cache(conn: psycopg.Connection[Any]) -> None:
+    w = make_world(conn, targets=1, observations=1, grid=GRID)
+    t, o = w.targets[0], w.observations[0]
+    write(conn, "dataset", [(w.group, t, o, np.ones(GRID.size), np.ones(GRID.size))])
+    write(conn, "quality_flag_array", [("base_quality_flag", o, None, np.full(GRID.size, 2, dtype=np.int32))])
+    assert load_lightcurves(conn, t).quality.tolist() == [2] * GRID.size
+    conn.execute("UPDATE quality_flag_array SET quality_flags = %s WHERE target_id IS NULL", [[8] * GRID.size])
+    assert load_lightcurves(conn, t).quality.tolist() == [8] * GRID.size

@@ -9,14 +9,22 @@ import psycopg
 from psycopg.rows import kwargs_row
 
 from lightcurvedb.queries import _runtime as rt
-from lightcurvedb.records._types import Float64Array, Int32Array
-from lightcurvedb.records.times_flags import GetTargetCadencesRow, QualityFlagArrayRecord, TargetSpecificTimeRecord
+from lightcurvedb.records._types import Float64Array, Int32Array, Int64Array
+from lightcurvedb.records.times_flags import (
+    GetQualityFlagArraysRow,
+    GetTargetCadencesRow,
+    ListQualityFlagsOfObservationsRow,
+    QualityFlagArrayRecord,
+    TargetSpecificTimeRecord,
+)
 
 __all__ = [
     "create_quality_flags",
+    "get_quality_flag_arrays",
     "get_quality_flags",
     "get_target_cadences",
     "get_target_times",
+    "list_quality_flags_of_observations",
     "list_quality_flags_of_target",
     "upsert_target_time",
 ]
@@ -167,3 +175,58 @@ def list_quality_flags_of_target(conn: psycopg.Connection[Any], *, target_id: in
     """
     params: dict[str, Any] = {"target_id": target_id}
     return rt.many(conn, _LIST_QUALITY_FLAGS_OF_TARGET, params, kwargs_row(QualityFlagArrayRecord))
+
+
+_LIST_QUALITY_FLAGS_OF_OBSERVATIONS: LiteralString = """
+SELECT q.id, q.type, q.observation_id, q.target_id, (q.xmin::text || ':' || q.ctid::text) AS version,
+       CASE WHEN q.target_id IS NULL THEN NULL ELSE q.quality_flags END AS quality_flags
+FROM quality_flag_array AS q
+WHERE q.observation_id = ANY(%(observation_ids)s::int8[]) AND (q.target_id = %(target_id)s OR q.target_id IS NULL)
+ORDER BY q.observation_id, q.type, q.target_id NULLS FIRST
+"""
+
+
+def list_quality_flags_of_observations(
+    conn: psycopg.Connection[Any],
+    *,
+    observation_ids: Int64Array,
+    target_id: int,
+) -> list[ListQualityFlagsOfObservationsRow]:
+    """A target's flag arrays (all types) in the given observations, and the observation-wide rows without
+    arrays.
+
+    Returns every row as a list.
+
+    SQL: sql/queries/times_flags.sql:54 (:many).
+    """
+    params: dict[str, Any] = {
+        "observation_ids": rt.int_array("observation_ids", observation_ids),
+        "target_id": target_id,
+    }
+    return rt.many(conn, _LIST_QUALITY_FLAGS_OF_OBSERVATIONS, params, kwargs_row(ListQualityFlagsOfObservationsRow))
+
+
+_GET_QUALITY_FLAG_ARRAYS: LiteralString = """
+SELECT q.id, (q.xmin::text || ':' || q.ctid::text) AS version, q.quality_flags
+FROM quality_flag_array AS q
+WHERE q.id = ANY(%(ids)s::int8[]) AND q.observation_id = ANY(%(observation_ids)s::int8[])
+"""
+
+
+def get_quality_flag_arrays(
+    conn: psycopg.Connection[Any],
+    *,
+    ids: Int64Array,
+    observation_ids: Int64Array,
+) -> list[GetQualityFlagArraysRow]:
+    """The flag arrays of the given rows (ids, in the given observations) with their row versions (xmin:ctid).
+
+    Returns every row as a list.
+
+    SQL: sql/queries/times_flags.sql:66 (:many).
+    """
+    params: dict[str, Any] = {
+        "ids": rt.int_array("ids", ids),
+        "observation_ids": rt.int_array("observation_ids", observation_ids),
+    }
+    return rt.many(conn, _GET_QUALITY_FLAG_ARRAYS, params, kwargs_row(GetQualityFlagArraysRow))
