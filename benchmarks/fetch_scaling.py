@@ -20,12 +20,9 @@ from psycopg import sql
 
 import lightcurvedb
 from benchmarks._setup import populate
-from lightcurvedb.bulk import (
-    ingest_datasets_committing,
-    ingest_quality_flags_committing,
-    ingest_target_times_committing,
-)
-from lightcurvedb.lightcurve import _QUERY, load_lightcurve, load_lightcurve_arrays
+from lightcurvedb.bulk import write
+from lightcurvedb.lightcurve import load_lightcurves
+from lightcurvedb.queries.datasets import _LIST_LIGHTCURVE_DATASETS
 from lightcurvedb.scratch import throwaway_database
 
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -68,8 +65,8 @@ def _ingest(conn: psycopg.Connection[Any], pg: int, obs: int, targets: list[int]
     pool = [(rng.standard_normal(cadences), rng.random(cadences)) for _ in range(16)]
     times = 1325.0 + 27.0 * seed + np.arange(cadences) / 720.0
     t0 = time.perf_counter()
-    ingest_datasets_committing(conn, _arrays(targets, obs, pool, pg), mode="insert", batch_size=batch_size)
-    ingest_target_times_committing(conn, ((t, obs, times) for t in targets), mode="insert", batch_size=batch_size)
+    write(conn, "dataset", _arrays(targets, obs, pool, pg), batch_size=batch_size, commit=True)
+    write(conn, "target_specific_time", ((t, obs, times) for t in targets), batch_size=batch_size, commit=True)
     return time.perf_counter() - t0
 
 
@@ -87,7 +84,7 @@ def _new_observation(conn: psycopg.Connection[Any], cadences: int, index: int) -
 
 def _flags(conn: psycopg.Connection[Any], obs: int, cadences: int, seed: int) -> None:
     rng = np.random.default_rng(100 + seed)
-    ingest_quality_flags_committing(conn, [(None, obs, None, rng.integers(0, 4, cadences, dtype=np.int32))])
+    write(conn, "quality_flag_array", [(None, obs, None, rng.integers(0, 4, cadences, dtype=np.int32))], commit=True)
 
 
 def _settle(conn: psycopg.Connection[Any]) -> None:
@@ -112,7 +109,7 @@ def _server_side(dsn: str, targets: list[int]) -> dict[str, float]:
     EXPLAIN does not send (or detoast) the arrays, so this isolates the index probes and joins.
     """
     plan_ms, exec_ms, buffers, scans = [], [], [], []
-    query = _QUERY.replace("%(target)s", "$1").replace("%(group)s", "$2")
+    query = _LIST_LIGHTCURVE_DATASETS.replace("%(target_id)s", "$1").replace("%(processing_group_id)s", "$2")
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("SET plan_cache_mode = force_generic_plan")
         conn.execute(sql.SQL("PREPARE lcdb_fetch_scaling (int8, int8) AS {}").format(
@@ -139,8 +136,12 @@ def _count_index_scans(node: dict[str, Any]) -> int:
     return own + sum(_count_index_scans(child) for child in node.get("Plans", []))
 
 
+def _timeseries(conn: psycopg.Connection[Any], target_id: int) -> Any:
+    return load_lightcurves(conn, target_id).to_timeseries()
+
+
 def _measure(conn: psycopg.Connection[Any], dsn: str, population: list[int], cfg: Config, seed: int) -> dict[str, Any]:
-    """p50/p90 of load_lightcurve and load_lightcurve_arrays after a warm-up.
+    """p50/p90 of load_lightcurves (as a TimeSeries and as NumPy) after a warm-up.
 
     Every timed fetch is of a distinct random target (none fetched before, so its rows are not hot in shared
     buffers); the two paths alternate in `rounds` rounds of `fetches` targets each, to spread drift evenly.
@@ -150,15 +151,15 @@ def _measure(conn: psycopg.Connection[Any], dsn: str, population: list[int], cfg
     picks = [int(t) for t in rng.choice(population, size=cfg.warmup + 2 * n * cfg.rounds, replace=False)]
     warm, timed = picks[:cfg.warmup], picks[cfg.warmup:]
     for t in warm:
-        load_lightcurve(conn, t)
-        load_lightcurve_arrays(conn, t)
-    assert len(load_lightcurve_arrays(conn, warm[0])) == cfg.cadences
+        _timeseries(conn, t)
+        load_lightcurves(conn, t)
+    assert len(load_lightcurves(conn, warm[0])) == cfg.cadences
     ts: list[float] = []
     arrays: list[float] = []
     for r in range(cfg.rounds):
         chunk = timed[2 * n * r:2 * n * (r + 1)]
-        ts += [_timed(partial(load_lightcurve, conn, t)) for t in chunk[:n]]
-        arrays += [_timed(partial(load_lightcurve_arrays, conn, t)) for t in chunk[n:]]
+        ts += [_timed(partial(_timeseries, conn, t)) for t in chunk[:n]]
+        arrays += [_timed(partial(load_lightcurves, conn, t)) for t in chunk[n:]]
     plans = conn.execute("SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE %s "
                          "AND statement NOT LIKE 'EXPLAIN%%'", ["%FROM dataset AS d%"]).fetchone()
     out: dict[str, Any] = {

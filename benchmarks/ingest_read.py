@@ -20,14 +20,8 @@ import psycopg
 
 import lightcurvedb
 from benchmarks._setup import populate
-from lightcurvedb.bulk import (
-    ingest_datasets_committing,
-    ingest_parallel_committing,
-    ingest_quality_flags_committing,
-    ingest_target_times_committing,
-    iter_datasets,
-)
-from lightcurvedb.lightcurve import load_lightcurve, load_lightcurve_arrays
+from lightcurvedb.bulk import iter_datasets, write
+from lightcurvedb.lightcurve import load_lightcurves
 from lightcurvedb.scratch import throwaway_database
 
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -150,26 +144,21 @@ def _run(cfg: Config, server_dsn: str, tmp: Path, out: dict[str, Any], log: Call
     n, c = cfg.targets, cfg.cadences
     with throwaway_database(server_dsn, prefix="lcdb_bench") as dsn:
         conn = lightcurvedb.connect(dsn)
-        w = populate(conn, targets=n + 50, observations=4 * cfg.rounds + 4, cadences=c)
+        w = populate(conn, targets=n + 50, observations=3 * cfg.rounds + 4, cadences=c)
         conn.commit()
         conn.autocommit = True
         pg, obs = w["processing_group_id"], list(w["observation_ids"])
         targets, single = w["target_ids"][:n], w["target_ids"][n:]  # `single`: one observation each (typical)
         ours: list[float] = []
-        staged: list[float] = []
         copy_in: list[float] = []
         server_in: list[float] = []
         first_obs = obs[0]
         for r in range(cfg.rounds):
-            o_ours, o_staged, o_copy, o_srv = obs.pop(0), obs.pop(0), obs.pop(0), obs.pop(0)
+            o_ours, o_copy, o_srv = obs.pop(0), obs.pop(0), obs.pop(0)
             _checkpoint(conn)
-            ours.append(_timed(partial(ingest_datasets_committing, conn, _lightcurves(pg, targets, o_ours, c, r),
-                                       mode="insert")))
+            ours.append(_timed(partial(write, conn, "dataset", _lightcurves(pg, targets, o_ours, c, r),
+                                       mode="insert", commit=True)))
             log(f"round {r}: ours (direct binary COPY) {2 * n / ours[-1]:8.0f} arrays/s")
-            _checkpoint(conn)
-            staged.append(_timed(partial(ingest_datasets_committing, conn, _lightcurves(pg, targets, o_staged, c, r),
-                                         mode="insert", staged=True)))
-            log(f"round {r}: staging table + INSERT…SELECT {2 * n / staged[-1]:8.0f} arrays/s")
             path, spath = tmp / f"in{r}.bin", tmp / f"srv{r}.bin"
             for target_obs, file in ((o_copy, path), (o_srv, spath)):
                 subprocess.run(["psql", "-X", "-q", dsn, "-c",
@@ -190,13 +179,13 @@ def _run(cfg: Config, server_dsn: str, tmp: Path, out: dict[str, Any], log: Call
                 log("server-side COPY FROM file not possible (remote server or no file access): skipped")
             path.unlink()
             spath.unlink()
-        t_rerun = _timed(partial(ingest_datasets_committing, conn, _lightcurves(pg, targets, first_obs, c, 0),
-                                 mode="skip"))
+        t_rerun = _timed(partial(write, conn, "dataset", _lightcurves(pg, targets, first_obs, c, 0),
+                                 mode="skip", commit=True))
         log(f"idempotent re-run (mode='skip', all rows present) {2 * n / t_rerun:8.0f} arrays/s")
         o_par = obs.pop(0)
         _checkpoint(conn)
-        t_par = _timed(lambda: ingest_parallel_committing(dsn, "dataset", _lightcurves(pg, targets, o_par, c, 7),
-                                                          workers=2))
+        t_par = _timed(lambda: write(dsn, "dataset", _lightcurves(pg, targets, o_par, c, 7), workers=2,
+                                     commit=True))
         log(f"parallel (2 workers, spawn start-up included) {2 * n / t_par:8.0f} arrays/s")
         _checkpoint(conn)
         o_list = obs.pop(0)
@@ -206,10 +195,11 @@ def _run(cfg: Config, server_dsn: str, tmp: Path, out: dict[str, Any], log: Call
         log(f"psycopg binary COPY with Python lists {2 * cfg.list_rows / t_list_copy:8.0f} arrays/s")
         # times and flags for the fetch benchmark
         rng = np.random.default_rng(3)
-        ingest_datasets_committing(conn, _lightcurves(pg, single, first_obs, c, 11))
-        ingest_target_times_committing(conn, ((t, first_obs, 1325.0 + np.arange(c) / 720.0)
-                                              for t in targets + single))
-        ingest_quality_flags_committing(conn, [(None, first_obs, None, rng.integers(0, 4, c, dtype=np.int32))])
+        write(conn, "dataset", _lightcurves(pg, single, first_obs, c, 11), commit=True)
+        write(conn, "target_specific_time", ((t, first_obs, 1325.0 + np.arange(c) / 720.0) for t in targets + single),
+              commit=True)
+        write(conn, "quality_flag_array", [(None, first_obs, None, rng.integers(0, 4, c, dtype=np.int32))],
+              commit=True)
         reads, copy_out = [], []
         for r in range(cfg.rounds):
             reads.append(_timed(lambda: sum(1 for _ in iter_datasets(conn, observation_id=first_obs, ordered=False))))
@@ -226,13 +216,16 @@ def _run(cfg: Config, server_dsn: str, tmp: Path, out: dict[str, Any], log: Call
         stored_values = int(sizes[1]) * 2 * c
         pick = np.random.default_rng(5).choice(single, size=cfg.fetches)
         many = np.random.default_rng(6).choice(targets, size=cfg.fetches // 4)
-        load_lightcurve(conn, int(pick[0]))
-        fetch_ts = [_timed(partial(load_lightcurve, conn, int(t))) for t in pick]
-        fetch_np = [_timed(partial(load_lightcurve_arrays, conn, int(t))) for t in pick]
-        fetch_many = [_timed(partial(load_lightcurve, conn, int(t))) for t in many]
-        lc = load_lightcurve(conn, int(many[0]))
+        def fetch_ts_once(t: int) -> Any:
+            return load_lightcurves(conn, t).to_timeseries()
+
+        fetch_ts_once(int(pick[0]))
+        fetch_ts = [_timed(partial(fetch_ts_once, int(t))) for t in pick]
+        fetch_np = [_timed(partial(load_lightcurves, conn, int(t))) for t in pick]
+        fetch_many = [_timed(partial(fetch_ts_once, int(t))) for t in many]
+        lc = fetch_ts_once(int(many[0]))
         n_obs_many = len(set(lc["observation_id"]))
-        log(f"one target: {len(load_lightcurve(conn, int(pick[0])))} cadences (1 observation); "
+        log(f"one target: {len(fetch_ts_once(int(pick[0])))} cadences (1 observation); "
             f"busy target: {len(lc)} cadences over {n_obs_many} observations")
         conn.close()
         proc = subprocess.run([sys.executable, "-c", _STREAM_RSS, dsn], check=True,
@@ -242,12 +235,10 @@ def _run(cfg: Config, server_dsn: str, tmp: Path, out: dict[str, Any], log: Call
     limit_in = min(med(copy_in), med(server_in)) if server_in else med(copy_in)  # the faster COPY is the limit
     out.update({
         "ingest_arrays_per_s": round(2 * n / med(ours), 1),
-        "ingest_staged_arrays_per_s": round(2 * n / med(staged), 1),
         "copy_in_client_arrays_per_s": round(2 * n / med(copy_in), 1),
         "copy_in_server_side_arrays_per_s": round(2 * n / med(server_in), 1) if server_in else None,
         "copy_in_limit_arrays_per_s": round(2 * n / limit_in, 1),
         "ingest_ratio_to_copy_limit": round(limit_in / med(ours), 3),
-        "ingest_staged_ratio_to_copy_limit": round(limit_in / med(staged), 3),
         "ingest_parallel2_ratio_to_copy_limit": round(limit_in / t_par, 3),
         "skip_rerun_arrays_per_s": round(2 * n / t_rerun, 1),
         "list_path_arrays_per_s": round(2 * cfg.list_rows / t_list, 1),

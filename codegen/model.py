@@ -81,8 +81,6 @@ class Function:
     row_class: str | None = None  # model name (or dispatch function) the rows become
     row_factory: str | None = None  # "kwargs_row(X)"
     returns: str = "None"
-    copy_types: list[str] = field(default_factory=list)
-    copy_fields: list[tuple[str, bool]] = field(default_factory=list)  # (field, is_json)
     always_one_row: bool = False  # :scalar of an aggregate without GROUP BY: never NotFound
 
 
@@ -212,8 +210,6 @@ class Resolver:
         return groups
 
     def function(self, group: Group, q: Query) -> Function:
-        if q.kind == "copy":
-            return self.copy_function(group, q)
         sql = q.runtime_sql
         describe_sql = q.describe_sql
         dispatch: Dispatch | None = None
@@ -358,32 +354,6 @@ class Resolver:
         if all(d.name != dispatch.name for d in group.dispatches):
             group.dispatches.append(dispatch)
         return dispatch, q.runtime_sql, q.describe_sql
-
-    def copy_function(self, group: Group, q: Query) -> Function:
-        table = self.catalog.tables.get(q.copy_table or "")
-        if table is None or table.kind == "v":
-            raise ModelError(f"{q.source}: COPY into unknown table {q.copy_table!r}")
-        by_name = {c.name: c for c in table.columns}
-        insert = camel(table.name) + "Insert"
-        required = {f.name for f in self.insert_fields(table, set()) if not f.default_none}
-        missing = sorted(required - set(q.copy_columns))
-        if missing:
-            raise ModelError(f"{q.source}: COPY leaves out required columns of {insert}: {', '.join(missing)}")
-        fn = Function(q, [Param("rows", f"Iterable[{insert}]", False, False)], q.runtime_sql, returns="int")
-        for name in q.copy_columns:
-            col = by_name.get(name)
-            if col is None:
-                raise ModelError(f"{q.source}: table {table.name} has no column {name!r}")
-            db.load_types(self.conn, self.catalog, {col.type_oid})
-            t = self.catalog.types[col.type_oid]
-            if t.schema != "pg_catalog":
-                raise ModelError(f"{q.source}: COPY of user-defined type {t.name} is not supported")
-            fn.copy_types.append(t.name)
-            fn.copy_fields.append((name, is_json(t)))
-        owner = self.owner[table.name]
-        group.query_imports.add((f"{RECORDS_PKG}.{owner}", insert))
-        group.query_imports.add(("collections.abc", "Iterable"))
-        return fn
 
 
 def polymorphic_view(base: str) -> str:

@@ -17,7 +17,6 @@ KIND_DOC = {
     "scalar": "Raises lightcurvedb.errors.NotFound when no row matches.",
     "exec": "",
     "execrows": "Returns the number of rows affected.",
-    "copy": "Binary COPY of the records (one statement); returns the number of rows written. Does not commit.",
 }
 
 
@@ -148,11 +147,6 @@ def _dispatch(d: Dispatch) -> list[str]:
     return out
 
 
-def _tuple(items: list[str]) -> str:
-    text = "(" + ", ".join(_str(i) for i in items) + ("," if len(items) == 1 else "") + ")"
-    return text
-
-
 def records_module(group: Group) -> str:
     imports: Imports = set(group.record_imports)
     imports.add(("lightcurvedb.record", "Record"))
@@ -187,8 +181,6 @@ def _function(fn: Function) -> list[str]:
     q = fn.query
     const = "_" + q.name.upper()
     out = _sql_constant(const, fn.sql)
-    if fn.copy_types:
-        out.append(f"{const}_TYPES = {_tuple(fn.copy_types)}")
     out += ["", ""]
     params = []
     for p in fn.params:
@@ -214,19 +206,6 @@ def _function(fn: Function) -> list[str]:
     elif KIND_DOC[q.kind]:
         doc += "\n\n" + KIND_DOC[q.kind]
     out += _docstring(doc + f"\n\nSQL: {q.source} (:{q.kind}).", "    ")
-    if q.kind == "copy":
-        out.append(f"    return rt.copy_rows(conn, {const}, {const}_TYPES, (")
-        values = [f"Jsonb(r.{n}) if r.{n} is not None else None" if js else f"r.{n}" for n, js in fn.copy_fields]
-        tup = "(" + ", ".join(values) + ("," if len(values) == 1 else "") + ")"
-        if len(tup) > 100:
-            out.append("        (")
-            out += [f"            {v}," for v in values]
-            out.append("        )")
-        else:
-            out.append(f"        {tup}")
-        out.append("        for r in rows")
-        out.append("    ))")
-        return out
     entries = []
     for p in fn.params:
         value = p.name
@@ -272,8 +251,7 @@ def queries_module(group: Group) -> str:
                 ("lightcurvedb", "query_runtime as rt")}
     if any(fn.row_factory for fn in group.functions):
         imports.add(("psycopg.rows", "kwargs_row"))
-    if any(p.json for fn in group.functions for p in fn.params) or any(
-            js for fn in group.functions for _, js in fn.copy_fields):
+    if any(p.json for fn in group.functions for p in fn.params):
         imports.add(("psycopg.types.json", "Jsonb"))
     if any(fn.query.kind == "iter" for fn in group.functions):
         imports.add(("collections.abc", "Iterator"))

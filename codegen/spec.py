@@ -6,13 +6,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-KINDS = ("one", "opt", "many", "iter", "scalar", "exec", "execrows", "copy")
+KINDS = ("one", "opt", "many", "iter", "scalar", "exec", "execrows")
 _NAME = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s+:(\w+)\s*$")
 _DIRECTIVE = re.compile(r"^--\s*(nullable|not-null|record|polymorphic|optional|tables):\s*(.*?)\s*$")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_COPY = re.compile(
-    r"^\s*COPY\s+(?:public\.)?(\w+)\s*\(([^)]*)\)\s+FROM\s+STDIN\s*$", re.IGNORECASE | re.DOTALL
-)
 
 
 class SpecError(Exception):
@@ -36,8 +33,6 @@ class Query:
     params: list[str] = field(default_factory=list)  # in order of first use
     runtime_sql: str = ""  # psycopg placeholders %(name)s, literal % doubled
     describe_sql: str = ""  # libpq placeholders $n
-    copy_table: str | None = None
-    copy_columns: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -128,23 +123,10 @@ def _parse_query(number: int, block: list[str], source: str) -> Query:
     if ";" in _strip_literals(text):
         raise SpecError(f"{source}: query {name} holds more than one statement")
     q.sql = text
-    if kind == "copy":
-        c = _COPY.match(text)
-        if not c:
-            raise SpecError(f"{source}: a :copy query is 'COPY <table> (<columns>) FROM STDIN'")
-        q.copy_table = c.group(1)
-        q.copy_columns = [col.strip().strip('"') for col in c.group(2).split(",") if col.strip()]
-        cols = "".join(f"    {_quote(c)},\n" for c in q.copy_columns).rstrip(",\n")
-        q.runtime_sql = f"COPY public.{q.copy_table} (\n{cols}\n) FROM STDIN (FORMAT BINARY)"
-        return q
     q.params, q.runtime_sql, q.describe_sql = convert_placeholders(text)
     for opt in sorted(q.optional - set(q.params)):
         raise SpecError(f"{source}: '-- optional: {opt}' names no parameter of {name}")
     return q
-
-
-def _quote(ident: str) -> str:
-    return '"' + ident.replace('"', '""') + '"'
 
 
 def _strip_literals(sql: str) -> str:

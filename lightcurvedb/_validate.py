@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from psycopg.types.json import Json, Jsonb
@@ -71,9 +71,3 @@ def check_params(params: Mapping[str, Any]) -> None:
     for name, value in params.items():
         check_value(value, name)
 
-
-def check_row(values: Iterable[Any], names: Iterable[str] | None = None) -> None:
-    """Check every value of a COPY row."""
-    labels = list(names) if names is not None else None
-    for i, value in enumerate(values):
-        check_value(value, labels[i] if labels is not None and i < len(labels) else f"column {i + 1}")

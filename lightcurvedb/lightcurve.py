@@ -1,9 +1,10 @@
-"""Lightcurve assembly: a target's values, errors, times and quality flags on its observations' cadence grids."""
+"""The lightcurve assembler: a target's datasets, times and flags on its observations' cadence grids."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -14,27 +15,11 @@ from numpy.typing import ArrayLike, NDArray
 
 from lightcurvedb.adapters import register
 from lightcurvedb.errors import CadenceNotInGrid, DuplicateCadence
+from lightcurvedb.queries import datasets, observations, times_flags
 from lightcurvedb.timesystem import MissionTimeSystem, mission_time
 
-_QUERY = """
-SELECT d.processing_group_id, d.observation_id, (o.xmin::text || ':' || o.ctid::text), d."values", d.errors,
-       t.barycentric_julian_dates, q.quality_flags, qo.id, (qo.xmin::text || ':' || qo.ctid::text),
-       m.time_format_name, m.time_unit, m.time_epoch, m.time_epoch_scale, m.time_epoch_format
-FROM dataset AS d
-JOIN observation AS o ON o.id = d.observation_id
-JOIN target AS tg ON tg.id = d.target_id
-JOIN mission_catalog AS mc ON mc.id = tg.catalog_id
-JOIN mission AS m ON m.id = mc.host_mission_id
-LEFT JOIN target_specific_time AS t ON t.target_id = d.target_id AND t.observation_id = d.observation_id
-LEFT JOIN quality_flag_array AS q
-       ON q.type = 'base_quality_flag' AND q.observation_id = d.observation_id AND q.target_id = d.target_id
-LEFT JOIN quality_flag_array AS qo
-       ON qo.type = 'base_quality_flag' AND qo.observation_id = d.observation_id AND qo.target_id IS NULL
-WHERE d.target_id = %(target)s AND (%(group)s::int8 IS NULL OR d.processing_group_id = %(group)s::int8)
-ORDER BY d.processing_group_id, d.observation_id
-"""
-_GRIDS = "SELECT id, xmin::text || ':' || ctid::text, cadence_reference FROM observation WHERE id = ANY(%s)"
-_OBS_FLAGS = "SELECT id, xmin::text || ':' || ctid::text, quality_flags FROM quality_flag_array WHERE id = ANY(%s)"
+QUALITY_FLAG = "base_quality_flag"
+"""The flag type OR'ed into `TargetLightcurves.quality` (the spacecraft's bits)."""
 _CACHE_SIZE = 512
 # Observation grids and observation-wide flags are shared by every target of an observation: cached per
 # process, keyed by (server, database, table, row id, row version: xmin and ctid) so that an updated row is
@@ -42,9 +27,9 @@ _CACHE_SIZE = 512
 _SHARED: OrderedDict[tuple[Any, ...], NDArray[Any]] = OrderedDict()
 
 
-def _shared(conn: psycopg.Connection[Any], table: str, query: str,
-            wanted: dict[int, str]) -> dict[int, NDArray[Any]]:
-    """Row id -> array of the shared rows `wanted` (id -> row version), fetching only the ones not cached."""
+def _shared(conn: psycopg.Connection[Any], table: str, wanted: dict[int, str],
+            fetch: Callable[[list[int]], Iterable[tuple[int, str, NDArray[Any]]]]) -> dict[int, NDArray[Any]]:
+    """Row id -> array of the shared rows `wanted` (id -> row version); `fetch` reads the ones not cached."""
     info = conn.info
     prefix = (info.host, info.port, info.dbname, table)
     out: dict[int, NDArray[Any]] = {}
@@ -57,96 +42,175 @@ def _shared(conn: psycopg.Connection[Any], table: str, query: str,
             _SHARED.move_to_end((*prefix, rid, version))
             out[rid] = arr
     if missing:
-        for rid, version, arr in conn.execute(query, [missing], binary=True).fetchall():
-            arr.setflags(write=False)
+        for rid, version, arr in fetch(missing):
             _SHARED[(*prefix, rid, version)] = out[rid] = arr
         while len(_SHARED) > _CACHE_SIZE:
             _SHARED.popitem(last=False)
     return out
 
 
-@dataclass(frozen=True)
-class Lightcurve:
-    """One target's assembled lightcurve as plain NumPy arrays, one element per cadence.
+def _grids(conn: psycopg.Connection[Any], wanted: dict[int, str]) -> dict[int, NDArray[Any]]:
+    def fetch(ids: list[int]) -> Iterable[tuple[int, str, NDArray[Any]]]:
+        rows = observations.list_observation_grids(conn, ids=np.array(ids, dtype=np.int64))
+        return ((r.id, r.version, r.cadence_reference) for r in rows)
 
-    Rows are the concatenated cadence grids of its observations, per processing group (sorted by group, then
-    by first cadence). `time` is in the mission's time system (TESS: BTJD), NaN where the time is unknown
-    (NaN in the stored array, or no target_specific_time row); `quality` ORs the target's flags with the
-    observation-wide flags (0 where none are stored).
+    return _shared(conn, "observation", wanted, fetch)
+
+
+def _observation_flags(conn: psycopg.Connection[Any], wanted: dict[int, str],
+                       observation_ids: NDArray[np.int64]) -> dict[int, NDArray[Any]]:
+    def fetch(ids: list[int]) -> Iterable[tuple[int, str, NDArray[Any]]]:
+        rows = times_flags.get_quality_flag_arrays(conn, ids=np.array(ids, dtype=np.int64),
+                                                   observation_ids=observation_ids)
+        return ((r.id, r.version, r.quality_flags) for r in rows)
+
+    return _shared(conn, "quality_flag_array", wanted, fetch)
+
+
+@dataclass(frozen=True)
+class ObservationSpan:
+    """One observation's rows in a `TargetLightcurves`: ``[start, stop)``, its groups and flag types."""
+
+    observation_id: int
+    start: int
+    stop: int
+    groups: tuple[str, ...]
+    flag_types: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TargetLightcurves:
+    """One target's lightcurves as NumPy arrays on the concatenated cadence grids of its observations.
+
+    Observations (those holding a dataset of the target) are ordered by their first known time, then first
+    cadence. `time` is in the mission's time system (TESS: BTJD), NaN where unknown (NaN stored, or no
+    target_specific_time row). `values` / `errors` hold one array per processing group (by name), NaN in the
+    observations without that group. `flags` holds one array per flag type, the target's flags OR'ed with the
+    observation-wide ones (0 where none are stored); `quality` is the ``base_quality_flag`` one.
     """
 
     target_id: int
+    time_system: MissionTimeSystem | None
     cadence: NDArray[np.int64]
     time: NDArray[np.float64]
-    values: NDArray[np.float64]
-    errors: NDArray[np.float64]
-    quality: NDArray[np.int32]
     observation_id: NDArray[np.int64]
-    processing_group_id: NDArray[np.int64]
-    time_system: MissionTimeSystem | None
+    values: dict[str, NDArray[np.float64]]
+    errors: dict[str, NDArray[np.float64]]
+    flags: dict[str, NDArray[np.int32]]
+    group_ids: dict[str, int]
+    observations: tuple[ObservationSpan, ...] = field(default=())
 
     def __len__(self) -> int:
         return int(self.cadence.shape[0])
 
-    def as_numpy(self) -> dict[str, NDArray[Any]]:
-        """The columns as a dict of ndarrays."""
-        return {"cadence": self.cadence, "time": self.time, "values": self.values, "errors": self.errors,
-                "quality": self.quality, "observation_id": self.observation_id,
-                "processing_group_id": self.processing_group_id}
+    @property
+    def quality(self) -> NDArray[np.int32]:
+        """The ``base_quality_flag`` bits per cadence (zeros when none are stored)."""
+        found = self.flags.get(QUALITY_FLAG)
+        return found if found is not None else np.zeros(len(self), dtype=np.int32)
 
-    def astropy_time(self) -> Time:
+    def as_numpy(self) -> dict[str, NDArray[Any]]:
+        """The columns as a dict of ndarrays: cadence, time, observation_id, quality, then per group
+        ``<group>`` and ``<group>_err``, then the other flag types."""
+        out: dict[str, NDArray[Any]] = {"cadence": self.cadence, "time": self.time,
+                                        "observation_id": self.observation_id, "quality": self.quality}
+        for name, arr in self.values.items():
+            out[name] = arr
+            out[f"{name}_err"] = self.errors[name]
+        out.update({k: v for k, v in self.flags.items() if k != QUALITY_FLAG})
+        return out
+
+    def astropy_time(self, system: MissionTimeSystem | None = None) -> Time:
         """`time` as an astropy Time in the mission's own format (e.g. "btjd"); NaN times are masked."""
-        if self.time_system is not None:
-            return mission_time(self.time, self.time_system)
+        system = system or self.time_system
+        if system is not None:
+            return mission_time(self.time, system)
         if np.isnan(self.time).any():
             return Time(np.ma.masked_invalid(self.time), format="jd")
         return Time(self.time, format="jd", copy=False)
 
     def to_timeseries(self) -> TimeSeries:
-        """An astropy TimeSeries: time (masked where unknown) and the other columns."""
+        """An astropy TimeSeries of `as_numpy`: time (masked where unknown) and the other columns."""
         data = self.as_numpy()
         data.pop("time")
         return TimeSeries(time=self.astropy_time(), data=data, copy=False)
 
 
-def load_lightcurve_arrays(conn: psycopg.Connection[Any], target_id: int, *,
-                           processing_group_id: int | None = None) -> Lightcurve:
-    """Assemble every observation of `target_id` (optionally one processing group) with one binary query."""
+def load_lightcurves(conn: psycopg.Connection[Any], target_id: int, *,
+                     processing_group_id: int | None = None) -> TargetLightcurves:
+    """Assemble every observation of `target_id` (optionally one processing group's datasets only).
+
+    Reads with generated queries: the datasets (with times and the mission's time system), the flag arrays,
+    and the cadence grids not yet cached in this process.
+    """
     register(conn)
-    rows = conn.execute(_QUERY, {"target": target_id, "group": processing_group_id}, binary=True,
-                        prepare=True).fetchall()
-    system = MissionTimeSystem(*rows[0][9:14]) if rows else None
-    grids = _shared(conn, "observation", _GRIDS, {r[1]: r[2] for r in rows})
-    obs_flags = _shared(conn, "quality_flag_array", _OBS_FLAGS, {r[7]: r[8] for r in rows if r[7] is not None})
-    parts: dict[str, list[NDArray[Any]]] = {k: [] for k in (
-        "cadence", "time", "values", "errors", "quality", "observation_id", "processing_group_id")}
-    rows.sort(key=lambda r: (r[0], int(grids[r[1]][0]) if grids[r[1]].size else 0, r[1]))
-    for group, obs, _, values, errors, times, flags, qo_id, *_ in rows:
-        grid = grids[obs]
-        n = grid.shape[0]
-        parts["cadence"].append(grid)
-        parts["values"].append(values)
-        parts["errors"].append(errors)
-        parts["time"].append(times if times is not None else np.full(n, np.nan))
-        quality = np.zeros(n, dtype=np.int32)
-        if flags is not None:
-            quality |= flags.astype(np.int32, copy=False)
-        if qo_id is not None:
-            quality |= obs_flags[qo_id].astype(np.int32, copy=False)
-        parts["quality"].append(quality)
-        parts["observation_id"].append(np.full(n, obs, dtype=np.int64))
-        parts["processing_group_id"].append(np.full(n, group, dtype=np.int64))
-    dtypes = {"cadence": np.int64, "time": np.float64, "values": np.float64, "errors": np.float64,
-              "quality": np.int32, "observation_id": np.int64, "processing_group_id": np.int64}
-    cols = {k: (np.concatenate(v).astype(dtypes[k], copy=False) if v else np.empty(0, dtype=dtypes[k]))
-            for k, v in parts.items()}
-    return Lightcurve(target_id=target_id, time_system=system, **cols)
+    rows = datasets.list_lightcurve_datasets(conn, target_id=target_id, processing_group_id=processing_group_id)
+    if not rows:
+        empty_f, empty_i = np.empty(0, np.float64), np.empty(0, np.int64)
+        return TargetLightcurves(target_id, None, empty_i, empty_f, empty_i, {}, {}, {}, {})
+    first = rows[0]
+    system = MissionTimeSystem(first.time_format_name, first.time_unit, first.time_epoch, first.time_epoch_scale,
+                               first.time_epoch_format)
+    grids: dict[int, NDArray[np.int64]] = _grids(conn, {r.observation_id: r.observation_version for r in rows})
+    times: dict[int, NDArray[np.float64] | None] = {}
+    groups_of: dict[int, list[str]] = {}
+    for r in rows:
+        if times.get(r.observation_id) is None:
+            times[r.observation_id] = r.barycentric_julian_dates
+        groups_of.setdefault(r.observation_id, []).append(r.processing_group_name)
 
+    def start(oid: int) -> tuple[float, int, int]:
+        t = times[oid]
+        finite = t[np.isfinite(t)] if t is not None else np.empty(0)
+        grid = grids[oid]
+        return (float(finite[0]) if finite.size else np.inf, int(grid[0]) if grid.size else 0, oid)
 
-def load_lightcurve(conn: psycopg.Connection[Any], target_id: int, *,
-                    processing_group_id: int | None = None) -> TimeSeries:
-    """A target's assembled lightcurve as an astropy TimeSeries (times in the mission's format, e.g. btjd)."""
-    return load_lightcurve_arrays(conn, target_id, processing_group_id=processing_group_id).to_timeseries()
+    order = sorted(groups_of, key=start)
+    offsets: dict[int, tuple[int, int]] = {}
+    n = 0
+    for oid in order:
+        offsets[oid] = (n, n + grids[oid].shape[0])
+        n += grids[oid].shape[0]
+    if len(order) == 1:  # the common fetch: the arrays as read, no copies
+        oid = order[0]
+        cadence, observation_id = grids[oid], np.full(n, oid, dtype=np.int64)
+        t = times[oid]
+        time = t if t is not None else np.full(n, np.nan)
+    else:
+        cadence = np.concatenate([grids[o] for o in order])
+        observation_id = np.concatenate([np.full(grids[o].shape[0], o, dtype=np.int64) for o in order])
+        time = np.concatenate([times[o] if times[o] is not None else np.full(grids[o].shape[0], np.nan)
+                               for o in order])
+    values: dict[str, NDArray[np.float64]] = {}
+    errors: dict[str, NDArray[np.float64]] = {}
+    group_ids: dict[str, int] = {}
+    for r in sorted(rows, key=lambda r: r.processing_group_name):
+        name = r.processing_group_name
+        lo, hi = offsets[r.observation_id]
+        if len(order) == 1:
+            values[name], errors[name] = r.values, r.errors
+        else:
+            if name not in values:
+                values[name], errors[name] = np.full(n, np.nan), np.full(n, np.nan)
+            values[name][lo:hi] = r.values
+            errors[name][lo:hi] = r.errors
+        group_ids[name] = r.processing_group_id
+    flags: dict[str, NDArray[np.int32]] = {}
+    types_of: dict[int, list[str]] = {oid: [] for oid in order}
+    obs_ids = np.array(order, dtype=np.int64)
+    flag_rows = times_flags.list_quality_flags_of_observations(conn, target_id=target_id, observation_ids=obs_ids)
+    shared = _observation_flags(conn, {f.id: f.version for f in flag_rows if f.quality_flags is None}, obs_ids)
+    for f in flag_rows:
+        lo, hi = offsets[f.observation_id]
+        if f.type not in flags:
+            flags[f.type] = np.zeros(n, dtype=np.int32)
+        flags[f.type][lo:hi] |= f.quality_flags if f.quality_flags is not None else shared[f.id]
+        if f.type not in types_of[f.observation_id]:
+            types_of[f.observation_id].append(f.type)
+    spans = tuple(ObservationSpan(oid, *offsets[oid], tuple(sorted(groups_of[oid])), tuple(types_of[oid]))
+                  for oid in order)
+    return TargetLightcurves(target_id, system, cadence, time, observation_id, values, errors, flags, group_ids,
+                             spans)
 
 
 def align(cadences: ArrayLike, values: ArrayLike, grid: ArrayLike, *, fill: Any = np.nan) -> NDArray[Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, LiteralString, TypeVar
 
@@ -88,19 +88,6 @@ def execute(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping
     with translated(), conn.cursor() as cur:
         cur.execute(query, params)
         return cur.rowcount
-
-
-def copy_rows(conn: psycopg.Connection[Any], statement: LiteralString, types: Sequence[str],
-              rows: Iterable[Sequence[Any]]) -> int:
-    """Binary COPY FROM STDIN of `rows` (tuples in the statement's column order); return the row count."""
-    count = 0
-    with translated(), conn.cursor() as cur, cur.copy(statement) as copy:
-        copy.set_types(list(types))
-        for values in rows:
-            _validate.check_row(values)
-            copy.write_row(values)
-            count += 1
-    return count
 
 
 def _describe(params: Mapping[str, Any]) -> str:

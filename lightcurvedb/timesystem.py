@@ -129,22 +129,5 @@ def register_mission(row: Any) -> type[TimeFromEpoch]:
     return time_format(MissionTimeSystem.from_row(row))
 
 
-def load_mission_time_format(conn: Any, *, mission_id: Any = None, name: str | None = None) -> type[TimeFromEpoch]:
-    """Read a mission's time system from the database (by id or name) and register its astropy format."""
-    if (mission_id is None) == (name is None):
-        raise TimeSystemError("give exactly one of mission_id or name")
-    column = "id" if mission_id is not None else "name"
-    query = ("SELECT time_format_name, time_unit, time_epoch, time_epoch_scale, time_epoch_format FROM mission "
-             "WHERE id = %s" if mission_id is not None else
-             "SELECT time_format_name, time_unit, time_epoch, time_epoch_scale, time_epoch_format FROM mission "
-             "WHERE name = %s")
-    row = conn.execute(query, [mission_id if mission_id is not None else name]).fetchone()
-    if row is None:
-        from lightcurvedb.errors import NotFound
-
-        raise NotFound(f"no mission with {column} {mission_id if mission_id is not None else name!r}")
-    return time_format(MissionTimeSystem(*row))
-
-
 TESS = MissionTimeSystem("btjd", "d", 2457000.0, "tdb", "jd")
 """TESS Barycentric Julian Date: BJD(TDB) − 2457000 days (the mission row seeded for TESS)."""

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lightcurvedb import errors
-from lightcurvedb.timesystem import TESS, MissionTimeSystem, load_mission_time_format, register_mission, time_format
+from lightcurvedb.queries import missions
+from lightcurvedb.timesystem import TESS, MissionTimeSystem, register_mission, time_format
 
 
 def test_btjd_to_jd_exact_in_tdb() -> None:
@@ -58,11 +59,11 @@ def test_seconds_unit_and_iso_epoch() -> None:
 def test_from_database_mission_row(conn: psycopg.Connection[Any]) -> None:
     conn.execute("INSERT INTO mission (name, time_unit, time_epoch, time_epoch_scale, time_epoch_format, "
                  "time_format_name) VALUES ('TESS', 'd', 2457000, 'tdb', 'jd', 'btjd')")
-    cls = load_mission_time_format(conn, name="TESS")
+    cls = register_mission(missions.get_mission_by_name(conn, name="TESS"))
     assert cls.name == "btjd"
     assert Time(1.0, format="btjd").jd == 2457001.0
     with pytest.raises(errors.NotFound):
-        load_mission_time_format(conn, name="Kepler")
+        missions.get_mission_by_name(conn, name="Kepler")
 
 
 def test_an_identical_format_registered_by_another_library_is_reused() -> None:

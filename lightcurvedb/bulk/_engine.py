@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -12,8 +10,8 @@ from typing import Any, Literal
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg import sql
-from psycopg.pq import TransactionStatus
 
+from lightcurvedb._retry import backoff
 from lightcurvedb.bulk import _staging
 from lightcurvedb.bulk._spec import (
     FITS_FRAME,
@@ -25,6 +23,7 @@ from lightcurvedb.bulk._spec import (
     sort_key,
 )
 from lightcurvedb.errors import BulkWriteError, translate
+from lightcurvedb.queries import observations
 
 Mode = Literal["insert", "skip", "replace"]
 MODES: tuple[str, ...] = ("insert", "skip", "replace")
@@ -53,11 +52,6 @@ class WriteResult:
         self.replaced += other.replaced
         self.batches += other.batches
         self.retries += other.retries
-
-
-def backoff(attempt: int, *, base: float) -> None:
-    """Sleep before retry `attempt`: exponential from `base` seconds, capped at 2 s, with jitter."""
-    time.sleep(min(2.0, base * 2**attempt) * (0.5 + random.random()))  # noqa: S311
 
 
 def batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -154,11 +148,9 @@ def copy_direct(cur: psycopg.Cursor[Any], spec: TableSpec, rows: list[tuple[Any,
     for row in rows:
         groups.setdefault(int(row[obs_at]), []).append(row)
     names = {o: f"{spec.table}_o{o}" for o in groups}
-    cur.execute(
-        "SELECT c.relname FROM pg_inherits AS i JOIN pg_class AS c ON c.oid = i.inhrelid "
-        "WHERE i.inhparent = %s::regclass AND c.relnamespace = 'public'::regnamespace AND c.relname = ANY(%s)",
-        [f"public.{spec.table}", list(names.values())])
-    partitions = {r[0] for r in cur.fetchall()}
+    found = observations.list_existing_partitions(cur.connection, parent_table=f"public.{spec.table}",
+                                                  names=list(names.values()))
+    partitions = {r.partition_name for r in found}
     for obs, group in groups.items():
         name = names[obs] if names[obs] in partitions else spec.table
         _staging.copy_into(cur, sql.Identifier(name), spec.columns, spec.types, group)
@@ -185,23 +177,20 @@ def write_batch_direct(cur: psycopg.Cursor[Any], spec: TableSpec, rows: list[tup
     return WriteResult(inserted=len(new), skipped=len(old), batches=1)
 
 
-def write_batch_staged(cur: psycopg.Cursor[Any], spec: TableSpec, rows: list[tuple[Any, ...]],
+def write_batch_frames(cur: psycopg.Cursor[Any], spec: TableSpec, rows: list[tuple[Any, ...]],
                        mode: str) -> WriteResult:
-    """Binary COPY into a temp staging table, then INSERT … SELECT … ON CONFLICT on the natural key."""
-    tess = spec is FITS_FRAME
-    stage = _staging.create_stage(cur, spec, tess_frames=tess)
-    columns = spec.columns + (TESS_FRAME_COLUMNS if tess else ())
-    types = spec.types + (TESS_FRAME_TYPES if tess else ())
-    _staging.copy_into(cur, stage, columns, types, rows)
+    """fits_frame: binary COPY into a temp staging table, INSERT … SELECT … ON CONFLICT on the natural key, then
+    the tess_fits_frame rows of the staged TESS frames (they need the ids of the merged base rows)."""
+    stage = _staging.create_stage(cur, spec)
+    _staging.copy_into(cur, stage, spec.columns + TESS_FRAME_COLUMNS, spec.types + TESS_FRAME_TYPES, rows)
     inserted, replaced = _staging.merge(cur, spec, mode)
-    if tess:
-        _staging.merge_tess_frames(cur, spec, mode)
+    _staging.merge_tess_frames(cur, spec, mode)
     skipped = len(rows) - inserted - replaced
     return WriteResult(inserted=inserted, skipped=skipped, replaced=replaced, batches=1)
 
 
 def run_batch(conn: psycopg.Connection[Any], spec: TableSpec, rows: list[tuple[Any, ...]], mode: str, *,
-              staged: bool, max_retries: int, dropped: int = 0) -> WriteResult:
+              max_retries: int, dropped: int = 0) -> WriteResult:
     """One batch in one transaction block (a savepoint inside the caller's transaction), retried on
     deadlock/serialization failure — and, in skip/replace mode, on a unique violation caused by a concurrent
     writer between the pre-check and the COPY — with bounded exponential back-off and jitter."""
@@ -209,8 +198,8 @@ def run_batch(conn: psycopg.Connection[Any], spec: TableSpec, rows: list[tuple[A
     while True:
         try:
             with conn.transaction(), conn.cursor() as cur:
-                if staged or spec is FITS_FRAME:
-                    result = write_batch_staged(cur, spec, rows, mode)
+                if spec is FITS_FRAME:
+                    result = write_batch_frames(cur, spec, rows, mode)
                 else:
                     result = write_batch_direct(cur, spec, rows, mode)
             result.retries = attempt
@@ -229,32 +218,3 @@ def run_batch(conn: psycopg.Connection[Any], spec: TableSpec, rows: list[tuple[A
             if typed is not None:
                 raise typed from exc
             raise
-
-
-def write(conn: psycopg.Connection[Any], spec: TableSpec, records: Iterable[Any], *, mode: str,
-          batch_size: int, staged: bool = False, max_retries: int = 5, commit: bool = False) -> WriteResult:
-    """Stream `records` in batches; `commit=True` commits each batch (needs an idle connection)."""
-    check_mode(mode)
-    status = conn.info.transaction_status
-    if commit and status != TransactionStatus.IDLE:
-        raise BulkWriteError(
-            "a committing bulk loader commits once per batch: call it on a connection with no transaction open "
-            "(or use the non-committing writer inside your transaction)")
-    total = WriteResult()
-    if commit:
-        for chunk in batches(records, batch_size):
-            rows, dropped = prepare(spec, chunk, mode)
-            del chunk
-            total.add(run_batch(conn, spec, rows, mode, staged=staged, max_retries=max_retries, dropped=dropped))
-        return total
-    if not conn.autocommit and status == TransactionStatus.IDLE:
-        conn.execute("SELECT 1")  # open the caller's implicit transaction: transaction() below is then a savepoint
-    with conn.transaction():  # one block around the whole call: a failure leaves nothing of it behind
-        for chunk in batches(records, batch_size):
-            rows, dropped = prepare(spec, chunk, mode)
-            del chunk
-            total.add(run_batch(conn, spec, rows, mode, staged=staged, max_retries=max_retries, dropped=dropped))
-    return total
-
-
-__all__ = ["MODES", "Mode", "WriteResult", "batches", "write"]

@@ -33,6 +33,7 @@ class TableSpec:
     defaults: dict[str, Any] = field(default_factory=dict)
     arrays: dict[str, Any] = field(default_factory=dict)  # column -> numpy dtype to coerce to (None: as given)
     nullable_key: frozenset[str] = frozenset()
+    batch_size: int = 200  # rows per batch: 200 datasets of 13,000 cadences are ~42 MB of arrays in the client
 
     @property
     def payload(self) -> tuple[str, ...]:
@@ -80,6 +81,7 @@ FITS_FRAME = TableSpec(
     defaults={"type": "base_fits_frame", "simple": True, "naxis_values": None, "extended": False,
               "bscale": 1.0, "bzero": 0.0, "file_path": None},
     arrays={"naxis_values": np.int32},
+    batch_size=5000,
 )
 TESS_FRAME_COLUMNS = ("camera", "ccd", "start_tjd", "mid_tjd", "end_tjd", "exposure_time", "quality_bit")
 TESS_FRAME_TYPES = ("int2", "int2", "float8", "float8", "float8", "float8", "int4")

@@ -1,4 +1,8 @@
-"""Temp staging tables (binary COPY target, STORAGE EXTERNAL) and the INSERT … ON CONFLICT merge out of them."""
+"""The fits_frame staging table (binary COPY target) and the INSERT … ON CONFLICT merges out of it.
+
+fits_frame is the one bulk table written through a stage: a TESS frame's tess_fits_frame row needs the id its
+base row gets in the merge. The other tables are COPied straight into their partitions (`_engine.copy_direct`).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import psycopg
 from psycopg import sql
 
 from lightcurvedb.bulk import _copybin
-from lightcurvedb.bulk._spec import TESS_FRAME_COLUMNS, TESS_FRAME_TYPES, TableSpec, lock_order
+from lightcurvedb.bulk._spec import TESS_FRAME_COLUMNS, TableSpec, lock_order
 
 
 def stage_name(spec: TableSpec) -> str:
@@ -16,18 +20,13 @@ def stage_name(spec: TableSpec) -> str:
     return f"lcdb_stage_{spec.table}"
 
 
-def create_stage(cur: psycopg.Cursor[Any], spec: TableSpec, *, tess_frames: bool = False) -> sql.Identifier:
-    """(Re)create the temp staging table of `spec` for this transaction (ON COMMIT DROP), arrays EXTERNAL.
-
-    Its array columns get STORAGE EXTERNAL like the target tables: the default (EXTENDED) would pglz-compress
-    every staged array, about 3x the cost of the COPY itself for incompressible float data.
-    """
+def create_stage(cur: psycopg.Cursor[Any], spec: TableSpec) -> sql.Identifier:
+    """(Re)create the temp staging table of `spec` plus the TESS frame columns for this transaction (ON COMMIT
+    DROP), array columns STORAGE EXTERNAL like the target tables (EXTENDED would pglz-compress them)."""
     name = sql.Identifier(stage_name(spec))
-    cols = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in spec.columns)
-    source = sql.SQL("{} AS t").format(sql.Identifier(spec.table))
-    if tess_frames:
-        cols = sql.SQL(", ").join([cols, *(sql.SQL("x.{}").format(sql.Identifier(c)) for c in TESS_FRAME_COLUMNS)])
-        source = sql.SQL("{} CROSS JOIN tess_fits_frame AS x").format(source)
+    cols = sql.SQL(", ").join([*(sql.SQL("t.{}").format(sql.Identifier(c)) for c in spec.columns),
+                               *(sql.SQL("x.{}").format(sql.Identifier(c)) for c in TESS_FRAME_COLUMNS)])
+    source = sql.SQL("{} AS t CROSS JOIN tess_fits_frame AS x").format(sql.Identifier(spec.table))
     cur.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(name))
     cur.execute(sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
         name, cols, source))
@@ -91,4 +90,4 @@ def merge_tess_frames(cur: psycopg.Cursor[Any], spec: TableSpec, mode: str) -> N
     cur.execute(query)
 
 
-__all__ = ["TESS_FRAME_TYPES", "copy_into", "create_stage", "merge", "merge_tess_frames", "stage_name"]
+__all__ = ["copy_into", "create_stage", "merge", "merge_tess_frames", "stage_name"]

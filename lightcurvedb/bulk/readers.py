@@ -1,22 +1,21 @@
-"""Streaming readers: datasets of targets, an observation or a processing group, by binary COPY out."""
+"""The streaming dataset reader: binary COPY out, rows as `DatasetRecord`s built without re-validation."""
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Sequence
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
 from lightcurvedb.adapters import register
-from lightcurvedb.bulk.rows import DatasetRow
-from lightcurvedb.errors import BulkWriteError
+from lightcurvedb.records.datasets import DatasetRecord
 
-_DATASET_COLUMNS = ("id", "processing_group_id", "target_id", "observation_id", "values", "errors")
-_DATASET_TYPES = ["int8", "int8", "int8", "int8", "float8[]", "float8[]"]
+_COLUMNS = ("id", "processing_group_id", "target_id", "observation_id", "values", "errors")
+_TYPES = ["int8", "int8", "int8", "int8", "float8[]", "float8[]"]
 _TARGET_CHUNK = 10_000
-DatasetStream = Generator[DatasetRow, None, None]
-"""What the dataset readers return: an iterator of rows that `close()` ends early (cancelling the COPY)."""
+DatasetStream = Generator[DatasetRecord, None, None]
+"""What `iter_datasets` returns: an iterator of records that `close()` ends early (cancelling the COPY)."""
 
 
 def _where(target_ids: Sequence[int] | None, observation_id: int | None,
@@ -34,22 +33,17 @@ def _where(target_ids: Sequence[int] | None, observation_id: int | None,
     return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conds)
 
 
-def _copy_rows(conn: psycopg.Connection[Any], query: sql.Composable, types: list[str]) -> Iterator[tuple[Any, ...]]:
-    register(conn)  # harmless if already registered; binary COPY rows load as ndarrays
-    with conn.cursor() as cur, cur.copy(sql.SQL("COPY ({}) TO STDOUT (FORMAT BINARY)").format(query)) as copy:
-        copy.set_types(types)
-        yield from copy.rows()
-
-
 def iter_datasets(conn: psycopg.Connection[Any], *, target_ids: Sequence[int] | None = None,
                   observation_id: int | None = None, processing_group_id: int | None = None,
                   ordered: bool = True) -> DatasetStream:
-    """Stream the datasets matching every given filter as `DatasetRow`s with float64 ndarrays.
+    """Stream the datasets matching every given filter as `DatasetRecord`s with float64 ndarrays.
 
     One binary ``COPY (SELECT …) TO STDOUT`` per call (per 10,000 targets): the server streams, the client
     holds one row at a time, so memory stays bounded whatever the result size. The connection is busy until
     the iterator is exhausted or closed (leaving early cancels the COPY). With no filter, every dataset.
-    ``ordered`` sorts by (observation, processing group, target); pass False for the fastest scan.
+    ``ordered`` sorts by (observation, processing group, target); pass False for the fastest scan. Records are
+    built with ``model_construct`` (rows from the database are trusted; per-row validation would cost more
+    than the COPY), their arrays read-only like every record's.
     """
     if target_ids is not None and len(target_ids) > _TARGET_CHUNK:
         ids = sorted({int(t) for t in target_ids})
@@ -60,36 +54,15 @@ def iter_datasets(conn: psycopg.Connection[Any], *, target_ids: Sequence[int] | 
     if target_ids is not None and len(target_ids) == 0:
         return
     query = sql.SQL("SELECT {} FROM dataset{}").format(
-        sql.SQL(", ").join(map(sql.Identifier, _DATASET_COLUMNS)),
-        _where(target_ids, observation_id, processing_group_id))
+        sql.SQL(", ").join(map(sql.Identifier, _COLUMNS)), _where(target_ids, observation_id, processing_group_id))
     if ordered:
         query += sql.SQL(" ORDER BY observation_id, processing_group_id, target_id")
-    for row in _copy_rows(conn, query, _DATASET_TYPES):
-        yield DatasetRow(*row)
-
-
-def iter_datasets_of_targets(conn: psycopg.Connection[Any], target_ids: Sequence[int]) -> DatasetStream:
-    """Stream every dataset of the given targets (see `iter_datasets`)."""
-    return iter_datasets(conn, target_ids=target_ids)
-
-
-def iter_datasets_of_observation(conn: psycopg.Connection[Any], observation_id: int) -> DatasetStream:
-    """Stream every dataset of one observation (one partition scan; see `iter_datasets`)."""
-    return iter_datasets(conn, observation_id=observation_id)
-
-
-def iter_datasets_of_group(conn: psycopg.Connection[Any], processing_group_id: int) -> DatasetStream:
-    """Stream every dataset of one processing group (see `iter_datasets`)."""
-    return iter_datasets(conn, processing_group_id=processing_group_id)
-
-
-def iter_table(conn: psycopg.Connection[Any], table: str, columns: Sequence[str], types: Sequence[str], *,
-               observation_id: int | None = None) -> Generator[tuple[Any, ...], None, None]:
-    """Stream raw tuples of `columns` of `table` (e.g. target_specific_time, quality_flag_array) by binary COPY."""
-    if len(columns) != len(types):
-        raise BulkWriteError("columns and types must have the same length")
-    query = sql.SQL("SELECT {} FROM {}").format(sql.SQL(", ").join(map(sql.Identifier, columns)),
-                                               sql.Identifier(table))
-    if observation_id is not None:
-        query += sql.SQL(" WHERE observation_id = {}").format(sql.Literal(int(observation_id)))
-    yield from _copy_rows(conn, query, list(types))
+    register(conn)  # harmless if already registered; binary COPY rows load as ndarrays
+    construct = DatasetRecord.model_construct
+    with conn.cursor() as cur, cur.copy(sql.SQL("COPY ({}) TO STDOUT (FORMAT BINARY)").format(query)) as copy:
+        copy.set_types(_TYPES)
+        for rid, group, target, obs, values, errors in copy.rows():
+            values.flags.writeable = False
+            errors.flags.writeable = False
+            yield construct(id=rid, processing_group_id=group, target_id=target, observation_id=obs, values=values,
+                            errors=errors)

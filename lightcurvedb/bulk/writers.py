@@ -1,4 +1,4 @@
-"""Bulk writers: datasets, target times, quality flags, FITS frames by binary COPY, merged on natural keys."""
+"""The one bulk writer: binary COPY into dataset, target_specific_time, quality_flag_array, fits_frame."""
 
 from __future__ import annotations
 
@@ -6,21 +6,12 @@ from collections.abc import Iterable
 from typing import Any
 
 import psycopg
+from psycopg.pq import TransactionStatus
 
-from lightcurvedb.bulk._engine import Mode, WriteResult, write
-from lightcurvedb.bulk._spec import DATASET, FITS_FRAME, QUALITY_FLAGS, SPECS, TARGET_TIME, TableSpec
+from lightcurvedb.bulk import _parallel
+from lightcurvedb.bulk._engine import Mode, WriteResult, batches, check_mode, prepare, run_batch
+from lightcurvedb.bulk._spec import SPECS, TableSpec
 from lightcurvedb.errors import BulkWriteError
-
-DEFAULT_BATCH_SIZE = 200
-"""Rows per batch: 200 datasets of 13,000 cadences are ~42 MB of arrays held by the client at once."""
-
-_DOC_MODES = """
-    Records are any objects with the table's column attributes (generated pydantic ``*Insert`` records,
-    dataclasses, mappings) or positional tuples in the table's column order. ``mode``: "insert" (a duplicate
-    natural key raises the typed ``Duplicate*`` error), "skip" (existing keys are left alone) or "replace"
-    (existing rows are updated in place, ids kept). Rows are consumed lazily, ``batch_size`` at a time, sorted
-    by natural key within each batch (the lock order), so client memory is bounded by one batch.
-"""
 
 
 def _spec(table: str) -> TableSpec:
@@ -30,81 +21,74 @@ def _spec(table: str) -> TableSpec:
         raise BulkWriteError(f"no bulk writer for table {table!r}; known: {sorted(SPECS)}") from None
 
 
-def write_rows(conn: psycopg.Connection[Any], table: str, rows: Iterable[Any], *, mode: Mode = "insert",
-               batch_size: int = DEFAULT_BATCH_SIZE, staged: bool = False, max_retries: int = 5) -> WriteResult:
-    """Write `rows` into `table` inside the caller's transaction; commits nothing.
+def write(conn: psycopg.Connection[Any] | str, table: str, rows: Iterable[Any], *, mode: Mode = "insert",
+          commit: bool = False, workers: int | None = None, batch_size: int | None = None,
+          max_retries: int = 8) -> WriteResult:
+    """Write `rows` into `table` ("dataset", "target_specific_time", "quality_flag_array" or "fits_frame").
 
-    The whole call runs in one savepoint: on error nothing of it remains and the caller's transaction stays
-    usable. ``staged=True`` forces the staging-table merge (slower; kept for comparison). With an autocommit
-    connection the call is one transaction of its own.
+    Rows are the generated ``*Insert`` records (``DatasetInsert``, ``TargetSpecificTimeInsert``,
+    ``QualityFlagArrayInsert``, ``FitsFrameInsert``; ``model_construct`` builds them without validation, the
+    fast path for big loads: the COPY encoder checks every array anyway), mappings or any object with the
+    column attributes, or positional tuples in the table's column order. TESS frames (type
+    'tess_fits_frame') also carry camera, ccd, start_tjd, mid_tjd, end_tjd, exposure_time, quality_bit, which
+    go to their tess_fits_frame row.
+
+    ``mode``: "insert" (a duplicate natural key raises the typed ``Duplicate*`` error), "skip" (existing keys
+    are left alone) or "replace" (existing rows are updated in place, ids kept). Rows are consumed lazily,
+    ``batch_size`` at a time (default: the table's, 200 datasets ≈ 42 MB of 13,000-cadence arrays), sorted by
+    natural key within each batch (the lock order), so client memory is bounded by one batch. Deadlocks,
+    serialization failures and (skip/replace) unique races with concurrent writers are retried up to
+    ``max_retries`` times with back-off; every other error is raised typed.
+
+    Transactions:
+
+    - ``commit=False`` (default): inside the caller's transaction, which is never committed. The whole call runs
+      in one savepoint: on error nothing of it remains and the caller's transaction stays usable.
+    - ``commit=True``: COMMITS ONCE PER BATCH. `conn` must have no transaction open (or be a DSN, for which one
+      connection is opened). A failing batch is rolled back whole and raised; the batches before it stay
+      committed, so re-run with mode="skip" to resume.
+    - ``workers=N`` (needs a DSN and ``commit=True``): N worker processes, each with its own connection,
+      COMMITTING ONCE PER BATCH. The caller's process prepares the batches (at most 2 × N in flight); on error
+      no new batch is started, and batches already committed stay.
     """
-    return write(conn, _spec(table), rows, mode=mode, batch_size=batch_size, staged=staged,
-                 max_retries=max_retries, commit=False)
+    check_mode(mode)
+    spec = _spec(table)
+    size = spec.batch_size if batch_size is None else batch_size
+    if workers is not None:
+        if not isinstance(conn, str):
+            raise BulkWriteError("workers need a DSN: each worker process opens its own connection")
+        if not commit:
+            raise BulkWriteError("workers commit once per batch: pass commit=True")
+        return _parallel.write(conn, spec, rows, mode=mode, workers=workers, batch_size=size,
+                               max_retries=max_retries)
+    if isinstance(conn, str):
+        if not commit:
+            raise BulkWriteError("a DSN opens a connection of its own: pass commit=True (commits once per batch)")
+        with _parallel.connect(conn) as own:
+            return _committing(own, spec, rows, mode=mode, batch_size=size, max_retries=max_retries)
+    if commit:
+        return _committing(conn, spec, rows, mode=mode, batch_size=size, max_retries=max_retries)
+    total = WriteResult()
+    if not conn.autocommit and conn.info.transaction_status == TransactionStatus.IDLE:
+        conn.execute("SELECT 1")  # open the caller's implicit transaction: transaction() below is then a savepoint
+    with conn.transaction():  # one block around the whole call: a failure leaves nothing of it behind
+        for chunk in batches(rows, size):
+            prepared, dropped = prepare(spec, chunk, mode)
+            del chunk
+            total.add(run_batch(conn, spec, prepared, mode, max_retries=max_retries, dropped=dropped))
+    return total
 
 
-def ingest_rows_committing(conn: psycopg.Connection[Any], table: str, rows: Iterable[Any], *,
-                           mode: Mode = "insert", batch_size: int = DEFAULT_BATCH_SIZE, staged: bool = False,
-                           max_retries: int = 5) -> WriteResult:
-    """Write `rows` into `table`, COMMITTING ONCE PER BATCH (needs a connection with no open transaction).
-
-    A failing batch is rolled back whole and raised (typed); the batches before it stay committed, so re-run
-    with mode="skip" to resume. Deadlocks and serialization failures are retried with back-off.
-    """
-    return write(conn, _spec(table), rows, mode=mode, batch_size=batch_size, staged=staged,
-                 max_retries=max_retries, commit=True)
-
-
-def write_datasets(conn: psycopg.Connection[Any], rows: Iterable[Any], *, mode: Mode = "insert",
-                   batch_size: int = DEFAULT_BATCH_SIZE, staged: bool = False) -> WriteResult:
-    """Write datasets (processing_group_id, target_id, observation_id, values, errors) in the caller's
-    transaction; commits nothing."""
-    return write(conn, DATASET, rows, mode=mode, batch_size=batch_size, staged=staged)
-
-
-def ingest_datasets_committing(conn: psycopg.Connection[Any], rows: Iterable[Any], *, mode: Mode = "insert",
-                               batch_size: int = DEFAULT_BATCH_SIZE, staged: bool = False) -> WriteResult:
-    """Write datasets, COMMITTING ONCE PER BATCH (see `ingest_rows_committing`)."""
-    return write(conn, DATASET, rows, mode=mode, batch_size=batch_size, staged=staged, commit=True)
-
-
-def write_target_times(conn: psycopg.Connection[Any], rows: Iterable[Any], *, mode: Mode = "insert",
-                       batch_size: int = DEFAULT_BATCH_SIZE) -> WriteResult:
-    """Write target-specific times (target_id, observation_id, barycentric_julian_dates); commits nothing."""
-    return write(conn, TARGET_TIME, rows, mode=mode, batch_size=batch_size)
-
-
-def ingest_target_times_committing(conn: psycopg.Connection[Any], rows: Iterable[Any], *, mode: Mode = "insert",
-                                   batch_size: int = DEFAULT_BATCH_SIZE) -> WriteResult:
-    """Write target-specific times, COMMITTING ONCE PER BATCH."""
-    return write(conn, TARGET_TIME, rows, mode=mode, batch_size=batch_size, commit=True)
-
-
-def write_quality_flags(conn: psycopg.Connection[Any], rows: Iterable[Any], *, mode: Mode = "insert",
-                        batch_size: int = DEFAULT_BATCH_SIZE) -> WriteResult:
-    """Write quality flags (type, observation_id, target_id or None, quality_flags int32); commits nothing."""
-    return write(conn, QUALITY_FLAGS, rows, mode=mode, batch_size=batch_size)
-
-
-def ingest_quality_flags_committing(conn: psycopg.Connection[Any], rows: Iterable[Any], *,
-                                    mode: Mode = "insert", batch_size: int = DEFAULT_BATCH_SIZE) -> WriteResult:
-    """Write quality flags, COMMITTING ONCE PER BATCH."""
-    return write(conn, QUALITY_FLAGS, rows, mode=mode, batch_size=batch_size, commit=True)
-
-
-def write_fits_frames(conn: psycopg.Connection[Any], rows: Iterable[Any], *, mode: Mode = "insert",
-                      batch_size: int = 5000) -> WriteResult:
-    """Write FITS frames (fits_frame columns; frames of type 'tess_fits_frame' also get their tess_fits_frame
-    row from camera, ccd, start_tjd, mid_tjd, end_tjd, exposure_time, quality_bit); commits nothing."""
-    return write(conn, FITS_FRAME, rows, mode=mode, batch_size=batch_size)
-
-
-def ingest_fits_frames_committing(conn: psycopg.Connection[Any], rows: Iterable[Any], *, mode: Mode = "insert",
-                                  batch_size: int = 5000) -> WriteResult:
-    """Write FITS frames, COMMITTING ONCE PER BATCH."""
-    return write(conn, FITS_FRAME, rows, mode=mode, batch_size=batch_size, commit=True)
-
-
-for _f in (write_datasets, write_target_times, write_quality_flags, write_fits_frames, ingest_datasets_committing,
-           ingest_target_times_committing, ingest_quality_flags_committing, ingest_fits_frames_committing):
-    _f.__doc__ = (_f.__doc__ or "") + "\n" + _DOC_MODES
-del _f
+def _committing(conn: psycopg.Connection[Any], spec: TableSpec, rows: Iterable[Any], *, mode: str, batch_size: int,
+                max_retries: int) -> WriteResult:
+    """One transaction per batch (`run_batch`'s transaction block is a real transaction on an idle connection)."""
+    if conn.info.transaction_status != TransactionStatus.IDLE:
+        raise BulkWriteError(
+            "commit=True commits once per batch: call it on a connection with no transaction open "
+            "(or write inside your transaction with commit=False)")
+    total = WriteResult()
+    for chunk in batches(rows, batch_size):
+        prepared, dropped = prepare(spec, chunk, mode)
+        del chunk
+        total.add(run_batch(conn, spec, prepared, mode, max_retries=max_retries, dropped=dropped))
+    return total

@@ -3,7 +3,7 @@
 observation by a processing group).
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any, LiteralString
 
 import psycopg
@@ -11,15 +11,15 @@ from psycopg.rows import kwargs_row
 
 from lightcurvedb import query_runtime as rt
 from lightcurvedb.record import Float64Array
-from lightcurvedb.records.datasets import DatasetInsert, DatasetRecord, ListDatasetsOfTargetRow
+from lightcurvedb.records.datasets import DatasetRecord, ListDatasetsOfTargetRow, ListLightcurveDatasetsRow
 
 __all__ = [
-    "copy_datasets",
     "create_dataset",
     "delete_datasets_of_group",
     "get_dataset",
     "iter_datasets_of_sector",
     "list_datasets_of_target",
+    "list_lightcurve_datasets",
 ]
 
 
@@ -39,7 +39,7 @@ def create_dataset(
     values: Float64Array,
     errors: Float64Array,
 ) -> DatasetRecord:
-    """Insert one dataset (prefer copy_datasets for bulk loads).
+    """Insert one dataset (bulk loads: lightcurvedb.bulk.write).
 
     Returns the inserted row; constraint violations raise the typed errors of lightcurvedb.errors.
 
@@ -53,31 +53,6 @@ def create_dataset(
         "errors": errors,
     }
     return rt.one(conn, _CREATE_DATASET, params, kwargs_row(DatasetRecord), "create_dataset")
-
-
-_COPY_DATASETS: LiteralString = """
-COPY public.dataset (
-    "processing_group_id",
-    "target_id",
-    "observation_id",
-    "values",
-    "errors"
-) FROM STDIN (FORMAT BINARY)
-"""
-_COPY_DATASETS_TYPES = ("int8", "int8", "int8", "float8[]", "float8[]")
-
-
-def copy_datasets(conn: psycopg.Connection[Any], *, rows: Iterable[DatasetInsert]) -> int:
-    """Bulk-load datasets by binary COPY (a duplicate (group, target, observation) fails the whole COPY).
-
-    Binary COPY of the records (one statement); returns the number of rows written. Does not commit.
-
-    SQL: sql/queries/datasets.sql:10 (:copy).
-    """
-    return rt.copy_rows(conn, _COPY_DATASETS, _COPY_DATASETS_TYPES, (
-        (r.processing_group_id, r.target_id, r.observation_id, r.values, r.errors)
-        for r in rows
-    ))
 
 
 _GET_DATASET: LiteralString = """
@@ -97,7 +72,7 @@ def get_dataset(
 
     Raises lightcurvedb.errors.NotFound when no row matches.
 
-    SQL: sql/queries/datasets.sql:14 (:one).
+    SQL: sql/queries/datasets.sql:10 (:one).
     """
     params: dict[str, Any] = {
         "processing_group_id": processing_group_id,
@@ -127,10 +102,44 @@ def list_datasets_of_target(conn: psycopg.Connection[Any], *, target_id: int) ->
 
     Returns every row as a list.
 
-    SQL: sql/queries/datasets.sql:19 (:many).
+    SQL: sql/queries/datasets.sql:15 (:many).
     """
     params: dict[str, Any] = {"target_id": target_id}
     return rt.many(conn, _LIST_DATASETS_OF_TARGET, params, kwargs_row(ListDatasetsOfTargetRow))
+
+
+_LIST_LIGHTCURVE_DATASETS: LiteralString = """
+SELECT d.observation_id, (o.xmin::text || ':' || o.ctid::text) AS observation_version, d.processing_group_id,
+       g.name AS processing_group_name, d."values", d.errors, t.barycentric_julian_dates,
+       m.time_format_name, m.time_unit, m.time_epoch, m.time_epoch_scale, m.time_epoch_format
+FROM dataset AS d
+JOIN observation AS o ON o.id = d.observation_id
+JOIN processing_group AS g ON g.id = d.processing_group_id
+JOIN target AS tg ON tg.id = d.target_id
+JOIN mission_catalog AS mc ON mc.id = tg.catalog_id
+JOIN mission AS m ON m.id = mc.host_mission_id
+LEFT JOIN target_specific_time AS t ON t.target_id = d.target_id AND t.observation_id = d.observation_id
+WHERE d.target_id = %(target_id)s
+  AND (%(processing_group_id)s::int8 IS NULL OR d.processing_group_id = %(processing_group_id)s::int8)
+ORDER BY d.observation_id, g.name
+"""
+
+
+def list_lightcurve_datasets(
+    conn: psycopg.Connection[Any],
+    *,
+    target_id: int,
+    processing_group_id: int | None = None,
+) -> list[ListLightcurveDatasetsRow]:
+    """A target's datasets (one processing group if given) with group name, times, mission time system, grid
+    version.
+
+    Returns every row as a list.
+
+    SQL: sql/queries/datasets.sql:31 (:many).
+    """
+    params: dict[str, Any] = {"target_id": target_id, "processing_group_id": processing_group_id}
+    return rt.many(conn, _LIST_LIGHTCURVE_DATASETS, params, kwargs_row(ListLightcurveDatasetsRow))
 
 
 _ITER_DATASETS_OF_SECTOR: LiteralString = """
@@ -152,7 +161,7 @@ def iter_datasets_of_sector(
 
     Streams the rows (Cursor.stream): iterate to the end, or close the generator, before the next query.
 
-    SQL: sql/queries/datasets.sql:35 (:iter).
+    SQL: sql/queries/datasets.sql:51 (:iter).
     """
     params: dict[str, Any] = {"sector": sector, "processing_group_id": processing_group_id}
     yield from rt.stream(conn, _ITER_DATASETS_OF_SECTOR, params, kwargs_row(DatasetRecord))
@@ -168,7 +177,7 @@ def delete_datasets_of_group(conn: psycopg.Connection[Any], *, processing_group_
 
     Returns the number of rows affected.
 
-    SQL: sql/queries/datasets.sql:43 (:execrows).
+    SQL: sql/queries/datasets.sql:59 (:execrows).
     """
     params: dict[str, Any] = {"processing_group_id": processing_group_id, "observation_id": observation_id}
     return rt.execute(conn, _DELETE_DATASETS_OF_GROUP, params)

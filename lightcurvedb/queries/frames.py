@@ -3,7 +3,6 @@
 camera, CCD and times).
 """
 
-from collections.abc import Iterable
 from typing import Any, LiteralString
 
 import psycopg
@@ -11,55 +10,13 @@ from psycopg.rows import kwargs_row
 
 from lightcurvedb import query_runtime as rt
 from lightcurvedb.record import Int32Array
-from lightcurvedb.records.frames import FitsFrameInsert, FitsFrameRecord, TessFitsFrameRecord, fits_frame_from_row
+from lightcurvedb.records.frames import FitsFrameRecord, TessFitsFrameRecord, fits_frame_from_row
 
 __all__ = [
-    "copy_fits_frames",
     "count_frames_of_observation",
     "create_tess_fits_frame",
     "list_frames_of_observation",
 ]
-
-
-_COPY_FITS_FRAMES: LiteralString = """
-COPY public.fits_frame (
-    "observation_id",
-    "cadence",
-    "simple",
-    "bitpix",
-    "naxis",
-    "naxis_values",
-    "extended",
-    "bscale",
-    "bzero",
-    "file_path"
-) FROM STDIN (FORMAT BINARY)
-"""
-_COPY_FITS_FRAMES_TYPES = ("int8", "int8", "bool", "int4", "int4", "int4[]", "bool", "float8", "float8", "text")
-
-
-def copy_fits_frames(conn: psycopg.Connection[Any], *, rows: Iterable[FitsFrameInsert]) -> int:
-    """Bulk-load base FITS frames by binary COPY.
-
-    Binary COPY of the records (one statement); returns the number of rows written. Does not commit.
-
-    SQL: sql/queries/frames.sql:4 (:copy).
-    """
-    return rt.copy_rows(conn, _COPY_FITS_FRAMES, _COPY_FITS_FRAMES_TYPES, (
-        (
-            r.observation_id,
-            r.cadence,
-            r.simple,
-            r.bitpix,
-            r.naxis,
-            r.naxis_values,
-            r.extended,
-            r.bscale,
-            r.bzero,
-            r.file_path,
-        )
-        for r in rows
-    ))
 
 
 _CREATE_TESS_FITS_FRAME: LiteralString = """
@@ -106,7 +63,7 @@ def create_tess_fits_frame(
 
     Raises lightcurvedb.errors.NotFound when no row matches.
 
-    SQL: sql/queries/frames.sql:9 (:one).
+    SQL: sql/queries/frames.sql:4 (:one).
     """
     params: dict[str, Any] = {
         "observation_id": observation_id,
@@ -140,7 +97,7 @@ def list_frames_of_observation(conn: psycopg.Connection[Any], *, observation_id:
 
     Returns every row as a list.
 
-    SQL: sql/queries/frames.sql:29 (:many).
+    SQL: sql/queries/frames.sql:24 (:many).
     """
     params: dict[str, Any] = {"observation_id": observation_id}
     return rt.many(conn, _LIST_FRAMES_OF_OBSERVATION, params, kwargs_row(fits_frame_from_row))
@@ -156,7 +113,7 @@ def count_frames_of_observation(conn: psycopg.Connection[Any], *, observation_id
 
     Always returns a value: an aggregate without GROUP BY yields one row even when nothing matches.
 
-    SQL: sql/queries/frames.sql:34 (:scalar).
+    SQL: sql/queries/frames.sql:29 (:scalar).
     """
     params: dict[str, Any] = {"observation_id": observation_id}
     value: int = rt.scalar(conn, _COUNT_FRAMES_OF_OBSERVATION, params, "count_frames_of_observation")

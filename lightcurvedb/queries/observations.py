@@ -13,6 +13,8 @@ from lightcurvedb import query_runtime as rt
 from lightcurvedb.record import Int64Array
 from lightcurvedb.records.observations import (
     HstObservationRecord,
+    ListExistingPartitionsRow,
+    ListObservationGridsRow,
     ListSectorsRow,
     ListTessObservationsOfTargetRow,
     ObservationRecord,
@@ -27,6 +29,8 @@ __all__ = [
     "delete_observation",
     "find_tess_observation",
     "get_observation",
+    "list_existing_partitions",
+    "list_observation_grids",
     "list_observations_of_instrument",
     "list_sectors",
     "list_tess_observations_of_sector",
@@ -289,3 +293,47 @@ def list_tess_observations_of_target(
     """
     params: dict[str, Any] = {"target_id": target_id}
     return rt.many(conn, _LIST_TESS_OBSERVATIONS_OF_TARGET, params, kwargs_row(ListTessObservationsOfTargetRow))
+
+
+_LIST_OBSERVATION_GRIDS: LiteralString = """
+SELECT o.id, (o.xmin::text || ':' || o.ctid::text) AS version, o.cadence_reference
+FROM observation AS o
+WHERE o.id = ANY(%(ids)s::int8[])
+"""
+
+
+def list_observation_grids(conn: psycopg.Connection[Any], *, ids: Int64Array) -> list[ListObservationGridsRow]:
+    """The cadence grids of the given observations with their row versions (xmin:ctid: an update changes it).
+
+    Returns every row as a list.
+
+    SQL: sql/queries/observations.sql:97 (:many).
+    """
+    params: dict[str, Any] = {"ids": rt.int_array("ids", ids)}
+    return rt.many(conn, _LIST_OBSERVATION_GRIDS, params, kwargs_row(ListObservationGridsRow))
+
+
+_LIST_EXISTING_PARTITIONS: LiteralString = """
+SELECT c.relname::text AS partition_name
+FROM pg_inherits AS i
+JOIN pg_class AS c ON c.oid = i.inhrelid
+WHERE i.inhparent = (%(parent_table)s::text)::regclass AND c.relnamespace = 'public'::regnamespace
+  AND c.relname = ANY(%(names)s::text[])
+"""
+
+
+def list_existing_partitions(
+    conn: psycopg.Connection[Any],
+    *,
+    parent_table: str,
+    names: list[str],
+) -> list[ListExistingPartitionsRow]:
+    """Which of the given names are partitions of data table `parent_table` (bulk writers COPY straight into
+    them).
+
+    Returns every row as a list.
+
+    SQL: sql/queries/observations.sql:104 (:many).
+    """
+    params: dict[str, Any] = {"parent_table": parent_table, "names": names}
+    return rt.many(conn, _LIST_EXISTING_PARTITIONS, params, kwargs_row(ListExistingPartitionsRow))

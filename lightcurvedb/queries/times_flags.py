@@ -3,55 +3,31 @@
 observation.
 """
 
-from collections.abc import Iterable
 from typing import Any, LiteralString
 
 import psycopg
 from psycopg.rows import kwargs_row
 
 from lightcurvedb import query_runtime as rt
-from lightcurvedb.record import Float64Array, Int32Array
+from lightcurvedb.record import Float64Array, Int32Array, Int64Array
 from lightcurvedb.records.times_flags import (
+    GetQualityFlagArraysRow,
     GetTargetCadencesRow,
-    QualityFlagArrayInsert,
+    ListQualityFlagsOfObservationsRow,
     QualityFlagArrayRecord,
-    TargetSpecificTimeInsert,
     TargetSpecificTimeRecord,
 )
 
 __all__ = [
-    "copy_quality_flags",
-    "copy_target_times",
     "create_quality_flags",
+    "get_quality_flag_arrays",
     "get_quality_flags",
     "get_target_cadences",
     "get_target_times",
+    "list_quality_flags_of_observations",
     "list_quality_flags_of_target",
     "upsert_target_time",
 ]
-
-
-_COPY_TARGET_TIMES: LiteralString = """
-COPY public.target_specific_time (
-    "target_id",
-    "observation_id",
-    "barycentric_julian_dates"
-) FROM STDIN (FORMAT BINARY)
-"""
-_COPY_TARGET_TIMES_TYPES = ("int8", "int8", "float8[]")
-
-
-def copy_target_times(conn: psycopg.Connection[Any], *, rows: Iterable[TargetSpecificTimeInsert]) -> int:
-    """Bulk-load barycentric time arrays by binary COPY.
-
-    Binary COPY of the records (one statement); returns the number of rows written. Does not commit.
-
-    SQL: sql/queries/times_flags.sql:4 (:copy).
-    """
-    return rt.copy_rows(conn, _COPY_TARGET_TIMES, _COPY_TARGET_TIMES_TYPES, (
-        (r.target_id, r.observation_id, r.barycentric_julian_dates)
-        for r in rows
-    ))
 
 
 _UPSERT_TARGET_TIME: LiteralString = """
@@ -71,7 +47,7 @@ def upsert_target_time(
 ) -> None:
     """Insert or replace the barycentric times of (target, observation).
 
-    SQL: sql/queries/times_flags.sql:8 (:exec).
+    SQL: sql/queries/times_flags.sql:4 (:exec).
     """
     params: dict[str, Any] = {
         "target_id": target_id,
@@ -96,34 +72,10 @@ def get_target_times(
 
     Returns None when no row matches.
 
-    SQL: sql/queries/times_flags.sql:15 (:opt).
+    SQL: sql/queries/times_flags.sql:11 (:opt).
     """
     params: dict[str, Any] = {"target_id": target_id, "observation_id": observation_id}
     return rt.opt(conn, _GET_TARGET_TIMES, params, kwargs_row(TargetSpecificTimeRecord))
-
-
-_COPY_QUALITY_FLAGS: LiteralString = """
-COPY public.quality_flag_array (
-    "type",
-    "observation_id",
-    "target_id",
-    "quality_flags"
-) FROM STDIN (FORMAT BINARY)
-"""
-_COPY_QUALITY_FLAGS_TYPES = ("text", "int8", "int8", "int4[]")
-
-
-def copy_quality_flags(conn: psycopg.Connection[Any], *, rows: Iterable[QualityFlagArrayInsert]) -> int:
-    """Bulk-load quality-flag arrays (target_id None: observation-wide) by binary COPY.
-
-    Binary COPY of the records (one statement); returns the number of rows written. Does not commit.
-
-    SQL: sql/queries/times_flags.sql:19 (:copy).
-    """
-    return rt.copy_rows(conn, _COPY_QUALITY_FLAGS, _COPY_QUALITY_FLAGS_TYPES, (
-        (r.type, r.observation_id, r.target_id, r.quality_flags)
-        for r in rows
-    ))
 
 
 _CREATE_QUALITY_FLAGS: LiteralString = """
@@ -144,7 +96,7 @@ def create_quality_flags(
 
     Returns the inserted row; constraint violations raise the typed errors of lightcurvedb.errors.
 
-    SQL: sql/queries/times_flags.sql:23 (:one).
+    SQL: sql/queries/times_flags.sql:15 (:one).
     """
     params: dict[str, Any] = {
         "observation_id": observation_id,
@@ -173,7 +125,7 @@ def get_quality_flags(
 
     Returns None when no row matches.
 
-    SQL: sql/queries/times_flags.sql:30 (:opt).
+    SQL: sql/queries/times_flags.sql:22 (:opt).
     """
     params: dict[str, Any] = {"observation_id": observation_id, "target_id": target_id}
     return rt.opt(conn, _GET_QUALITY_FLAGS, params, kwargs_row(QualityFlagArrayRecord))
@@ -198,7 +150,7 @@ def get_target_cadences(conn: psycopg.Connection[Any], *, target_id: int, observ
 
     Raises lightcurvedb.errors.NotFound when no row matches.
 
-    SQL: sql/queries/times_flags.sql:38 (:one).
+    SQL: sql/queries/times_flags.sql:30 (:one).
     """
     params: dict[str, Any] = {"target_id": target_id, "observation_id": observation_id}
     return rt.one(conn, _GET_TARGET_CADENCES, params, kwargs_row(GetTargetCadencesRow), "get_target_cadences")
@@ -219,7 +171,62 @@ def list_quality_flags_of_target(conn: psycopg.Connection[Any], *, target_id: in
 
     Returns every row as a list.
 
-    SQL: sql/queries/times_flags.sql:53 (:many).
+    SQL: sql/queries/times_flags.sql:45 (:many).
     """
     params: dict[str, Any] = {"target_id": target_id}
     return rt.many(conn, _LIST_QUALITY_FLAGS_OF_TARGET, params, kwargs_row(QualityFlagArrayRecord))
+
+
+_LIST_QUALITY_FLAGS_OF_OBSERVATIONS: LiteralString = """
+SELECT q.id, q.type, q.observation_id, q.target_id, (q.xmin::text || ':' || q.ctid::text) AS version,
+       CASE WHEN q.target_id IS NULL THEN NULL ELSE q.quality_flags END AS quality_flags
+FROM quality_flag_array AS q
+WHERE q.observation_id = ANY(%(observation_ids)s::int8[]) AND (q.target_id = %(target_id)s OR q.target_id IS NULL)
+ORDER BY q.observation_id, q.type, q.target_id NULLS FIRST
+"""
+
+
+def list_quality_flags_of_observations(
+    conn: psycopg.Connection[Any],
+    *,
+    observation_ids: Int64Array,
+    target_id: int,
+) -> list[ListQualityFlagsOfObservationsRow]:
+    """A target's flag arrays (all types) in the given observations, and the observation-wide rows without
+    arrays.
+
+    Returns every row as a list.
+
+    SQL: sql/queries/times_flags.sql:54 (:many).
+    """
+    params: dict[str, Any] = {
+        "observation_ids": rt.int_array("observation_ids", observation_ids),
+        "target_id": target_id,
+    }
+    return rt.many(conn, _LIST_QUALITY_FLAGS_OF_OBSERVATIONS, params, kwargs_row(ListQualityFlagsOfObservationsRow))
+
+
+_GET_QUALITY_FLAG_ARRAYS: LiteralString = """
+SELECT q.id, (q.xmin::text || ':' || q.ctid::text) AS version, q.quality_flags
+FROM quality_flag_array AS q
+WHERE q.id = ANY(%(ids)s::int8[]) AND q.observation_id = ANY(%(observation_ids)s::int8[])
+"""
+
+
+def get_quality_flag_arrays(
+    conn: psycopg.Connection[Any],
+    *,
+    ids: Int64Array,
+    observation_ids: Int64Array,
+) -> list[GetQualityFlagArraysRow]:
+    """The flag arrays of the given rows (ids, in the given observations) with their row versions (xmin:ctid).
+
+    Returns every row as a list.
+
+    SQL: sql/queries/times_flags.sql:66 (:many).
+    """
+    params: dict[str, Any] = {
+        "ids": rt.int_array("ids", ids),
+        "observation_ids": rt.int_array("observation_ids", observation_ids),
+    }
+    return rt.many(conn, _GET_QUALITY_FLAG_ARRAYS, params, kwargs_row(GetQualityFlagArraysRow))

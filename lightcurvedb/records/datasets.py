@@ -11,6 +11,7 @@ __all__ = [
     "DatasetInsert",
     "DatasetRecord",
     "ListDatasetsOfTargetRow",
+    "ListLightcurveDatasetsRow",
 ]
 
 
@@ -111,3 +112,43 @@ class ListDatasetsOfTargetRow(Record):
             "EXTERNAL."
         ),
     )
+
+
+class ListLightcurveDatasetsRow(Record):
+    """A row of list_lightcurve_datasets: A target's datasets (one processing group if given) with group name,
+    times, mission time system, grid version.
+    """
+
+    observation_id: int = Field(description="The observation (partition key); ON DELETE CASCADE.")
+    observation_version: str
+    processing_group_id: int = Field(
+        description="The processing group (photometric source x detrending method); ON DELETE CASCADE.",
+    )
+    processing_group_name: str = Field(description="Human-readable name, e.g. 'SPOC PDCSAP'.")
+    values: Float64Array = Field(
+        description=(
+            "Measured values (e.g. flux), one per cadence of the observation; 1-D, no NULL elements "
+            "(NaN allowed). Stored uncompressed out of line (STORAGE EXTERNAL)."
+        ),
+    )
+    errors: Float64Array = Field(
+        description=(
+            "Uncertainties of values, same length; 1-D, no NULL elements (NaN allowed). STORAGE "
+            "EXTERNAL."
+        ),
+    )
+    barycentric_julian_dates: Float64Array | None = Field(
+        description=(
+            "Times in the mission's time system (TESS: BTJD days), one per cadence; 1-D, no NULL "
+            "elements (NaN allowed). STORAGE EXTERNAL."
+        ),
+    )
+    time_format_name: str = Field(
+        description="Unique astropy time format name registered for this mission, e.g. 'btjd'.",
+    )
+    time_unit: str = Field(description="Unit of the mission's time offsets (astropy unit string), e.g. 'd'.")
+    time_epoch: float = Field(
+        description="Epoch the mission's times count from, e.g. 2457000 for TESS (in time_epoch_format).",
+    )
+    time_epoch_scale: str = Field(description="Astropy time scale of the epoch, e.g. 'tdb'.")
+    time_epoch_format: str = Field(description="Astropy time format of the epoch value, e.g. 'jd'.")

@@ -13,6 +13,8 @@ from lightcurvedb.record import Int64Array, Record
 __all__ = [
     "HstObservationInsert",
     "HstObservationRecord",
+    "ListExistingPartitionsRow",
+    "ListObservationGridsRow",
     "ListSectorsRow",
     "ListTessObservationsOfTargetRow",
     "ObservationInsert",
@@ -186,6 +188,29 @@ class ListTessObservationsOfTargetRow(Record):
             "array of this observation must have."
         ),
     )
+
+
+class ListObservationGridsRow(Record):
+    """A row of list_observation_grids: The cadence grids of the given observations with their row versions
+    (xmin:ctid: an update changes it).
+    """
+
+    id: int = Field(description="Observation id (identity); also the partition key value of its data.")
+    version: str
+    cadence_reference: Int64Array = Field(
+        description=(
+            "The cadence grid: 1-D, no NULLs, strictly increasing cadence numbers. Every dataset, time "
+            "and flag array of the observation has this length."
+        ),
+    )
+
+
+class ListExistingPartitionsRow(Record):
+    """A row of list_existing_partitions: Which of the given names are partitions of data table `parent_table`
+    (bulk writers COPY straight into them).
+    """
+
+    partition_name: str
 
 
 def observation_from_row(**row: Any) -> ObservationRecord:

@@ -10,7 +10,9 @@ from pydantic import Field
 from lightcurvedb.record import Float64Array, Int32Array, Int64Array, Record
 
 __all__ = [
+    "GetQualityFlagArraysRow",
     "GetTargetCadencesRow",
+    "ListQualityFlagsOfObservationsRow",
     "QualityFlagArrayInsert",
     "QualityFlagArrayRecord",
     "TargetSpecificTimeInsert",
@@ -125,6 +127,39 @@ class GetTargetCadencesRow(Record):
         ),
     )
     quality_flags: Int32Array | None = Field(
+        description=(
+            "Bitmask per cadence (TESS QUALITY, int32); 1-D, no NULL elements. Test bits with flags & 1"
+            " etc."
+        ),
+    )
+
+
+class ListQualityFlagsOfObservationsRow(Record):
+    """A row of list_quality_flags_of_observations: A target's flag arrays (all types) in the given observations,
+    and the observation-wide rows without arrays.
+    """
+
+    id: int = Field(description="Row id (identity); primary key (id, observation_id).")
+    type: str = Field(description="Subtype discriminator, default 'base_quality_flag'.")
+    observation_id: int = Field(description="The observation (partition key); ON DELETE CASCADE.")
+    target_id: int | None = Field(
+        description=(
+            "The target, or NULL for flags that apply to every target of the observation; ON DELETE "
+            "CASCADE."
+        ),
+    )
+    version: str
+    quality_flags: Int32Array | None
+
+
+class GetQualityFlagArraysRow(Record):
+    """A row of get_quality_flag_arrays: The flag arrays of the given rows (ids, in the given observations) with
+    their row versions (xmin:ctid).
+    """
+
+    id: int = Field(description="Row id (identity); primary key (id, observation_id).")
+    version: str
+    quality_flags: Int32Array = Field(
         description=(
             "Bitmask per cadence (TESS QUALITY, int32); 1-D, no NULL elements. Test bits with flags & 1"
             " etc."

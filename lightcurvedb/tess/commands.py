@@ -81,16 +81,16 @@ def _describe(r: IngestResult) -> str:
 
 def show(dsn: str | None, tic: int, console: Console | None = None) -> int:
     """`lcdb show TIC`: one table row per observation."""
-    from lightcurvedb.tess.products import load_target
+    from lightcurvedb.tess.tic import load_tic
 
     console = console or console_for_stdout()
     with lightcurvedb.connect(resolve(dsn).dsn) as conn:
-        product = load_target(conn, tic)
-    table = Table(title=f"TIC {tic}: {len(product.observations)} observation(s)")
+        lcs = load_tic(conn, tic)
+    table = Table(title=f"TIC {tic}: {len(lcs.observations)} observation(s)")
     for col in ("obs", "sector", "cam/ccd", "cadences", "cadenceno", "BTJD", "processing groups", "flag types",
                 "flagged"):
         table.add_column(col, justify="right" if col in {"obs", "sector", "cadences", "flagged"} else "left")
-    for o in product.observations:
+    for o in lcs.observations:
         span = ("-" if math.isnan(o.time_start) else f"{o.time_start:.3f}–{o.time_stop:.3f}")
         table.add_row(str(o.observation_id), str(o.sector), f"{o.camera}/{o.ccd}", str(o.cadences),
                       f"{o.first_cadence}–{o.last_cadence}", span, ", ".join(o.groups), ", ".join(o.flag_types),
@@ -102,15 +102,15 @@ def show(dsn: str | None, tic: int, console: Console | None = None) -> int:
 def export(dsn: str | None, tic: int, output: Path, *, flux: str | None = None, time_format: str = "btjd",
            overwrite: bool = False, console: Console | None = None) -> int:
     """`lcdb export TIC -o FILE`: refuses an existing FILE unless `overwrite`."""
-    from lightcurvedb.tess.export import check_output, export_format, write_product
-    from lightcurvedb.tess.products import load_target
+    from lightcurvedb.tess.export import check_output, export_format, write_lightcurves
+    from lightcurvedb.tess.tic import load_tic
 
     console = console or console_for_stdout()
     export_format(output)  # refuse an unknown suffix or an unwritable path before touching the database
     check_output(output, overwrite=overwrite)
     with lightcurvedb.connect(resolve(dsn).dsn) as conn:
-        product = load_target(conn, tic)
-    ts = write_product(product, output, flux_group=flux, time_format=time_format, overwrite=overwrite)
+        lcs = load_tic(conn, tic)
+    ts = write_lightcurves(lcs, output, flux_group=flux, time_format=time_format, overwrite=overwrite)
     console.print(f"wrote {output} ({len(ts)} cadences, {len(ts.colnames)} columns, flux = "
                   f"{ts.meta['FLUX_GROUP']})", markup=False)
     return 0
@@ -120,13 +120,13 @@ def plot(dsn: str | None, tic: int, output: Path, *, flux: str | None = None, ov
          console: Console | None = None) -> int:
     """`lcdb plot TIC -o FILE.png`: refuses an existing FILE unless `overwrite`."""
     from lightcurvedb.tess.export import check_output
-    from lightcurvedb.tess.plot import plot_product
-    from lightcurvedb.tess.products import load_target
+    from lightcurvedb.tess.plot import plot_lightcurves
+    from lightcurvedb.tess.tic import load_tic
 
     console = console or console_for_stdout()
     check_output(output, overwrite=overwrite)
     with lightcurvedb.connect(resolve(dsn).dsn) as conn:
-        product = load_target(conn, tic)
-    plot_product(product, output, flux_group=flux, overwrite=overwrite)
+        lcs = load_tic(conn, tic)
+    plot_lightcurves(lcs, output, flux_group=flux, overwrite=overwrite)
     console.print(f"wrote {output}", markup=False)
     return 0

@@ -17,7 +17,7 @@ from astropy.timeseries import TimeSeries
 import lightcurvedb
 from lightcurvedb.errors import ConfigurationError, OutputFileError
 from lightcurvedb.tess import mapping
-from lightcurvedb.tess.products import TargetProduct
+from lightcurvedb.tess.tic import TicLightcurves
 
 FORMATS = {".ecsv": "ecsv", ".csv": "csv", ".fits": "fits", ".fit": "fits", ".fits.gz": "fits"}
 _FLUX_UNIT = "e-/s"
@@ -78,11 +78,11 @@ def _fits_column(name: str, values: Any) -> fits.Column:
     return fits.Column(name=name.upper(), format=code, array=arr, unit=_UNITS.get(name))
 
 
-def write_fits(ts: TimeSeries, path: Path, product: TargetProduct) -> None:
+def write_fits(ts: TimeSeries, path: Path, lcs: TicLightcurves) -> None:
     """FITS the way lightkurve reads TESS lightcurves: TIME (BTJD, NaN where unknown), FLUX, FLUX_ERR, QUALITY,
     … in a LIGHTCURVE extension with TIMEREF/TIMESYS/BJDREFI/BJDREFF headers."""
     epoch = float(mapping.TIME_SYSTEM.time_epoch)
-    btjd = np.asarray(product.columns["time"], dtype=np.float64)  # the stored BTJD values, NaN where unknown
+    btjd = np.asarray(lcs.columns["time"], dtype=np.float64)  # the stored BTJD values, NaN where unknown
     cols = [fits.Column(name="TIME", format="D", array=btjd, unit="BJD - 2457000, days")]
     cols += [_fits_column(name, ts[name]) for name in ts.colnames if name != "time"]
     table = fits.BinTableHDU.from_columns(cols, name="LIGHTCURVE")
@@ -102,14 +102,14 @@ def write_fits(ts: TimeSeries, path: Path, product: TargetProduct) -> None:
     p = primary.header
     p["TELESCOP"] = "TESS"
     p["INSTRUME"] = "TESS Photometer"
-    p["OBJECT"] = f"TIC {product.tic_id}"
-    p["TICID"] = product.tic_id
+    p["OBJECT"] = f"TIC {lcs.tic_id}"
+    p["TICID"] = lcs.tic_id
     p["ORIGIN"] = "lightcurvedb"
     p["CREATOR"] = f"lightcurvedb {getattr(lightcurvedb, '__version__', '')}".strip()
-    sectors = sorted({o.sector for o in product.observations})
+    sectors = sorted({o.sector for o in lcs.observations})
     if len(sectors) == 1:
         p["SECTOR"] = sectors[0]
-        cams = {(o.camera, o.ccd) for o in product.observations}
+        cams = {(o.camera, o.ccd) for o in lcs.observations}
         if len(cams) == 1:
             cam, ccd = next(iter(cams))
             if cam is not None and ccd is not None:
@@ -118,7 +118,7 @@ def write_fits(ts: TimeSeries, path: Path, product: TargetProduct) -> None:
     fits.HDUList([primary, table]).writeto(path)
 
 
-def write_product(product: TargetProduct, path: str | Path, *, flux_group: str | None = None,
+def write_lightcurves(lcs: TicLightcurves, path: str | Path, *, flux_group: str | None = None,
                   time_format: str | None = None, overwrite: bool = False) -> TimeSeries:
     """Write the target's TimeSeries to `path` (format from the suffix); returns the TimeSeries written.
 
@@ -127,17 +127,17 @@ def write_product(product: TargetProduct, path: str | Path, *, flux_group: str |
     out = Path(path)
     fmt = export_format(out)
     check_output(out, overwrite=overwrite)
-    ts = product.timeseries(flux_group, time_format=time_format)
+    ts = lcs.timeseries(flux_group, time_format=time_format)
     with output_file(out, overwrite=overwrite) as partial:
         if fmt == "fits":
-            write_fits(ts, partial, product)
+            write_fits(ts, partial, lcs)
         else:
             ts.write(partial, format=f"ascii.{fmt}")
     return ts
 
 
 def read_export(path: str | Path, *, time_format: str = "btjd") -> TimeSeries:
-    """Read a file written by `write_product` back as a TimeSeries (time in TDB; CSV needs its time format)."""
+    """Read a file written by `write_lightcurves` back as a TimeSeries (time in TDB; CSV needs its time format)."""
     p = Path(path)
     fmt = export_format(p)
     if fmt == "ecsv":

@@ -13,8 +13,11 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from lightcurvedb import bulk
+from lightcurvedb._retry import backoff
 from lightcurvedb.errors import DuplicateKey, FitsFormatError, LightcurveDBError, NotFound, PermissionDenied
 from lightcurvedb.queries import instruments, missions, observations, processing, targets
+from lightcurvedb.records.datasets import DatasetInsert
+from lightcurvedb.records.times_flags import QualityFlagArrayInsert, TargetSpecificTimeInsert
 from lightcurvedb.tess import mapping
 from lightcurvedb.tess.fits_reader import LightcurveFile, read_lightcurve
 
@@ -183,14 +186,16 @@ def write_file(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference
     _check_time_system(lc)
     keys = _register(conn, lc, ref)
     target_id, obs_id = keys.target_id, keys.observation_id
+    # model_construct: the file was validated when read, and the COPY encoder checks every array again
     with conn.transaction():
-        datasets = bulk.write_datasets(
-            conn, [bulk.Dataset(keys.groups[d.column.group], target_id, obs_id, d.values, d.errors)
-                   for d in lc.columns], mode="skip")
-        times = bulk.write_target_times(conn, [bulk.TargetTime(target_id, obs_id, lc.times)], mode="skip")
-        flags = bulk.write_quality_flags(
-            conn, [bulk.QualityFlags(obs_id, arr, target_id, kind) for kind, arr in sorted(lc.flags.items())],
-            mode="skip")
+        datasets = bulk.write(conn, "dataset", [DatasetInsert.model_construct(
+            processing_group_id=keys.groups[d.column.group], target_id=target_id, observation_id=obs_id,
+            values=d.values, errors=d.errors) for d in lc.columns], mode="skip")
+        times = bulk.write(conn, "target_specific_time", [TargetSpecificTimeInsert.model_construct(
+            target_id=target_id, observation_id=obs_id, barycentric_julian_dates=lc.times)], mode="skip")
+        flags = bulk.write(conn, "quality_flag_array", [QualityFlagArrayInsert.model_construct(
+            type=kind, observation_id=obs_id, target_id=target_id, quality_flags=arr)
+            for kind, arr in sorted(lc.flags.items())], mode="skip")
     inserted = times.inserted + flags.inserted + datasets.inserted
     skipped = times.skipped + flags.skipped + datasets.skipped
     return IngestResult(path=lc.path, status="added" if inserted or keys.new_observation else "skipped",
@@ -220,7 +225,7 @@ def ingest_file(conn: psycopg.Connection[Any], path: str | Path, ref: Reference 
             except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure):
                 if attempt == retries:
                     raise
-                bulk.backoff(attempt, base=0.05)
+                backoff(attempt, base=0.05)
         raise AssertionError("unreachable")
     except PermissionDenied:
         raise

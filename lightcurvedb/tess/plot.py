@@ -8,10 +8,10 @@ import numpy as np
 
 from lightcurvedb.errors import MissingDependency
 from lightcurvedb.tess.export import check_output, output_file
-from lightcurvedb.tess.products import TargetProduct
+from lightcurvedb.tess.tic import TicLightcurves
 
 
-def plot_product(product: TargetProduct, path: str | Path, *, flux_group: str | None = None, dpi: int = 110,
+def plot_lightcurves(lcs: TicLightcurves, path: str | Path, *, flux_group: str | None = None, dpi: int = 110,
                  overwrite: bool = False) -> Path:
     """Write a PNG/PDF/SVG (by suffix) of `flux` against BTJD; red crosses mark cadences with quality != 0.
 
@@ -27,10 +27,10 @@ def plot_product(product: TargetProduct, path: str | Path, *, flux_group: str | 
 
     out = Path(path)
     check_output(out, overwrite=overwrite)  # before the figure is drawn
-    group = product.flux_group(flux_group)
-    value_col, _ = product.groups[group]
-    cols = product.columns
-    sectors = sorted({o.sector for o in product.observations})
+    group = lcs.flux_group(flux_group)
+    value_col, _ = lcs.groups[group]
+    cols = lcs.columns
+    sectors = sorted({o.sector for o in lcs.observations})
     fig = Figure(figsize=(10, 2.6 * max(1, len(sectors))), layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(max(1, len(sectors)), 1, squeeze=False)[:, 0]
@@ -44,10 +44,10 @@ def plot_product(product: TargetProduct, path: str | Path, *, flux_group: str | 
         if bad.any():
             label = f"flagged ({int(bad.sum())} plotted of {int((q != 0).sum())})"
             ax.plot(t[bad], f[bad], "x", ms=3, color="tab:red", label=label)
-        ax.set_title(f"TIC {product.tic_id} — sector {sector}", fontsize=10)
+        ax.set_title(f"TIC {lcs.tic_id} — sector {sector}", fontsize=10)
         ax.set_ylabel(value_col)
         ax.legend(loc="upper right", fontsize=8, markerscale=3)
-    axes[-1].set_xlabel(f"time [{product.time_format.upper()} = BJD(TDB) − 2457000, d]")
+    axes[-1].set_xlabel(f"time [{lcs.time_format.upper()} = BJD(TDB) − 2457000, d]")
     with output_file(out, overwrite=overwrite) as partial:
         fig.savefig(partial, dpi=dpi, format=out.suffix.lstrip(".").lower() or None)
     return out

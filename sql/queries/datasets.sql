@@ -2,14 +2,10 @@
 -- tables: dataset
 
 -- name: create_dataset :one
--- Insert one dataset (prefer copy_datasets for bulk loads).
+-- Insert one dataset (bulk loads: lightcurvedb.bulk.write).
 INSERT INTO dataset (processing_group_id, target_id, observation_id, "values", errors)
 VALUES (:processing_group_id, :target_id, :observation_id, :values, :errors)
 RETURNING *;
-
--- name: copy_datasets :copy
--- Bulk-load datasets by binary COPY (a duplicate (group, target, observation) fails the whole COPY).
-COPY dataset (processing_group_id, target_id, observation_id, "values", errors) FROM STDIN;
 
 -- name: get_dataset :one
 -- The dataset (processing group, target, observation).
@@ -30,6 +26,26 @@ LEFT JOIN detrending_method AS m ON m.id = g.detrending_method_id
 LEFT JOIN tess_observation AS tess ON tess.id = d.observation_id
 LEFT JOIN target_specific_time AS tst ON tst.target_id = d.target_id AND tst.observation_id = d.observation_id
 WHERE d.target_id = :target_id
+ORDER BY d.observation_id, g.name;
+
+-- name: list_lightcurve_datasets :many
+-- A target's datasets (one processing group if given) with group name, times, mission time system, grid version.
+-- The observation's row version (xmin:ctid) changes when the row is updated: the assembler caches grids by it.
+-- optional: processing_group_id
+-- not-null: observation_version, processing_group_name
+-- nullable: barycentric_julian_dates
+SELECT d.observation_id, (o.xmin::text || ':' || o.ctid::text) AS observation_version, d.processing_group_id,
+       g.name AS processing_group_name, d."values", d.errors, t.barycentric_julian_dates,
+       m.time_format_name, m.time_unit, m.time_epoch, m.time_epoch_scale, m.time_epoch_format
+FROM dataset AS d
+JOIN observation AS o ON o.id = d.observation_id
+JOIN processing_group AS g ON g.id = d.processing_group_id
+JOIN target AS tg ON tg.id = d.target_id
+JOIN mission_catalog AS mc ON mc.id = tg.catalog_id
+JOIN mission AS m ON m.id = mc.host_mission_id
+LEFT JOIN target_specific_time AS t ON t.target_id = d.target_id AND t.observation_id = d.observation_id
+WHERE d.target_id = :target_id
+  AND (:processing_group_id::int8 IS NULL OR d.processing_group_id = :processing_group_id::int8)
 ORDER BY d.observation_id, g.name;
 
 -- name: iter_datasets_of_sector :iter

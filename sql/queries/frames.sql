@@ -1,11 +1,6 @@
 -- FITS frame header facts (polymorphic by "type": the TESS extension adds camera, CCD and times).
 -- tables: fits_frame, tess_fits_frame
 
--- name: copy_fits_frames :copy
--- Bulk-load base FITS frames by binary COPY.
-COPY fits_frame (observation_id, cadence, simple, bitpix, naxis, naxis_values, extended, bscale, bzero,
-                 file_path) FROM STDIN;
-
 -- name: create_tess_fits_frame :one
 -- Insert a TESS FITS frame: the base row (type 'tess_fits_frame') and its tess_fits_frame row.
 -- optional: file_path, start_tjd, mid_tjd, end_tjd, exposure_time, quality_bit

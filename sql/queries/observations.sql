@@ -93,3 +93,19 @@ WHERE o.id IN (SELECT d.observation_id FROM dataset AS d WHERE d.target_id = :ta
                UNION
                SELECT s.observation_id FROM target_specific_time AS s WHERE s.target_id = :target_id)
 ORDER BY t.sector, o.cadence_reference[1], o.id;
+
+-- name: list_observation_grids :many
+-- The cadence grids of the given observations with their row versions (xmin:ctid: an update changes it).
+-- not-null: version
+SELECT o.id, (o.xmin::text || ':' || o.ctid::text) AS version, o.cadence_reference
+FROM observation AS o
+WHERE o.id = ANY(:ids::int8[]);
+
+-- name: list_existing_partitions :many
+-- Which of the given names are partitions of data table `parent_table` (bulk writers COPY straight into them).
+-- not-null: partition_name
+SELECT c.relname::text AS partition_name
+FROM pg_inherits AS i
+JOIN pg_class AS c ON c.oid = i.inhrelid
+WHERE i.inhparent = (:parent_table::text)::regclass AND c.relnamespace = 'public'::regnamespace
+  AND c.relname = ANY(:names::text[]);

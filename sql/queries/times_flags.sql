@@ -1,10 +1,6 @@
 -- Target-specific barycentric times and quality-flag bitmasks of an observation.
 -- tables: target_specific_time, quality_flag_array
 
--- name: copy_target_times :copy
--- Bulk-load barycentric time arrays by binary COPY.
-COPY target_specific_time (target_id, observation_id, barycentric_julian_dates) FROM STDIN;
-
 -- name: upsert_target_time :exec
 -- Insert or replace the barycentric times of (target, observation).
 INSERT INTO target_specific_time (target_id, observation_id, barycentric_julian_dates)
@@ -15,10 +11,6 @@ DO UPDATE SET barycentric_julian_dates = EXCLUDED.barycentric_julian_dates;
 -- name: get_target_times :opt
 -- The barycentric times of (target, observation), if stored.
 SELECT * FROM target_specific_time WHERE target_id = :target_id AND observation_id = :observation_id;
-
--- name: copy_quality_flags :copy
--- Bulk-load quality-flag arrays (target_id None: observation-wide) by binary COPY.
-COPY quality_flag_array (type, observation_id, target_id, quality_flags) FROM STDIN;
 
 -- name: create_quality_flags :one
 -- Insert the quality flags of (observation, target); target_id None means observation-wide flags.
@@ -58,3 +50,22 @@ WHERE (q.target_id = :target_id OR q.target_id IS NULL)
                            UNION
                            SELECT s.observation_id FROM target_specific_time AS s WHERE s.target_id = :target_id)
 ORDER BY q.observation_id, q.type, q.target_id NULLS FIRST;
+
+-- name: list_quality_flags_of_observations :many
+-- A target's flag arrays (all types) in the given observations, and the observation-wide rows without arrays.
+-- Observation-wide rows come with quality_flags None and their row version (xmin:ctid): shared by every target
+-- of the observation, the assembler caches them (get_quality_flag_arrays).
+-- not-null: version
+-- nullable: quality_flags
+SELECT q.id, q.type, q.observation_id, q.target_id, (q.xmin::text || ':' || q.ctid::text) AS version,
+       CASE WHEN q.target_id IS NULL THEN NULL ELSE q.quality_flags END AS quality_flags
+FROM quality_flag_array AS q
+WHERE q.observation_id = ANY(:observation_ids::int8[]) AND (q.target_id = :target_id OR q.target_id IS NULL)
+ORDER BY q.observation_id, q.type, q.target_id NULLS FIRST;
+
+-- name: get_quality_flag_arrays :many
+-- The flag arrays of the given rows (ids, in the given observations) with their row versions (xmin:ctid).
+-- not-null: version
+SELECT q.id, (q.xmin::text || ':' || q.ctid::text) AS version, q.quality_flags
+FROM quality_flag_array AS q
+WHERE q.id = ANY(:ids::int8[]) AND q.observation_id = ANY(:observation_ids::int8[]);

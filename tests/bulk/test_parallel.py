@@ -10,7 +10,7 @@ import pytest
 
 import lightcurvedb
 from lightcurvedb import errors
-from lightcurvedb.bulk import ingest_datasets_committing, ingest_parallel_committing
+from lightcurvedb.bulk import write
 from tests.bulk.conftest import make_world
 
 
@@ -32,16 +32,23 @@ def test_parallel_equals_serial(fresh_dsn: str) -> None:
         def rows(obs: int) -> list[tuple[Any, ...]]:
             return [(w.group, t, obs, data[t], np.ones(30)) for t in order]
 
-        serial = ingest_datasets_committing(conn, rows(serial_obs), mode="skip", batch_size=3)
-        parallel = ingest_parallel_committing(fresh_dsn, "dataset", rows(parallel_obs), mode="skip", workers=2,
-                                              batch_size=3)
+        serial = write(conn, "dataset", rows(serial_obs), mode="skip", batch_size=3, commit=True)
+        parallel = write(fresh_dsn, "dataset", rows(parallel_obs), mode="skip", workers=2, batch_size=3, commit=True)
         assert (parallel.inserted, parallel.skipped, parallel.batches) == (
             serial.inserted, serial.skipped, serial.batches)
         assert _content(conn, serial_obs) == _content(conn, parallel_obs)
-        again = ingest_parallel_committing(fresh_dsn, "dataset", rows(parallel_obs), mode="replace", workers=2,
-                                           batch_size=4)
+        again = write(fresh_dsn, "dataset", rows(parallel_obs), mode="replace", workers=2, batch_size=4,
+                      commit=True)
         assert (again.inserted, again.replaced) == (0, 12)
+        by_dsn = write(fresh_dsn, "dataset", rows(parallel_obs), mode="skip", commit=True)  # one own connection
+        assert (by_dsn.inserted, by_dsn.skipped, by_dsn.batches) == (0, 12, 1)
+        with pytest.raises(errors.BulkWriteError, match="workers need a DSN"):
+            write(conn, "dataset", rows(parallel_obs), workers=2, commit=True)
+        with pytest.raises(errors.BulkWriteError, match="pass commit=True"):
+            write(fresh_dsn, "dataset", rows(parallel_obs), workers=2)
+        with pytest.raises(errors.BulkWriteError, match="pass commit=True"):
+            write(fresh_dsn, "dataset", rows(parallel_obs))
         assert (serial.inserted, serial.skipped) == (11, 1)
         with pytest.raises(errors.DuplicateDataset):  # typed errors cross the process boundary
-            ingest_parallel_committing(fresh_dsn, "dataset", rows(parallel_obs)[:2], workers=1)
+            write(fresh_dsn, "dataset", rows(parallel_obs)[:2], workers=1, commit=True)
         assert _content(conn, serial_obs) == _content(conn, parallel_obs)

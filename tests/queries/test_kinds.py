@@ -1,4 +1,4 @@
-"""Every query kind against a real server: :one :opt :many :iter :scalar :exec :execrows :copy."""
+"""Every query kind against a real server: :one :opt :many :iter :scalar :exec :execrows."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import psycopg
 import pytest
 
-from lightcurvedb import errors
+from lightcurvedb import bulk, errors
 from lightcurvedb.queries import datasets, instruments, missions, observations, processing, targets, times_flags
 from lightcurvedb.records.datasets import DatasetInsert, DatasetRecord
 from lightcurvedb.records.times_flags import QualityFlagArrayInsert, TargetSpecificTimeInsert
@@ -66,13 +66,13 @@ def test_exec_and_execrows(conn: psycopg.Connection[Any], world: World) -> None:
     assert missions.delete_mission(conn, name="TESS") == 1
 
 
-def test_copy_datasets_round_trips_ndarrays(conn: psycopg.Connection[Any], world: World) -> None:
+def test_bulk_written_datasets_read_back_as_ndarrays(conn: psycopg.Connection[Any], world: World) -> None:
     other = processing.get_or_create_processing_group(conn, source_name="SAP", method_name="none", name="SPOC SAP")
     values = np.arange(CADENCES.size, dtype=np.float64)
     rows = [DatasetInsert(processing_group_id=g.id, target_id=world.target.id, observation_id=world.observation.id,
                           values=values * (i + 1), errors=np.full(CADENCES.size, 0.1)) for i, g in
             enumerate([world.group, other])]
-    assert datasets.copy_datasets(conn, rows=rows) == 2
+    assert bulk.write(conn, "dataset", rows).inserted == 2
     got = datasets.get_dataset(conn, processing_group_id=other.id, target_id=world.target.id,
                                observation_id=world.observation.id)
     assert isinstance(got, DatasetRecord)
@@ -82,16 +82,16 @@ def test_copy_datasets_round_trips_ndarrays(conn: psycopg.Connection[Any], world
     assert [d.processing_group_id for d in streamed] == [world.group.id]
 
 
-def test_copy_times_and_flags(conn: psycopg.Connection[Any], world: World) -> None:
+def test_bulk_written_times_and_flags_read_back(conn: psycopg.Connection[Any], world: World) -> None:
     n = CADENCES.size
-    assert times_flags.copy_target_times(conn, rows=[TargetSpecificTimeInsert(
+    assert bulk.write(conn, "target_specific_time", [TargetSpecificTimeInsert(
         target_id=world.target.id, observation_id=world.observation.id,
-        barycentric_julian_dates=np.linspace(0, 1, n))]) == 1
+        barycentric_julian_dates=np.linspace(0, 1, n))]).inserted == 1
     flags = np.zeros(n, dtype=np.int32)
     flags[3] = 1
-    assert times_flags.copy_quality_flags(conn, rows=[
+    assert bulk.write(conn, "quality_flag_array", [
         QualityFlagArrayInsert(type="base_quality_flag", observation_id=world.observation.id, target_id=None,
-                               quality_flags=flags)]) == 1
+                               quality_flags=flags)]).inserted == 1
     got = times_flags.get_quality_flags(conn, observation_id=world.observation.id, target_id=world.target.id)
     assert got is not None and got.target_id is None
     assert got.quality_flags.dtype == np.int32

@@ -9,7 +9,7 @@ import numpy as np
 import psycopg
 import pytest
 
-from lightcurvedb import errors
+from lightcurvedb import bulk, errors
 from lightcurvedb.queries import aliases_lineage, datasets, frames, observations, processing, targets
 from lightcurvedb.records.datasets import ListDatasetsOfTargetRow
 from lightcurvedb.records.frames import FitsFrameInsert, FitsFrameRecord, TessFitsFrameRecord
@@ -52,9 +52,9 @@ def test_polymorphic_get_returns_the_subtype(conn: psycopg.Connection[Any], worl
 
 def test_polymorphic_frames(conn: psycopg.Connection[Any], world: World) -> None:
     obs = world.observation.id
-    frames.copy_fits_frames(conn, rows=[FitsFrameInsert(observation_id=obs, cadence=100, simple=True, bitpix=16,
-                                                        naxis=2, naxis_values=np.array([10, 20], dtype=np.int32),
-                                                        extended=False, bscale=1.0, bzero=0.0, file_path=None)])
+    bulk.write(conn, "fits_frame", [FitsFrameInsert(observation_id=obs, cadence=100, simple=True, bitpix=16,
+                                                    naxis=2, naxis_values=np.array([10, 20], dtype=np.int32),
+                                                    extended=False, bscale=1.0, bzero=0.0, file_path=None)])
     frames.create_tess_fits_frame(conn, observation_id=obs, cadence=101, simple=True, bitpix=-32, naxis=0,
                                   naxis_values=np.array([], dtype=np.int32), extended=False, bscale=1.0, bzero=0.0,
                                   camera=1, ccd=2, mid_tjd=1.5)
@@ -71,7 +71,7 @@ def test_duplicate_insert_raises_typed_chained_error(conn: psycopg.Connection[An
     assert isinstance(info.value.__cause__, psycopg.errors.UniqueViolation)
 
 
-def test_copy_duplicate_raises_typed_error(conn: psycopg.Connection[Any], world: World) -> None:
+def test_duplicate_raises_typed_error(conn: psycopg.Connection[Any], world: World) -> None:
     n = CADENCES.size
     kw: dict[str, Any] = dict(processing_group_id=world.group.id, target_id=world.target.id,
                               observation_id=world.observation.id, values=np.ones(n), errors=np.ones(n))

@@ -235,10 +235,9 @@ def cmd_bulk_writer(dsn: str, writer: int, mode: str, targets: int, sectors: int
         chunks = [mine[:offset]] if offset else []
         chunks += [mine[i:i + batch] for i in range(offset, len(mine), batch)]
         for chunk in chunks:
-            rows = [bulk.Dataset(*k, *dataset_arrays(k, cadence_of[k[2]], writer if mode == "replace" else 0))
-                    for k in chunk]
+            rows = [(*k, *dataset_arrays(k, cadence_of[k[2]], writer if mode == "replace" else 0)) for k in chunk]
             try:
-                r = bulk.ingest_datasets_committing(conn, rows, mode=mode, batch_size=len(rows) or 1)  # type: ignore[arg-type]
+                r = bulk.write(conn, "dataset", rows, mode=mode, batch_size=len(rows) or 1, commit=True)  # type: ignore[arg-type]
             except DuplicateDataset:
                 out["duplicates"] += 1
                 conn.rollback()

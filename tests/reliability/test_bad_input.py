@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lightcurvedb import bulk, errors
-from lightcurvedb.queries import datasets, observations, targets, times_flags
+from lightcurvedb.queries import datasets, observations, targets
 from lightcurvedb.records.datasets import DatasetInsert
 from lightcurvedb.records.times_flags import QualityFlagArrayInsert, TargetSpecificTimeInsert
 
@@ -74,8 +74,8 @@ def _kind(arr: Any) -> str:
 
 @SETTINGS
 @given(data=st.data())
-def test_bad_datasets_are_refused_by_write_datasets(conn: psycopg.Connection[Any], world: World,
-                                                    data: st.DataObject) -> None:
+def test_bad_datasets_are_refused_by_bulk_write(conn: psycopg.Connection[Any], world: World,
+                                                data: st.DataObject) -> None:
     good = np.ones(N)
     which = data.draw(st.sampled_from(["values", "errors", "both", "processing_group_id", "target_id",
                                        "observation_id"]))
@@ -84,64 +84,64 @@ def test_bad_datasets_are_refused_by_write_datasets(conn: psycopg.Connection[Any
     if which in ("values", "errors", "both"):
         for col in (("values", "errors") if which == "both" else (which,)):
             rec[col] = data.draw(bad_array)
-        label = f"write_datasets: {_kind(rec['values'] if which != 'errors' else rec['errors'])}"
+        label = f"bulk.write dataset: {_kind(rec['values'] if which != 'errors' else rec['errors'])}"
     else:
         rec[which] = data.draw(bad_id)
-        label = f"write_datasets: bad {which}"
+        label = f"bulk.write dataset: bad {which}"
     mode = data.draw(st.sampled_from(["insert", "skip", "replace"]))
     with refused(conn, label):
-        bulk.write_datasets(conn, [rec], mode=mode)
+        bulk.write(conn, "dataset", [rec], mode=mode)
 
 
 @SETTINGS
 @given(arr=bad_array, which=st.sampled_from(["values", "errors"]))
-def test_bad_datasets_are_refused_by_copy_datasets(conn: psycopg.Connection[Any], world: World, arr: Any,
-                                                   which: str) -> None:
-    """The generated `:copy` path: a bad record is refused at construction (InvalidRecord) or by the server."""
+def test_bad_datasets_are_refused_as_insert_records(conn: psycopg.Connection[Any], world: World, arr: Any,
+                                                    which: str) -> None:
+    """Generated `DatasetInsert` records: a bad record is refused at construction (InvalidRecord) or by the writer."""
     rec = {"processing_group_id": world.group_id, "target_id": world.target_id,
            "observation_id": world.observation_id, "values": np.ones(N), "errors": np.ones(N), which: arr}
     a = arr if isinstance(arr, list | np.ma.MaskedArray) else np.asarray(arr)
     if isinstance(a, np.ndarray) and a.shape == (N,) and a.dtype.kind in "iu":
         # by design the generated records convert integers exactly (1 -> 1.0): stored, and read back equal
-        with refused(conn, "copy_datasets: integer array (exact conversion, stored)", allow_ok=True) as info:
-            datasets.copy_datasets(conn, rows=[DatasetInsert(**rec)])
+        with refused(conn, "DatasetInsert: integer array (exact conversion, stored)", allow_ok=True) as info:
+            bulk.write(conn, "dataset", [DatasetInsert(**rec)])
         assert info["error"] is None
         got = datasets.get_dataset(conn, processing_group_id=world.group_id, target_id=world.target_id,
                                    observation_id=world.observation_id)
         assert np.array_equal(getattr(got, which), a.astype(np.float64))
         conn.execute("DELETE FROM dataset WHERE id = %s", [got.id])
         return
-    with refused(conn, f"copy_datasets: {_kind(arr)}"):
-        datasets.copy_datasets(conn, rows=[DatasetInsert(**rec)])
+    with refused(conn, f"DatasetInsert: {_kind(arr)}"):
+        bulk.write(conn, "dataset", [DatasetInsert(**rec)])
 
 
 def test_a_good_dataset_after_a_bad_one_in_the_same_call_writes_nothing(conn: psycopg.Connection[Any],
                                                                         world: World) -> None:
     """Half a batch is never written: the bad record anywhere in the call refuses the whole call."""
-    good = bulk.Dataset(world.group_id, world.target_id, world.observation_id, np.ones(N), np.ones(N))
+    good = (world.group_id, world.target_id, world.observation_id, np.ones(N), np.ones(N))
     for position in range(3):
         rows: list[Any] = [good]
-        bad = bulk.Dataset(world.group_id, world.target_id, world.observation_id, np.ones(N - 1), np.ones(N - 1))
+        bad = (world.group_id, world.target_id, world.observation_id, np.ones(N - 1), np.ones(N - 1))
         rows.insert(position, bad)
-        with refused(conn, "write_datasets: good and bad in one call"):
-            bulk.write_datasets(conn, rows, batch_size=1)
+        with refused(conn, "bulk.write dataset: good and bad in one call"):
+            bulk.write(conn, "dataset", rows, batch_size=1)
     assert conn.execute("SELECT count(*) FROM dataset").fetchone() == (0,)
 
 
 # --- times and flags --------------------------------------------------------------------------------------
 
 @SETTINGS
-@given(arr=bad_array, path=st.sampled_from(["bulk", "copy"]))
+@given(arr=bad_array, path=st.sampled_from(["bulk", "records"]))
 def test_bad_target_times_are_refused(conn: psycopg.Connection[Any], world: World, arr: Any, path: str) -> None:
     a = arr if isinstance(arr, list | np.ma.MaskedArray) else np.asarray(arr)
-    exact = path == "copy" and isinstance(a, np.ndarray) and a.shape == (N,) and a.dtype.kind in "iu"
-    label = "target times (copy): integer array (exact conversion, stored)" if exact else \
+    exact = path == "records" and isinstance(a, np.ndarray) and a.shape == (N,) and a.dtype.kind in "iu"
+    label = "target times (records): integer array (exact conversion, stored)" if exact else \
         f"target times ({path}): {_kind(arr)}"
     with refused(conn, label, allow_ok=exact):
         if path == "bulk":
-            bulk.write_target_times(conn, [bulk.TargetTime(world.target_id, world.observation_id, arr)])
+            bulk.write(conn, "target_specific_time", [(world.target_id, world.observation_id, arr)])
         else:
-            times_flags.copy_target_times(conn, rows=[TargetSpecificTimeInsert(
+            bulk.write(conn, "target_specific_time", [TargetSpecificTimeInsert(
                 target_id=world.target_id, observation_id=world.observation_id, barycentric_julian_dates=arr)])
     if exact:
         conn.execute("DELETE FROM target_specific_time")
@@ -158,15 +158,15 @@ bad_flags = st.one_of(
 
 
 @SETTINGS
-@given(arr=bad_flags, path=st.sampled_from(["bulk", "copy"]), observation_wide=st.booleans())
+@given(arr=bad_flags, path=st.sampled_from(["bulk", "records"]), observation_wide=st.booleans())
 def test_bad_quality_flags_are_refused(conn: psycopg.Connection[Any], world: World, arr: Any, path: str,
                                        observation_wide: bool) -> None:
     target = None if observation_wide else world.target_id
     with refused(conn, f"quality flags ({path}): {_kind(arr)}"):
         if path == "bulk":
-            bulk.write_quality_flags(conn, [bulk.QualityFlags(world.observation_id, arr, target)])
+            bulk.write(conn, "quality_flag_array", [("base_quality_flag", world.observation_id, target, arr)])
         else:
-            times_flags.copy_quality_flags(conn, rows=[QualityFlagArrayInsert(
+            bulk.write(conn, "quality_flag_array", [QualityFlagArrayInsert(
                 type="base_quality_flag", observation_id=world.observation_id, target_id=target,
                 quality_flags=arr)])
 
@@ -244,17 +244,18 @@ def test_unknown_references_are_refused(conn: psycopg.Connection[Any], world: Wo
         rec: dict[str, Any] = {"processing_group_id": world.group_id, "target_id": world.target_id,
                                "observation_id": world.observation_id, "values": np.ones(N), "errors": np.ones(N)}
         rec[col] = 10**12
-        with refused(conn, f"write_datasets: unknown {col}", expect=cls):
-            bulk.write_datasets(conn, [rec])
-        with refused(conn, f"copy_datasets: unknown {col}", expect=cls):
-            datasets.copy_datasets(conn, rows=[DatasetInsert(**rec)])
+        with refused(conn, f"bulk.write dataset: unknown {col}", expect=cls):
+            bulk.write(conn, "dataset", [rec])
+        with refused(conn, f"DatasetInsert: unknown {col}", expect=cls):
+            bulk.write(conn, "dataset", [DatasetInsert(**rec)])
 
 
 def test_the_valid_record_is_accepted(conn: psycopg.Connection[Any], world: World) -> None:
     """Control: the corpus's base record is stored (the refusals above are about the bad part only)."""
     before = row_counts(conn)
-    bulk.write_datasets(conn, [bulk.Dataset(world.group_id, world.target_id, world.observation_id,
-                                            np.ones(N), np.ones(N))])
+    bulk.write(conn, "dataset", [DatasetInsert(processing_group_id=world.group_id, target_id=world.target_id,
+                                               observation_id=world.observation_id, values=np.ones(N),
+                                               errors=np.ones(N))])
     part = f"dataset_o{world.observation_id}"
     assert row_counts(conn)[part] == before[part] + 1
     tally("controls (valid input stored)")

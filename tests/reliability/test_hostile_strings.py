@@ -13,6 +13,7 @@ import pytest
 
 from lightcurvedb import bulk, errors
 from lightcurvedb.queries import instruments, missions, processing
+from lightcurvedb.records.frames import FitsFrameInsert
 
 from ._corpus import BIG, HOSTILE_BAD, HOSTILE_OK, World, flush_tally, make_world, refused, tally
 
@@ -55,12 +56,13 @@ def _fields(conn: Conn, w: World) -> dict[str, Callable[[str], str | None]]:
                                                   detrending_method_id=det.id, **args)
 
     def frame_path(s: str) -> str | None:
-        bulk.write_fits_frames(conn, [bulk.FitsFrame(w.observation_id, next(_n), 16, 0, file_path=s)])
+        bulk.write(conn, "fits_frame", [FitsFrameInsert(observation_id=w.observation_id, cadence=next(_n), bitpix=16,
+                                                        naxis=0, file_path=s)])
         row = conn.execute("SELECT file_path FROM fits_frame ORDER BY id DESC LIMIT 1").fetchone()
         return row[0] if row else None
 
     def flag_type(s: str) -> str | None:
-        bulk.write_quality_flags(conn, [bulk.QualityFlags(w.observation_id, np.zeros(12, np.int32), None, type=s)])
+        bulk.write(conn, "quality_flag_array", [(s, w.observation_id, None, np.zeros(12, np.int32))])
         row = conn.execute("SELECT type FROM quality_flag_array ORDER BY id DESC LIMIT 1").fetchone()
         conn.execute("DELETE FROM quality_flag_array")
         return row[0] if row else None
@@ -133,7 +135,7 @@ def test_blank_names_are_refused(conn: Conn, world: World) -> None:
 
 # --- no SQL is built by formatting user input -----------------------------------------------------------
 
-_EXECUTORS = {"execute", "executemany", "copy", "stream", "SQL", "one", "opt", "many", "scalar", "copy_rows"}
+_EXECUTORS = {"execute", "executemany", "copy", "stream", "SQL", "one", "opt", "many", "scalar"}
 
 
 def _is_constant_name(node: ast.expr) -> bool:
@@ -185,10 +187,10 @@ def unsafe_sql_calls(source: str, filename: str = "<src>") -> list[str]:
             node.func.id if isinstance(node.func, ast.Name) else ""
         if name not in _EXECUTORS:
             continue
-        # the runtime's one/opt/many/scalar/copy_rows take (conn, statement, …)
-        stmt = node.args[1] if name in ("one", "opt", "many", "scalar", "copy_rows") and len(node.args) > 1 \
+        # the runtime's one/opt/many/scalar take (conn, statement, …)
+        stmt = node.args[1] if name in ("one", "opt", "many", "scalar") and len(node.args) > 1 \
             else node.args[0]
-        if name in ("one", "opt", "many", "scalar", "copy_rows") and len(node.args) < 2:
+        if name in ("one", "opt", "many", "scalar") and len(node.args) < 2:
             continue
         if not _is_safe_sql_arg(stmt):
             found.append(f"{filename}:{node.lineno}: {ast.unparse(stmt)[:100]}")

@@ -94,8 +94,7 @@ def test_writer_writes_data_and_auto_creates_partitions_but_runs_no_ddl(logins: 
         tgt = c.execute("SELECT id FROM target LIMIT 1").fetchone()
         assert ins and grp and tgt
         obs = observations.create_tess_observation(c, instrument_id=ins[0], cadence_reference=CADENCES, sector=7)
-        bulk.write_datasets(c, [bulk.Dataset(grp[0], tgt[0], obs.id, np.ones(CADENCES.size),
-                                             np.ones(CADENCES.size))])
+        bulk.write(c, "dataset", [(grp[0], tgt[0], obs.id, np.ones(CADENCES.size), np.ones(CADENCES.size))])
         c.commit()
         assert c.execute(sql.SQL("SELECT count(*) FROM {}").format(
             sql.Identifier(f"dataset_o{obs.id}"))).fetchone() == (1,)

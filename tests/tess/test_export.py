@@ -11,9 +11,9 @@ from astropy.io import fits
 import lightcurvedb
 from lightcurvedb.errors import NotFound
 from lightcurvedb.tess import ingest_paths, read_lightcurve
-from lightcurvedb.tess.export import read_export, write_product
-from lightcurvedb.tess.products import UnknownFluxGroup, load_target
+from lightcurvedb.tess.export import read_export, write_lightcurves
 from lightcurvedb.tess.synthetic import SAMPLE
+from lightcurvedb.tess.tic import UnknownFluxGroup, load_tic
 
 SPOC = "tic55525572_lc.fits"
 TGLC = "hlsp_tglc_tess_ffi_gaiaid-6399196263939178880-s0001-cam2-ccd1_tess_v1_llc.fits"
@@ -29,8 +29,8 @@ def dsn(module_dsn: str, tess_dir: Path, synthetic_dir: Path) -> str:
 def test_single_sector_product_matches_file(dsn: str, tess_dir: Path) -> None:
     lc = read_lightcurve(tess_dir / SPOC)
     with lightcurvedb.connect(dsn) as conn:
-        product = load_target(conn, lc.tic_id)
-    ts = product.timeseries()
+        lcs = load_tic(conn, lc.tic_id)
+    ts = lcs.timeseries()
     assert ts.meta["FLUX_GROUP"] == "SPOC PDCSAP"
     with fits.open(tess_dir / SPOC) as hdul:
         d = hdul[1].data
@@ -43,15 +43,15 @@ def test_single_sector_product_matches_file(dsn: str, tess_dir: Path) -> None:
         ok = ~np.isnan(d["TIME"])
         assert np.array_equal(ts["time"].btjd[ok].astype(np.float64), d["TIME"][ok])
     assert set(ts["sector"]) == {5}
-    sap = product.timeseries("sap")
+    sap = lcs.timeseries("sap")
     assert sap.meta["FLUX_GROUP"] == "SPOC SAP"
     with pytest.raises(UnknownFluxGroup):
-        product.timeseries("TGLC PSF")
+        lcs.timeseries("TGLC PSF")
 
 
 def test_tglc_default_flux_and_flag_columns(dsn: str) -> None:
     with lightcurvedb.connect(dsn) as conn:
-        ts = load_target(conn, 389023759).timeseries()
+        ts = load_tic(conn, 389023759).timeseries()
     assert ts.meta["FLUX_GROUP"] == "TGLC cal aperture"
     assert "tglc_flags" in ts.colnames and int(np.count_nonzero(ts["quality"])) == 15
 
@@ -59,9 +59,9 @@ def test_tglc_default_flux_and_flag_columns(dsn: str) -> None:
 def test_multi_sector_synthetic(dsn: str) -> None:
     star = SAMPLE[0]
     with lightcurvedb.connect(dsn) as conn:
-        product = load_target(conn, star.tic_id)
-    assert [o.sector for o in product.observations] == list(star.sectors)
-    ts = product.timeseries()
+        lcs = load_tic(conn, star.tic_id)
+    assert [o.sector for o in lcs.observations] == list(star.sectors)
+    ts = lcs.timeseries()
     assert sorted(set(ts["sector"])) == list(star.sectors)
     assert np.all(np.diff(np.asarray(ts["cadenceno"])) > 0)
 
@@ -70,9 +70,9 @@ def test_multi_sector_synthetic(dsn: str) -> None:
 def test_export_round_trip(dsn: str, tmp_path: Path, suffix: str) -> None:
     star = SAMPLE[0].tic_id
     with lightcurvedb.connect(dsn) as conn:
-        product = load_target(conn, star)
+        lcs = load_tic(conn, star)
     out = tmp_path / f"tic{star}{suffix}"
-    written = write_product(product, out)
+    written = write_lightcurves(lcs, out)
     back = read_export(out)
     assert len(back) == len(written)
     for col in ("flux", "flux_err", "quality", "cadenceno", "sector", "sap_flux", "sap_flux_err", "pdcsap_flux",
@@ -89,7 +89,7 @@ def test_export_round_trip(dsn: str, tmp_path: Path, suffix: str) -> None:
 def test_fits_follows_lightkurve_layout(dsn: str, tmp_path: Path) -> None:
     out = tmp_path / "lc.fits"
     with lightcurvedb.connect(dsn) as conn:
-        write_product(load_target(conn, 55525572), out)
+        write_lightcurves(load_tic(conn, 55525572), out)
     with fits.open(out) as hdul:
         assert hdul[0].header["TELESCOP"] == "TESS" and hdul[0].header["TICID"] == 55525572
         h = hdul["LIGHTCURVE"].header
@@ -102,6 +102,6 @@ def test_fits_follows_lightkurve_layout(dsn: str, tmp_path: Path) -> None:
 
 def test_unknown_target(dsn: str) -> None:
     with lightcurvedb.connect(dsn) as conn, pytest.raises(NotFound, match="TIC 1 "):
-        load_target(conn, 1)
+        load_tic(conn, 1)
 
 

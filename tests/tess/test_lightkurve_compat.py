@@ -9,9 +9,9 @@ import pytest
 
 import lightcurvedb
 from lightcurvedb.tess import ingest_paths
-from lightcurvedb.tess.export import write_product
-from lightcurvedb.tess.products import load_target
+from lightcurvedb.tess.export import write_lightcurves
 from lightcurvedb.tess.synthetic import SAMPLE
+from lightcurvedb.tess.tic import load_tic
 
 lk = pytest.importorskip("lightkurve", reason="lightkurve is part of the [dev] extra")
 
@@ -21,10 +21,10 @@ def test_exported_fits_opens_in_lightkurve(module_dsn: str, synthetic_dir: Path,
     assert not summary.failed
     tic = SAMPLE[0].tic_id
     with lightcurvedb.connect(module_dsn) as conn:
-        product = load_target(conn, tic)
-    ts = product.timeseries()
+        lcs = load_tic(conn, tic)
+    ts = lcs.timeseries()
     out = tmp_path / f"tic{tic}.fits"
-    write_product(product, out)
+    write_lightcurves(lcs, out)
 
     lc = lk.read(str(out), quality_bitmask="none")  # keep flagged cadences: compare everything
     assert type(lc).__name__ == "TessLightCurve"
