@@ -159,7 +159,7 @@ def _table(table: db.Table, catalog: db.Catalog, constraints: dict[str, Constrai
                           nullable=tuple(c for c in key.columns if c in by_name and not by_name[c].not_null),
                           nulls_not_distinct=key.nulls_not_distinct)
     return TableFact(name=table.name, columns=columns, primary_key=pk, natural_key=natural,
-                     partitioned_by=partitioned_by)
+                     partitioned_by=partitioned_by, discriminator=table.discriminator)
 
 
 # --- trigger functions ---------------------------------------------------------------------------------------
@@ -350,7 +350,8 @@ def render(facts: Facts) -> str:
              "CONSTRAINTS: every named constraint (primary key, unique, foreign key with its ON DELETE action, check,",
              "exclusion), every unique index used as one, and every name a trigger function raises itself (kind",
              '"trigger"); partitions\' copies (<name>_o<observation id>) are not listed. TABLES: every table with its',
-             "columns (types as binary COPY names them), primary key, natural key and partition key.",
+             "columns (types as binary COPY names them), primary key, natural key, partition key and subtype",
+             "discriminator (the default of its type column).",
              '"""',
              "",
              "from lightcurvedb.schema_types import ColumnFact, ConstraintFact, KeyFact, TableFact, TriggerRaise",

@@ -13,12 +13,14 @@ from astropy.time import Time
 from astropy.timeseries import TimeSeries
 from numpy.typing import ArrayLike, NDArray
 
+from lightcurvedb import schema
 from lightcurvedb.adapters import register
 from lightcurvedb.errors import CadenceNotInGrid, DuplicateCadence
 from lightcurvedb.queries import datasets, observations, times_flags
 from lightcurvedb.timesystem import MissionTimeSystem, mission_time
 
-QUALITY_FLAG = "base_quality_flag"
+QUALITY_FLAG = str(schema.TABLES["quality_flag_array"].discriminator)
+"""The flag type of the spacecraft's quality bits: the schema's default of quality_flag_array.type."""
 """The flag type OR'ed into `TargetLightcurves.quality` (the spacecraft's bits)."""
 _CACHE_SIZE = 512
 # Observation grids and observation-wide flags are shared by every target of an observation: cached per

@@ -10,22 +10,55 @@ import numpy as np
 import psycopg
 from psycopg.rows import BaseRowFactory, tuple_row
 
-from lightcurvedb import _validate, errors
+from lightcurvedb import _validate, errors, schema
 
 T = TypeVar("T")
 
-_TRANSLATED = (psycopg.errors.IntegrityError, psycopg.errors.RaiseException, psycopg.errors.DataError,
-               psycopg.errors.ProgramLimitExceeded, psycopg.errors.InsufficientPrivilege)
+def schema_constraint(reported: str | None) -> str | None:
+    """The schema's name of a constraint a server error reports, or None when the schema has no such name.
+
+    A partition's copy of a key is named `<constraint>_o<observation id>`: it is reported as the parent's name.
+    """
+    if not reported:
+        return None
+    if reported in schema.CONSTRAINTS:
+        return reported
+    head, sep, tail = reported.rpartition("_o")
+    return head if sep and tail.isdigit() and head in schema.CONSTRAINTS else None
+
+
+def translate(exc: psycopg.Error) -> errors.LightcurveDBError | None:
+    """The typed lightcurvedb error of a server refusal, or None when lightcurvedb has no category for it.
+
+    The category comes from the SQLSTATE (`errors.SQLSTATE_ERRORS`); a constraint violation counts only when it
+    names a constraint of this schema (`lightcurvedb.schema.CONSTRAINTS`), and carries that name and its table.
+    The caller chains it: ``raise typed from exc``.
+    """
+    cls = errors.SQLSTATE_ERRORS.get(exc.sqlstate or "")
+    if cls is None:
+        return None
+    diag = exc.diag
+    message = diag.message_primary or str(exc)
+    if issubclass(cls, errors.ConstraintViolation):
+        name = schema_constraint(diag.constraint_name)
+        if name is None:
+            return None
+        return cls(message, constraint=name, table=schema.CONSTRAINTS[name].table, detail=diag.message_detail)
+    if cls is errors.InvalidRepresentation and "json" in message.lower():
+        return errors.InvalidJson(message)
+    if cls is errors.MissingValue and diag.column_name:
+        message = f"{diag.table_name}.{diag.column_name} is required: {message}"
+    return cls(message)
 
 
 @contextmanager
 def translated() -> Iterator[None]:
-    """Re-raise constraint violations with a known constraint name, and refused values (out of range, too large,
-    NOT NULL, bad text/JSON), as typed lightcurvedb errors (chained)."""
+    """Re-raise a server refusal lightcurvedb has a category for (a named constraint, a refused value, a missing
+    privilege) as the typed error (chained); anything else as it is."""
     try:
         yield
-    except _TRANSLATED as e:
-        typed = errors.translate(e)
+    except psycopg.DatabaseError as e:
+        typed = translate(e)
         if typed is not None:
             raise typed from e
         raise

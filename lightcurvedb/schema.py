@@ -4,7 +4,8 @@
 CONSTRAINTS: every named constraint (primary key, unique, foreign key with its ON DELETE action, check,
 exclusion), every unique index used as one, and every name a trigger function raises itself (kind
 "trigger"); partitions' copies (<name>_o<observation id>) are not listed. TABLES: every table with its
-columns (types as binary COPY names them), primary key, natural key and partition key.
+columns (types as binary COPY names them), primary key, natural key, partition key and subtype
+discriminator (the default of its type column).
 """
 
 from lightcurvedb.schema_types import ColumnFact, ConstraintFact, KeyFact, TableFact, TriggerRaise
@@ -882,6 +883,7 @@ TABLES: dict[str, TableFact] = {
             constraint="uq_fits_frame_type_observation_cadence",
             columns=("type", "observation_id", "cadence"),
         ),
+        discriminator="base_fits_frame",
     ),
     "hst_observation": TableFact(
         name="hst_observation",
@@ -894,6 +896,7 @@ TABLES: dict[str, TableFact] = {
             ColumnFact(name="exposure_time", type="float8", not_null=False, has_default=False),
         ),
         primary_key=("id",),
+        discriminator="hst_observation",
     ),
     "instrument": TableFact(
         name="instrument",
@@ -956,6 +959,7 @@ TABLES: dict[str, TableFact] = {
             ColumnFact(name="created_on", type="timestamptz", not_null=True, has_default=True),
         ),
         primary_key=("id",),
+        discriminator="base_observation",
     ),
     "photometric_source": TableFact(
         name="photometric_source",
@@ -1002,6 +1006,7 @@ TABLES: dict[str, TableFact] = {
             nulls_not_distinct=True,
         ),
         partitioned_by=("observation_id",),
+        discriminator="base_quality_flag",
     ),
     "target": TableFact(
         name="target",
@@ -1061,6 +1066,7 @@ TABLES: dict[str, TableFact] = {
             ColumnFact(name="quality_bit", type="int4", not_null=False, has_default=False),
         ),
         primary_key=("id",),
+        discriminator="tess_fits_frame",
     ),
     "tess_observation": TableFact(
         name="tess_observation",
@@ -1078,5 +1084,6 @@ TABLES: dict[str, TableFact] = {
             ColumnFact(name="cosmic_ray_mitigation", type="bool", not_null=False, has_default=False),
         ),
         primary_key=("id",),
+        discriminator="tess_observation",
     ),
 }

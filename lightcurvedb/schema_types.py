@@ -74,6 +74,7 @@ class TableFact:
     primary_key: tuple[str, ...]
     natural_key: KeyFact | None = None
     partitioned_by: tuple[str, ...] = ()  # LIST/RANGE/HASH partition key columns of a partitioned table
+    discriminator: str | None = None  # polymorphic tables: the literal default of the "type" column
 
     def column(self, name: str) -> ColumnFact:
         """The column called `name` (KeyError if the table has none)."""

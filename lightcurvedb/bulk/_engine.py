@@ -22,8 +22,9 @@ from lightcurvedb.bulk._spec import (
     row_key,
     sort_key,
 )
-from lightcurvedb.errors import BulkWriteError, translate
+from lightcurvedb.errors import BulkWriteError
 from lightcurvedb.queries import observations
+from lightcurvedb.query_runtime import translate
 
 Mode = Literal["insert", "skip", "replace"]
 MODES: tuple[str, ...] = ("insert", "skip", "replace")
@@ -141,7 +142,7 @@ def copy_direct(cur: psycopg.Cursor[Any], spec: TableSpec, rows: list[tuple[Any,
 
     Measured ~5-15% faster than COPY through the parent's tuple routing. A row whose observation has no
     partition `<table>_o<id>` (unknown observation, or a partition a DBA detached) goes through the parent,
-    which routes it or raises the typed error (UnknownObservation).
+    which routes it or raises the typed error (UnknownReference).
     """
     obs_at = spec.columns.index("observation_id")
     groups: dict[int, list[tuple[Any, ...]]] = {}

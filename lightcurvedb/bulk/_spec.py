@@ -8,15 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from lightcurvedb.errors import (
-    BulkWriteError,
-    DuplicateDataset,
-    DuplicateFrame,
-    DuplicateKey,
-    DuplicateQualityFlags,
-    DuplicateTargetTime,
-    MissingValue,
-)
+from lightcurvedb import schema
+from lightcurvedb.errors import BulkWriteError, MissingValue
 
 _MISSING = object()
 
@@ -29,7 +22,6 @@ class TableSpec:
     columns: tuple[str, ...]
     types: tuple[str, ...]
     key: tuple[str, ...]
-    duplicate: type[DuplicateKey]
     defaults: dict[str, Any] = field(default_factory=dict)
     arrays: dict[str, Any] = field(default_factory=dict)  # column -> numpy dtype to coerce to (None: as given)
     nullable_key: frozenset[str] = frozenset()
@@ -45,46 +37,40 @@ class TableSpec:
         return tuple(self.columns.index(c) for c in self.key)
 
 
-DATASET = TableSpec(
-    table="dataset",
-    columns=("processing_group_id", "target_id", "observation_id", "values", "errors"),
-    types=("int8", "int8", "int8", "float8[]", "float8[]"),
-    key=("processing_group_id", "target_id", "observation_id"),
-    duplicate=DuplicateDataset,
-    arrays={"values": None, "errors": None},
-)
-TARGET_TIME = TableSpec(
-    table="target_specific_time",
-    columns=("target_id", "observation_id", "barycentric_julian_dates"),
-    types=("int8", "int8", "float8[]"),
-    key=("target_id", "observation_id"),
-    duplicate=DuplicateTargetTime,
-    arrays={"barycentric_julian_dates": None},
-)
-QUALITY_FLAGS = TableSpec(
-    table="quality_flag_array",
-    columns=("type", "observation_id", "target_id", "quality_flags"),
-    types=("text", "int8", "int8", "int4[]"),
-    key=("type", "observation_id", "target_id"),
-    duplicate=DuplicateQualityFlags,
-    defaults={"type": "base_quality_flag", "target_id": None},
-    arrays={"quality_flags": None},
-    nullable_key=frozenset({"target_id"}),
-)
-FITS_FRAME = TableSpec(
-    table="fits_frame",
-    columns=("type", "observation_id", "cadence", "simple", "bitpix", "naxis", "naxis_values", "extended",
-             "bscale", "bzero", "file_path"),
-    types=("text", "int8", "int8", "bool", "int4", "int4", "int4[]", "bool", "float8", "float8", "text"),
-    key=("type", "observation_id", "cadence"),
-    duplicate=DuplicateFrame,
-    defaults={"type": "base_fits_frame", "simple": True, "naxis_values": None, "extended": False,
-              "bscale": 1.0, "bzero": 0.0, "file_path": None},
+def copy_types(table: str, columns: tuple[str, ...]) -> tuple[str, ...]:
+    """The binary COPY type names of `columns` of `table`, from the generated schema facts."""
+    fact = schema.TABLES[table]
+    return tuple(fact.column(c).type for c in columns)
+
+
+def _spec(table: str, columns: tuple[str, ...], **how: Any) -> TableSpec:
+    """A table's bulk spec: the columns the writers supply (in COPY order) with types, natural key and its
+    nullable columns taken from `lightcurvedb.schema` (generated from the migrations)."""
+    key = schema.TABLES[table].natural_key
+    if key is None:
+        raise BulkWriteError(f"table {table} has no natural key to merge on")
+    return TableSpec(table=table, columns=columns, types=copy_types(table, columns), key=key.columns,
+                     nullable_key=frozenset(key.nullable), **how)
+
+
+DATASET = _spec("dataset", ("processing_group_id", "target_id", "observation_id", "values", "errors"),
+                arrays={"values": None, "errors": None})
+TARGET_TIME = _spec("target_specific_time", ("target_id", "observation_id", "barycentric_julian_dates"),
+                    arrays={"barycentric_julian_dates": None})
+QUALITY_FLAGS = _spec("quality_flag_array", ("type", "observation_id", "target_id", "quality_flags"),
+                      defaults={"type": schema.TABLES["quality_flag_array"].discriminator, "target_id": None},
+                      arrays={"quality_flags": None})
+FITS_FRAME = _spec(
+    "fits_frame",
+    ("type", "observation_id", "cadence", "simple", "bitpix", "naxis", "naxis_values", "extended", "bscale", "bzero",
+     "file_path"),
+    defaults={"type": schema.TABLES["fits_frame"].discriminator, "simple": True, "naxis_values": None,
+              "extended": False, "bscale": 1.0, "bzero": 0.0, "file_path": None},
     arrays={"naxis_values": np.int32},
     batch_size=5000,
 )
 TESS_FRAME_COLUMNS = ("camera", "ccd", "start_tjd", "mid_tjd", "end_tjd", "exposure_time", "quality_bit")
-TESS_FRAME_TYPES = ("int2", "int2", "float8", "float8", "float8", "float8", "int4")
+TESS_FRAME_TYPES = copy_types("tess_fits_frame", TESS_FRAME_COLUMNS)
 
 SPECS: dict[str, TableSpec] = {s.table: s for s in (DATASET, TARGET_TIME, QUALITY_FLAGS, FITS_FRAME)}
 

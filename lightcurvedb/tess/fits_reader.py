@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -13,7 +13,7 @@ from astropy.io import fits
 from numpy.typing import NDArray
 
 from lightcurvedb.errors import FitsFormatError
-from lightcurvedb.tess.mapping import SPOC_COLUMNS, TGLC_COLUMNS, TIME_SYSTEM, ColumnMap
+from lightcurvedb.tess.mapping import QUALITY_FLAG, SPOC_COLUMNS, TGLC_COLUMNS, TGLC_FLAG, TIME_SYSTEM, ColumnMap
 
 Product = Literal["spoc", "tglc"]
 _SPOC_REQUIRED = ("TIME", "CADENCENO", "QUALITY")
@@ -46,7 +46,6 @@ class LightcurveFile:
     time_epoch: float
     time_scale: str
     time_unit: str
-    headers: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def cadence_count(self) -> int:
@@ -172,21 +171,19 @@ def _read(path: Path, hdul: fits.HDUList) -> LightcurveFile:
     maps = SPOC_COLUMNS if product == "spoc" else TGLC_COLUMNS
     columns = _columns(path, data, names, hdu.header, maps, n)
     if product == "spoc":
-        flags = {"base_quality_flag": _flags(path, data, "QUALITY")}
+        flags = {QUALITY_FLAG: _flags(path, data, "QUALITY")}
     else:
-        flags = {"base_quality_flag": _flags(path, data, "TESS_flags"), "tglc_flag": _flags(path, data, "TGLC_flags")}
+        flags = {QUALITY_FLAG: _flags(path, data, "TESS_flags"), TGLC_FLAG: _flags(path, data, "TGLC_flags")}
     epoch, scale, unit = _time_system(path, headers)
     ts = TIME_SYSTEM  # refused here, before ingestion touches the database (not even its reference rows)
     if epoch != float(ts.time_epoch) or scale != ts.time_epoch_scale or unit != ts.time_unit:
         raise _fail(path, f"time system (epoch {epoch}, TIMESYS {scale!r}, unit {unit!r}) differs from the TESS "
                           f"mission's BTJD ({ts.time_epoch}, {ts.time_epoch_scale!r}, {ts.time_unit!r})")
-    keep = ("OBJECT", "ORIGIN", "PROCVER", "DATA_REL", "TESSMAG", "RA_OBJ", "DEC_OBJ", "TIMEDEL", "PDCMETHD")
-    facts = {k: _header_value(path, headers, k, required=False) for k in keep}
     return LightcurveFile(
         path=path, product=product, tic_id=_int_header(path, headers, "TICID", 1, 2**62),
         sector=_int_header(path, headers, "SECTOR", 1, 100_000), camera=_int_header(path, headers, "CAMERA", 1, 4),
         ccd=_int_header(path, headers, "CCD", 1, 4), cadences=cadences, times=times, columns=columns, flags=flags,
-        time_epoch=epoch, time_scale=scale, time_unit=unit, headers={k: v for k, v in facts.items() if v is not None},
+        time_epoch=epoch, time_scale=scale, time_unit=unit,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lightcurvedb.lightcurve import QUALITY_FLAG as QUALITY_FLAG  # the spacecraft bits: SPOC QUALITY, TGLC TESS_flags
 from lightcurvedb.timesystem import TESS as TESS_TIME_SYSTEM
 from lightcurvedb.timesystem import MissionTimeSystem
 
@@ -14,8 +15,6 @@ CATALOG_DESCRIPTION = "TESS Input Catalog"
 INSTRUMENT = "TESS"
 TIME_SYSTEM: MissionTimeSystem = TESS_TIME_SYSTEM
 
-QUALITY_FLAG = "base_quality_flag"
-"""Flag type of the TESS spacecraft quality bitmask: SPOC `QUALITY`, TGLC `TESS_flags` (same bit meanings)."""
 TGLC_FLAG = "tglc_flag"
 """Flag type of TGLC's own `TGLC_flags` bitmask."""
 

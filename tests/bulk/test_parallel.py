@@ -49,6 +49,7 @@ def test_parallel_equals_serial(fresh_dsn: str) -> None:
         with pytest.raises(errors.BulkWriteError, match="pass commit=True"):
             write(fresh_dsn, "dataset", rows(parallel_obs))
         assert (serial.inserted, serial.skipped) == (11, 1)
-        with pytest.raises(errors.DuplicateDataset):  # typed errors cross the process boundary
+        with pytest.raises(errors.DuplicateKey) as info:  # typed errors cross the process boundary
             write(fresh_dsn, "dataset", rows(parallel_obs)[:2], workers=1, commit=True)
+        assert (info.value.constraint, info.value.table) == ("uq_dataset_group_target_observation", "dataset")
         assert _content(conn, serial_obs) == _content(conn, parallel_obs)

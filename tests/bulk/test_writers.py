@@ -77,7 +77,7 @@ def test_insert_duplicate_raises_typed_and_writes_nothing(conn: psycopg.Connecti
     obs = world.observations[0]
     write(conn, "dataset", rows_for(world, obs, world.targets[:2]))
     batch = rows_for(world, obs, world.targets[2:], scale=3.0) + rows_for(world, obs, world.targets[:1], scale=3.0)
-    with pytest.raises(errors.DuplicateDataset) as info:
+    with pytest.raises(errors.DuplicateKey) as info:
         write(conn, "dataset", batch, batch_size=2)
     assert isinstance(info.value.__cause__, psycopg.errors.UniqueViolation)
     assert info.value.constraint == "uq_dataset_group_target_observation"
@@ -87,7 +87,7 @@ def test_insert_duplicate_raises_typed_and_writes_nothing(conn: psycopg.Connecti
 
 def test_insert_duplicate_within_input(conn: psycopg.Connection[Any], world: World) -> None:
     obs = world.observations[0]
-    with pytest.raises(errors.DuplicateDataset):
+    with pytest.raises(errors.DuplicateKey, match="uq_dataset_group_target_observation"):
         write(conn, "dataset", rows_for(world, obs, [world.targets[0], world.targets[0]]))
     assert stored(conn, obs) == {}
 
@@ -159,10 +159,12 @@ def test_bad_input_is_typed(conn: psycopg.Connection[Any], world: World) -> None
         write(conn, "dataset", rows_for(world, obs, world.targets[:1]), mode="upsert")  # type: ignore[arg-type]
     with pytest.raises(errors.BulkWriteError):
         write(conn, "dataset", [(1, 2)])
-    with pytest.raises(errors.ArrayLengthMismatch):
+    with pytest.raises(errors.InvalidData) as short:
         write(conn, "dataset", [(world.group, world.targets[0], obs, np.zeros(3), np.zeros(3))])
-    with pytest.raises(errors.UnknownObservation):
+    assert short.value.constraint == "ck_dataset_length_matches_observation"
+    with pytest.raises(errors.UnknownReference) as unknown:
         write(conn, "dataset", [(world.group, world.targets[0], 999_999, np.zeros(40), np.zeros(40))])
+    assert (unknown.value.constraint, unknown.value.table) == ("fk_dataset_observation", "dataset")
     with pytest.raises(errors.BulkWriteError, match="cannot encode"):
         write(conn, "dataset", [(world.group, "x", obs, np.zeros(40), np.zeros(40))])
     with pytest.raises(errors.ArrayDtypeError):
@@ -180,7 +182,7 @@ def test_committing_commits_per_batch(fresh_dsn: str) -> None:
     obs = w.observations[0]
     rows = rows_for(w, obs, w.targets[:4]) + rows_for(w, obs, w.targets[:1])  # 3rd batch fails
     with lightcurvedb.connect(fresh_dsn) as conn:
-        with pytest.raises(errors.DuplicateDataset):
+        with pytest.raises(errors.DuplicateKey, match="uq_dataset_group_target_observation"):
             write(conn, "dataset", rows, batch_size=2, commit=True)
         conn.rollback()
         conn.execute("SELECT 1")
@@ -198,7 +200,7 @@ def test_target_times(conn: psycopg.Connection[Any], world: World) -> None:
     times = [TargetSpecificTimeInsert(target_id=t, observation_id=obs,
                                       barycentric_julian_dates=1325.0 + np.arange(40) / 720) for t in world.targets[:3]]
     assert write(conn, "target_specific_time", times).inserted == 3
-    with pytest.raises(errors.DuplicateTargetTime):
+    with pytest.raises(errors.DuplicateKey, match="uq_target_specific_time_target_observation"):
         write(conn, "target_specific_time", times[:1])
     result = write(conn, "target_specific_time", [TargetSpecificTimeInsert(
         target_id=world.targets[0], observation_id=obs, barycentric_julian_dates=np.full(40, np.nan))], mode="replace")
@@ -214,7 +216,7 @@ def test_quality_flags_with_observation_wide_rows(conn: psycopg.Connection[Any],
              QualityFlagArrayInsert(observation_id=obs, quality_flags=np.ones(40, dtype=np.int32),
                                     target_id=world.targets[0])]
     assert write(conn, "quality_flag_array", flags).inserted == 2
-    with pytest.raises(errors.DuplicateQualityFlags):
+    with pytest.raises(errors.DuplicateKey, match="uq_quality_flag_array_type_observation_target"):
         write(conn, "quality_flag_array", flags[:1])  # NULL targets count as equal
     result = write(conn, "quality_flag_array", [QualityFlagArrayInsert(
         observation_id=obs, quality_flags=np.full(40, 4, dtype=np.int64))], mode="replace")
@@ -230,7 +232,7 @@ def test_fits_frames_with_tess_extension(conn: psycopg.Connection[Any], world: W
                         camera=1, ccd=2, mid_tjd=1325.0 + i, file_path="/data/x.fits")
               for i, c in enumerate(world.grid[:5])]
     assert write(conn, "fits_frame", frames).inserted == 5
-    with pytest.raises(errors.DuplicateFrame):
+    with pytest.raises(errors.DuplicateKey, match="uq_fits_frame_type_observation_cadence"):
         write(conn, "fits_frame", frames[:1])
     moved = [frame(obs, int(world.grid[0]), bitpix=16, naxis=0, type="tess_fits_frame", camera=3, ccd=4)]
     assert write(conn, "fits_frame", moved, mode="replace").replaced == 1

@@ -220,7 +220,7 @@ def cmd_bulk_writer(dsn: str, writer: int, mode: str, targets: int, sectors: int
     """One pipeline worker: get-or-create the keys, then write its overlapping share of datasets."""
     import lightcurvedb
     from lightcurvedb import bulk
-    from lightcurvedb.errors import DuplicateDataset, LightcurveDBError
+    from lightcurvedb.errors import DuplicateKey, LightcurveDBError
 
     _wait_until(start_at)
     out: dict[str, Any] = {"writer": writer, "mode": mode, "inserted": 0, "skipped": 0, "replaced": 0,
@@ -238,7 +238,7 @@ def cmd_bulk_writer(dsn: str, writer: int, mode: str, targets: int, sectors: int
             rows = [(*k, *dataset_arrays(k, cadence_of[k[2]], writer if mode == "replace" else 0)) for k in chunk]
             try:
                 r = bulk.write(conn, "dataset", rows, mode=mode, batch_size=len(rows) or 1, commit=True)  # type: ignore[arg-type]
-            except DuplicateDataset:
+            except DuplicateKey:
                 out["duplicates"] += 1
                 conn.rollback()
                 continue

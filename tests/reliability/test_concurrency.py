@@ -108,7 +108,7 @@ def test_four_bulk_writers_in_insert_mode_lose_whole_batches_with_typed_errors(f
                                                                                tmp_path: Path) -> None:
     results, read = _run_writers(fresh_dsn, "insert", tmp_path)
     keys = {tuple(k) for k in results[0]["keys"]}
-    assert [r["errors"] for r in results] == [[]] * WRITERS  # losers saw DuplicateDataset, nothing else
+    assert [r["errors"] for r in results] == [[]] * WRITERS  # losers saw DuplicateKey, nothing else
     assert sum(r["duplicates"] for r in results) > 0  # the overlap did collide
     committed = [tuple(k) for r in results for chunk in r["committed"] for k in chunk]
     stored = _stored(fresh_dsn)

@@ -129,8 +129,9 @@ def test_blank_names_are_refused(conn: Conn, world: World) -> None:
     fields = _fields(conn, world)
     for field in sorted(NOT_BLANK):
         for blank in ("", "   ", "\t\n"):
-            with refused(conn, f"blank name refused: {field}", expect=errors.InvalidValue):
+            with refused(conn, f"blank name refused: {field}", expect=errors.InvalidData) as info:
                 fields[field](blank)
+            assert info["error"].constraint.endswith("_not_blank")
 
 
 # --- no SQL is built by formatting user input -----------------------------------------------------------
