@@ -25,9 +25,9 @@ def main(argv: list[str] | None = None) -> int:
                 generated = output.generate(dsn)
     except Exception as e:  # report generator errors as one line, not a traceback
         from codegen.model import ModelError
-        from codegen.spec import SpecError
+        from codegen.queryfiles import QueryFileError
 
-        if isinstance(e, SpecError | ModelError | database.DescribeError):
+        if isinstance(e, QueryFileError | ModelError | database.DescribeError):
             print(f"codegen: {e}", file=sys.stderr)
             return 2
         raise

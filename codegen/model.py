@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from codegen import database as db
 from codegen.nullability import aggregate_without_group_by, outer_join_tables
 from codegen.pytypes import Imports, UnsupportedType, annotation, camel, is_json
-from codegen.spec import Query, QueryFile
+from codegen.queryfiles import Query, QueryFile
 
 RECORDS_PKG = "lightcurvedb.records"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import psycopg
 
-from codegen import render, schema, spec
+from codegen import queryfiles, render, schema
 from codegen.model import Resolver
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,7 +17,7 @@ OUTPUT_FILES = (schema.PATH,)  # generated modules outside the generated folders
 
 def generate(migrated_dsn: str, queries_dir: Path | None = None, root: Path = ROOT) -> dict[str, str]:
     """{relative path: content} of every generated file, from a migrated database and the query files."""
-    files = spec.load(queries_dir or root / "sql" / "queries", root)
+    files = queryfiles.load(queries_dir or root / "sql" / "queries", root)
     with psycopg.connect(migrated_dsn, autocommit=True) as conn:
         resolver = Resolver(conn, files)
         groups = resolver.resolve()

@@ -20,8 +20,8 @@ import psycopg.errors
 
 from codegen import database as db
 from codegen.model import ModelError
+from codegen.queryfiles import _scan
 from codegen.render import header
-from codegen.spec import _scan
 from lightcurvedb.schema_types import ColumnFact, ConstraintFact, KeyFact, TableFact, TriggerRaise
 
 SOURCE = "sql/migrations"

@@ -11,7 +11,7 @@ import psycopg
 
 from lightcurvedb.adapters import register
 from lightcurvedb.bulk._engine import WriteResult, batches, prepare, run_batch
-from lightcurvedb.bulk._spec import SPECS, TableSpec
+from lightcurvedb.bulk._tables import BULK_TABLES, BulkTable
 from lightcurvedb.errors import BulkWriteError
 
 _CONN: psycopg.Connection[Any] | None = None
@@ -32,10 +32,10 @@ def _init_worker(dsn: str) -> None:
 def _write_batch(table: str, rows: list[tuple[Any, ...]], mode: str, max_retries: int, dropped: int) -> WriteResult:
     if _CONN is None:
         raise BulkWriteError("parallel worker has no connection")
-    return run_batch(_CONN, SPECS[table], rows, mode, max_retries=max_retries, dropped=dropped)
+    return run_batch(_CONN, BULK_TABLES[table], rows, mode, max_retries=max_retries, dropped=dropped)
 
 
-def write(dsn: str, spec: TableSpec, rows: Iterable[Any], *, mode: str, workers: int, batch_size: int,
+def write(dsn: str, tbl: BulkTable, rows: Iterable[Any], *, mode: str, workers: int, batch_size: int,
           max_retries: int) -> WriteResult:
     """Prepare batches here (sorted by natural key), write them in `workers` spawned processes."""
     if workers < 1:
@@ -47,13 +47,13 @@ def write(dsn: str, spec: TableSpec, rows: Iterable[Any], *, mode: str, workers:
         pending: set[Future[WriteResult]] = set()
         try:
             for chunk in batches(rows, batch_size):
-                prepared, dropped = prepare(spec, chunk, mode)
+                prepared, dropped = prepare(tbl, chunk, mode)
                 del chunk
                 while len(pending) >= 2 * workers:
                     done, pending = wait(pending, return_when=FIRST_COMPLETED)
                     for fut in done:
                         total.add(fut.result())
-                pending.add(pool.submit(_write_batch, spec.table, prepared, mode, max_retries, dropped))
+                pending.add(pool.submit(_write_batch, tbl.name, prepared, mode, max_retries, dropped))
             for fut in pending:
                 total.add(fut.result())
         except BaseException:

@@ -12,25 +12,25 @@ import psycopg
 from psycopg import sql
 
 from lightcurvedb.bulk import _copybin
-from lightcurvedb.bulk._spec import TESS_FRAME_COLUMNS, TableSpec, lock_order
+from lightcurvedb.bulk._tables import TESS_FRAME_COLUMNS, BulkTable, lock_order
 
 
-def stage_name(spec: TableSpec) -> str:
-    """Name of the session's temp staging table for `spec`."""
-    return f"lcdb_stage_{spec.table}"
+def stage_name(tbl: BulkTable) -> str:
+    """Name of the session's temp staging table for `tbl`."""
+    return f"lcdb_stage_{tbl.name}"
 
 
-def create_stage(cur: psycopg.Cursor[Any], spec: TableSpec) -> sql.Identifier:
-    """(Re)create the temp staging table of `spec` plus the TESS frame columns for this transaction (ON COMMIT
+def create_stage(cur: psycopg.Cursor[Any], tbl: BulkTable) -> sql.Identifier:
+    """(Re)create the temp staging table of `tbl` plus the TESS frame columns for this transaction (ON COMMIT
     DROP), array columns STORAGE EXTERNAL like the target tables (EXTENDED would pglz-compress them)."""
-    name = sql.Identifier(stage_name(spec))
-    cols = sql.SQL(", ").join([*(sql.SQL("t.{}").format(sql.Identifier(c)) for c in spec.columns),
+    name = sql.Identifier(stage_name(tbl))
+    cols = sql.SQL(", ").join([*(sql.SQL("t.{}").format(sql.Identifier(c)) for c in tbl.columns),
                                *(sql.SQL("x.{}").format(sql.Identifier(c)) for c in TESS_FRAME_COLUMNS)])
-    source = sql.SQL("{} AS t CROSS JOIN tess_fits_frame AS x").format(sql.Identifier(spec.table))
+    source = sql.SQL("{} AS t CROSS JOIN tess_fits_frame AS x").format(sql.Identifier(tbl.name))
     cur.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(name))
     cur.execute(sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
         name, cols, source))
-    for col, typ in zip(spec.columns, spec.types, strict=True):
+    for col, typ in zip(tbl.columns, tbl.types, strict=True):
         if typ.endswith("[]"):
             cur.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET STORAGE EXTERNAL").format(
                 name, sql.Identifier(col)))
@@ -46,13 +46,13 @@ def copy_into(cur: psycopg.Cursor[Any], table: sql.Composable, columns: tuple[st
         _copybin.write_rows(copy, types, rows)
 
 
-def merge(cur: psycopg.Cursor[Any], spec: TableSpec, mode: str) -> tuple[int, int]:
-    """Merge the staging table into `spec.table`; return (inserted, replaced)."""
-    cols = sql.SQL(", ").join(map(sql.Identifier, spec.columns))
-    key = sql.SQL(", ").join(map(sql.Identifier, spec.key))
-    order = sql.SQL(", ").join(sql.SQL("{} NULLS FIRST").format(sql.Identifier(c)) for c in lock_order(spec))
+def merge(cur: psycopg.Cursor[Any], tbl: BulkTable, mode: str) -> tuple[int, int]:
+    """Merge the staging table into `tbl.name`; return (inserted, replaced)."""
+    cols = sql.SQL(", ").join(map(sql.Identifier, tbl.columns))
+    key = sql.SQL(", ").join(map(sql.Identifier, tbl.key))
+    order = sql.SQL(", ").join(sql.SQL("{} NULLS FIRST").format(sql.Identifier(c)) for c in lock_order(tbl))
     query = sql.SQL("INSERT INTO {} AS t ({}) SELECT {} FROM pg_temp.{} ORDER BY {}").format(
-        sql.Identifier(spec.table), cols, cols, sql.Identifier(stage_name(spec)), order)
+        sql.Identifier(tbl.name), cols, cols, sql.Identifier(stage_name(tbl)), order)
     if mode == "insert":
         cur.execute(query)
         return cur.rowcount, 0
@@ -61,19 +61,19 @@ def merge(cur: psycopg.Cursor[Any], spec: TableSpec, mode: str) -> tuple[int, in
         return cur.rowcount, 0
     # RETURNING xmax is refused on partitioned tables: count the staged keys that exist first.
     on = sql.SQL(" AND ").join(
-        sql.SQL("t.{0} IS NOT DISTINCT FROM s.{0}").format(sql.Identifier(c)) if c in spec.nullable_key
-        else sql.SQL("t.{0} = s.{0}").format(sql.Identifier(c)) for c in spec.key)
+        sql.SQL("t.{0} IS NOT DISTINCT FROM s.{0}").format(sql.Identifier(c)) if c in tbl.nullable_key
+        else sql.SQL("t.{0} = s.{0}").format(sql.Identifier(c)) for c in tbl.key)
     cur.execute(sql.SQL("SELECT count(*) FROM pg_temp.{} AS s JOIN {} AS t ON {}").format(
-        sql.Identifier(stage_name(spec)), sql.Identifier(spec.table), on))
+        sql.Identifier(stage_name(tbl)), sql.Identifier(tbl.name), on))
     row = cur.fetchone()
     existing = int(row[0]) if row else 0
-    sets = sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in spec.payload)
+    sets = sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in tbl.payload)
     cur.execute(query + sql.SQL(" ON CONFLICT ({}) DO UPDATE SET {}").format(key, sets))
     replaced = min(existing, cur.rowcount)
     return cur.rowcount - replaced, replaced
 
 
-def merge_tess_frames(cur: psycopg.Cursor[Any], spec: TableSpec, mode: str) -> None:
+def merge_tess_frames(cur: psycopg.Cursor[Any], tbl: BulkTable, mode: str) -> None:
     """After the base fits_frame merge: write the tess_fits_frame rows of staged 'tess_fits_frame' frames."""
     ext = sql.SQL(", ").join(map(sql.Identifier, TESS_FRAME_COLUMNS))
     sel = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in TESS_FRAME_COLUMNS)
@@ -81,7 +81,7 @@ def merge_tess_frames(cur: psycopg.Cursor[Any], spec: TableSpec, mode: str) -> N
         "INSERT INTO tess_fits_frame (id, type, {}) SELECT f.id, f.type, {} FROM pg_temp.{} AS s "
         "JOIN fits_frame AS f ON f.type = s.type AND f.observation_id = s.observation_id AND f.cadence = s.cadence "
         "WHERE s.type = 'tess_fits_frame' ORDER BY f.id"
-    ).format(ext, sel, sql.Identifier(stage_name(spec)))
+    ).format(ext, sel, sql.Identifier(stage_name(tbl)))
     if mode == "skip":
         query += sql.SQL(" ON CONFLICT (id) DO NOTHING")
     elif mode == "replace":

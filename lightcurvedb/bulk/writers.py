@@ -10,15 +10,15 @@ from psycopg.pq import TransactionStatus
 
 from lightcurvedb.bulk import _parallel
 from lightcurvedb.bulk._engine import Mode, WriteResult, batches, check_mode, prepare, run_batch
-from lightcurvedb.bulk._spec import SPECS, TableSpec
+from lightcurvedb.bulk._tables import BULK_TABLES, BulkTable
 from lightcurvedb.errors import BulkWriteError
 
 
-def _spec(table: str) -> TableSpec:
+def _bulk_table(table: str) -> BulkTable:
     try:
-        return SPECS[table]
+        return BULK_TABLES[table]
     except KeyError:
-        raise BulkWriteError(f"no bulk writer for table {table!r}; known: {sorted(SPECS)}") from None
+        raise BulkWriteError(f"no bulk writer for table {table!r}; known: {sorted(BULK_TABLES)}") from None
 
 
 def write(conn: psycopg.Connection[Any] | str, table: str, rows: Iterable[Any], *, mode: Mode = "insert",
@@ -33,7 +33,7 @@ def write(conn: psycopg.Connection[Any] | str, table: str, rows: Iterable[Any], 
     'tess_fits_frame') also carry camera, ccd, start_tjd, mid_tjd, end_tjd, exposure_time, quality_bit, which
     go to their tess_fits_frame row.
 
-    ``mode``: "insert" (a duplicate natural key raises the typed ``Duplicate*`` error), "skip" (existing keys
+    ``mode``: "insert" (a duplicate natural key raises the typed ``DuplicateKey`` error), "skip" (existing keys
     are left alone) or "replace" (existing rows are updated in place, ids kept). Rows are consumed lazily,
     ``batch_size`` at a time (default: the table's, 200 datasets ≈ 42 MB of 13,000-cadence arrays), sorted by
     natural key within each batch (the lock order), so client memory is bounded by one batch. Deadlocks,
@@ -52,34 +52,34 @@ def write(conn: psycopg.Connection[Any] | str, table: str, rows: Iterable[Any], 
       no new batch is started, and batches already committed stay.
     """
     check_mode(mode)
-    spec = _spec(table)
-    size = spec.batch_size if batch_size is None else batch_size
+    tbl = _bulk_table(table)
+    size = tbl.batch_size if batch_size is None else batch_size
     if workers is not None:
         if not isinstance(conn, str):
             raise BulkWriteError("workers need a DSN: each worker process opens its own connection")
         if not commit:
             raise BulkWriteError("workers commit once per batch: pass commit=True")
-        return _parallel.write(conn, spec, rows, mode=mode, workers=workers, batch_size=size,
+        return _parallel.write(conn, tbl, rows, mode=mode, workers=workers, batch_size=size,
                                max_retries=max_retries)
     if isinstance(conn, str):
         if not commit:
             raise BulkWriteError("a DSN opens a connection of its own: pass commit=True (commits once per batch)")
         with _parallel.connect(conn) as own:
-            return _committing(own, spec, rows, mode=mode, batch_size=size, max_retries=max_retries)
+            return _committing(own, tbl, rows, mode=mode, batch_size=size, max_retries=max_retries)
     if commit:
-        return _committing(conn, spec, rows, mode=mode, batch_size=size, max_retries=max_retries)
+        return _committing(conn, tbl, rows, mode=mode, batch_size=size, max_retries=max_retries)
     total = WriteResult()
     if not conn.autocommit and conn.info.transaction_status == TransactionStatus.IDLE:
         conn.execute("SELECT 1")  # open the caller's implicit transaction: transaction() below is then a savepoint
     with conn.transaction():  # one block around the whole call: a failure leaves nothing of it behind
         for chunk in batches(rows, size):
-            prepared, dropped = prepare(spec, chunk, mode)
+            prepared, dropped = prepare(tbl, chunk, mode)
             del chunk
-            total.add(run_batch(conn, spec, prepared, mode, max_retries=max_retries, dropped=dropped))
+            total.add(run_batch(conn, tbl, prepared, mode, max_retries=max_retries, dropped=dropped))
     return total
 
 
-def _committing(conn: psycopg.Connection[Any], spec: TableSpec, rows: Iterable[Any], *, mode: str, batch_size: int,
+def _committing(conn: psycopg.Connection[Any], tbl: BulkTable, rows: Iterable[Any], *, mode: str, batch_size: int,
                 max_retries: int) -> WriteResult:
     """One transaction per batch (`run_batch`'s transaction block is a real transaction on an idle connection)."""
     if conn.info.transaction_status != TransactionStatus.IDLE:
@@ -88,7 +88,7 @@ def _committing(conn: psycopg.Connection[Any], spec: TableSpec, rows: Iterable[A
             "(or write inside your transaction with commit=False)")
     total = WriteResult()
     for chunk in batches(rows, batch_size):
-        prepared, dropped = prepare(spec, chunk, mode)
+        prepared, dropped = prepare(tbl, chunk, mode)
         del chunk
-        total.add(run_batch(conn, spec, prepared, mode, max_retries=max_retries, dropped=dropped))
+        total.add(run_batch(conn, tbl, prepared, mode, max_retries=max_retries, dropped=dropped))
     return total

@@ -14,7 +14,7 @@ from psycopg import errors as pg_errors
 
 from lightcurvedb import bulk
 from lightcurvedb._retry import backoff
-from lightcurvedb.errors import DuplicateKey, FitsFormatError, LightcurveDBError, NotFound, PermissionDenied
+from lightcurvedb.errors import DuplicateKey, LightcurveDBError, NotFound, PermissionDenied
 from lightcurvedb.queries import instruments, missions, observations, processing, targets
 from lightcurvedb.records.datasets import DatasetInsert
 from lightcurvedb.records.times_flags import QualityFlagArrayInsert, TargetSpecificTimeInsert
@@ -133,15 +133,6 @@ def ensure_groups(conn: psycopg.Connection[Any], lc: LightcurveFile) -> dict[str
     return out
 
 
-def _check_time_system(lc: LightcurveFile) -> None:
-    ts = mapping.TIME_SYSTEM
-    if (lc.time_epoch != float(ts.time_epoch) or lc.time_scale != ts.time_epoch_scale
-            or lc.time_unit != ts.time_unit):
-        raise FitsFormatError(lc.path, f"time system (epoch {lc.time_epoch}, TIMESYS {lc.time_scale!r}, unit "
-                                       f"{lc.time_unit!r}) differs from the TESS mission's BTJD "
-                                       f"({ts.time_epoch}, {ts.time_epoch_scale!r}, {ts.time_unit!r})")
-
-
 def _observation(conn: psycopg.Connection[Any], lc: LightcurveFile, ccd_id: int) -> tuple[int, bool]:
     """The observation of (sector, CCD, cadence grid), created if missing (the caller holds the ingest lock)."""
     found = observations.find_tess_observation(conn, sector=lc.sector, instrument_id=ccd_id,
@@ -183,7 +174,6 @@ def write_file(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference
     Existing natural keys are skipped. The file was read and checked completely before: a damaged or unknown
     file never gets here, so nothing of it is written.
     """
-    _check_time_system(lc)
     keys = _register(conn, lc, ref)
     target_id, obs_id = keys.target_id, keys.observation_id
     # model_construct: the file was validated when read, and the COPY encoder checks every array again
@@ -286,13 +276,6 @@ def iter_ingest(dsn: str, paths: Iterable[str | Path], *, jobs: int = 1) -> Iter
                                    error_type=type(exc).__name__)
 
 
-def ingest_paths(dsn: str, paths: Iterable[str | Path], *, jobs: int = 1,
-                 on_result: Callable[[IngestResult], None] | None = None) -> IngestSummary:
+def ingest_paths(dsn: str, paths: Iterable[str | Path], *, jobs: int = 1) -> IngestSummary:
     """Ingest files and directories; returns every file's result (see `iter_ingest`)."""
-    summary = IngestSummary()
-    for result in iter_ingest(dsn, paths, jobs=jobs):
-        summary.results.append(result)
-        if on_result is not None:
-            on_result(result)
-    return summary
-
+    return IngestSummary(list(iter_ingest(dsn, paths, jobs=jobs)))

@@ -12,7 +12,7 @@ from codegen import schema as schema_gen
 from codegen.database import read_catalog
 from codegen.model import ModelError
 from lightcurvedb import schema
-from lightcurvedb.bulk import _spec
+from lightcurvedb.bulk import _tables
 
 Conn = psycopg.Connection[Any]
 
@@ -107,14 +107,14 @@ def test_constraint_kinds() -> None:
     assert list(c) == sorted(c)
 
 
-@pytest.mark.parametrize("spec", list(_spec.SPECS.values()), ids=lambda s: s.table)
-def test_tables_carry_what_the_bulk_writers_use(spec: _spec.TableSpec) -> None:
-    table = schema.TABLES[spec.table]
-    assert [table.column(c).type for c in spec.columns] == list(spec.types)
-    assert table.natural_key is not None and table.natural_key.columns == spec.key
-    assert set(table.natural_key.nullable) == set(spec.nullable_key)
+@pytest.mark.parametrize("tbl", list(_tables.BULK_TABLES.values()), ids=lambda s: s.name)
+def test_tables_carry_what_the_bulk_writers_use(tbl: _tables.BulkTable) -> None:
+    table = schema.TABLES[tbl.name]
+    assert [table.column(c).type for c in tbl.columns] == list(tbl.types)
+    assert table.natural_key is not None and table.natural_key.columns == tbl.key
+    assert set(table.natural_key.nullable) == set(tbl.nullable_key)
     writable = [c.name for c in table.columns if not (c.generated or c.identity)]
-    assert set(spec.columns) <= set(writable)
+    assert set(tbl.columns) <= set(writable)
 
 
 def test_dataset_table() -> None:

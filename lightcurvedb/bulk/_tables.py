@@ -1,4 +1,4 @@
-"""Table specifications of the bulk paths: COPY columns and types, natural keys, record extraction."""
+"""The bulk tables: COPY columns and types, natural keys (from lightcurvedb.schema), record extraction."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ _MISSING = object()
 
 
 @dataclass(frozen=True)
-class TableSpec:
+class BulkTable:
     """How one table is written in bulk: columns (COPY order), their types, the natural key."""
 
-    table: str
+    name: str
     columns: tuple[str, ...]
     types: tuple[str, ...]
     key: tuple[str, ...]
@@ -43,24 +43,24 @@ def copy_types(table: str, columns: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(fact.column(c).type for c in columns)
 
 
-def _spec(table: str, columns: tuple[str, ...], **how: Any) -> TableSpec:
-    """A table's bulk spec: the columns the writers supply (in COPY order) with types, natural key and its
+def _bulk_table(table: str, columns: tuple[str, ...], **how: Any) -> BulkTable:
+    """A bulk table: the columns the writers supply (in COPY order) with types, natural key and its
     nullable columns taken from `lightcurvedb.schema` (generated from the migrations)."""
     key = schema.TABLES[table].natural_key
     if key is None:
         raise BulkWriteError(f"table {table} has no natural key to merge on")
-    return TableSpec(table=table, columns=columns, types=copy_types(table, columns), key=key.columns,
+    return BulkTable(name=table, columns=columns, types=copy_types(table, columns), key=key.columns,
                      nullable_key=frozenset(key.nullable), **how)
 
 
-DATASET = _spec("dataset", ("processing_group_id", "target_id", "observation_id", "values", "errors"),
+DATASET = _bulk_table("dataset", ("processing_group_id", "target_id", "observation_id", "values", "errors"),
                 arrays={"values": None, "errors": None})
-TARGET_TIME = _spec("target_specific_time", ("target_id", "observation_id", "barycentric_julian_dates"),
+TARGET_TIME = _bulk_table("target_specific_time", ("target_id", "observation_id", "barycentric_julian_dates"),
                     arrays={"barycentric_julian_dates": None})
-QUALITY_FLAGS = _spec("quality_flag_array", ("type", "observation_id", "target_id", "quality_flags"),
+QUALITY_FLAGS = _bulk_table("quality_flag_array", ("type", "observation_id", "target_id", "quality_flags"),
                       defaults={"type": schema.TABLES["quality_flag_array"].discriminator, "target_id": None},
                       arrays={"quality_flags": None})
-FITS_FRAME = _spec(
+FITS_FRAME = _bulk_table(
     "fits_frame",
     ("type", "observation_id", "cadence", "simple", "bitpix", "naxis", "naxis_values", "extended", "bscale", "bzero",
      "file_path"),
@@ -72,27 +72,27 @@ FITS_FRAME = _spec(
 TESS_FRAME_COLUMNS = ("camera", "ccd", "start_tjd", "mid_tjd", "end_tjd", "exposure_time", "quality_bit")
 TESS_FRAME_TYPES = copy_types("tess_fits_frame", TESS_FRAME_COLUMNS)
 
-SPECS: dict[str, TableSpec] = {s.table: s for s in (DATASET, TARGET_TIME, QUALITY_FLAGS, FITS_FRAME)}
+BULK_TABLES: dict[str, BulkTable] = {s.name: s for s in (DATASET, TARGET_TIME, QUALITY_FLAGS, FITS_FRAME)}
 
 
-def extractor(spec: TableSpec, extra: tuple[str, ...] = ()) -> Callable[[Any], tuple[Any, ...]]:
+def extractor(tbl: BulkTable, extra: tuple[str, ...] = ()) -> Callable[[Any], tuple[Any, ...]]:
     """Return a function turning one record (attributes, mapping or positional tuple) into a COPY row."""
-    columns = spec.columns + extra
-    defaults = spec.defaults
+    columns = tbl.columns + extra
+    defaults = tbl.defaults
 
-    required = frozenset(c for c in spec.key if c not in spec.nullable_key and defaults.get(c) is None)
+    required = frozenset(c for c in tbl.key if c not in tbl.nullable_key and defaults.get(c) is None)
 
     def convert(column: str, value: Any) -> Any:
         if value is None and defaults.get(column) is not None:
             return defaults[column]  # None means "the default" (COPY would store NULL, not the server default)
         if value is None and column in required:
-            raise MissingValue(f"{spec.table}.{column} is required (got None)")
-        if column in spec.arrays:
+            raise MissingValue(f"{tbl.name}.{column} is required (got None)")
+        if column in tbl.arrays:
             if value is None:
                 if column == "naxis_values":
                     return np.empty(0, dtype=np.int32)
-                raise BulkWriteError(f"{spec.table}.{column} is required (got None)")
-            dtype = spec.arrays[column]
+                raise BulkWriteError(f"{tbl.name}.{column} is required (got None)")
+            dtype = tbl.arrays[column]
             if column == "naxis_values":
                 return np.asanyarray(value, dtype=dtype)
             # asanyarray: a masked array stays masked, so the encoder refuses masked elements (never stored
@@ -109,9 +109,9 @@ def extractor(spec: TableSpec, extra: tuple[str, ...] = ()) -> Callable[[Any], t
 
     def extract(record: Any) -> tuple[Any, ...]:
         if isinstance(record, tuple | list) and not hasattr(record, columns[0]):
-            if len(record) != len(columns) and len(record) != len(spec.columns):
+            if len(record) != len(columns) and len(record) != len(tbl.columns):
                 raise BulkWriteError(
-                    f"a positional {spec.table} row needs {len(spec.columns)} values {spec.columns}; got {len(record)}"
+                    f"a positional {tbl.name} row needs {len(tbl.columns)} values {tbl.columns}; got {len(record)}"
                 )
             values = list(record) + [defaults.get(c) for c in columns[len(record):]]
             return tuple(convert(c, v) for c, v in zip(columns, values, strict=True))
@@ -127,21 +127,21 @@ def extractor(spec: TableSpec, extra: tuple[str, ...] = ()) -> Callable[[Any], t
                 if c in extra:
                     value = None
                 else:
-                    raise BulkWriteError(f"{spec.table} record {type(record).__name__} has no attribute {c!r}")
+                    raise BulkWriteError(f"{tbl.name} record {type(record).__name__} has no attribute {c!r}")
             out.append(convert(c, value))
         return tuple(out)
 
     return extract
 
 
-def lock_order(spec: TableSpec) -> tuple[str, ...]:
+def lock_order(tbl: BulkTable) -> tuple[str, ...]:
     """Columns of the one order every writer inserts (and so locks keys) in: observation, then natural key."""
-    return ("observation_id", *(c for c in spec.key if c != "observation_id"))
+    return ("observation_id", *(c for c in tbl.key if c != "observation_id"))
 
 
-def sort_key(spec: TableSpec) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+def sort_key(tbl: BulkTable) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
     """Sort rows in `lock_order` (NULL first): concurrent writers then cannot wait on each other in a cycle."""
-    idx = tuple(spec.columns.index(c) for c in lock_order(spec))
+    idx = tuple(tbl.columns.index(c) for c in lock_order(tbl))
 
     def key(row: tuple[Any, ...]) -> tuple[Any, ...]:
         return tuple((row[i] is not None, row[i] if row[i] is not None else 0) for i in idx)
@@ -149,7 +149,7 @@ def sort_key(spec: TableSpec) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
     return key
 
 
-def row_key(spec: TableSpec) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+def row_key(tbl: BulkTable) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
     """The natural key of a COPY row (hashable)."""
-    idx = spec.key_index()
+    idx = tbl.key_index()
     return lambda row: tuple(row[i] for i in idx)

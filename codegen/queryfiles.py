@@ -12,7 +12,7 @@ _DIRECTIVE = re.compile(r"^--\s*(nullable|not-null|record|polymorphic|optional|t
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-class SpecError(Exception):
+class QueryFileError(Exception):
     """An annotated query file is malformed."""
 
 
@@ -51,7 +51,7 @@ def _names(value: str) -> frozenset[str]:
 
 
 def parse_file(path: Path, rel: str) -> QueryFile:
-    """Parse one query file; raise SpecError naming the line on any malformed annotation."""
+    """Parse one query file; raise QueryFileError naming the line on any malformed annotation."""
     lines = path.read_text(encoding="utf-8").splitlines()
     header: list[str] = []
     tables: list[str] = []
@@ -72,7 +72,7 @@ def parse_file(path: Path, rel: str) -> QueryFile:
     seen: set[str] = set()
     for q in queries:
         if q.name in seen:
-            raise SpecError(f"{q.source}: duplicate query name {q.name!r}")
+            raise QueryFileError(f"{q.source}: duplicate query name {q.name!r}")
         seen.add(q.name)
     doc = next((h for h in header if h), f"Queries of the {group} group.")
     return QueryFile(group, rel, doc, tables, queries)
@@ -81,10 +81,10 @@ def parse_file(path: Path, rel: str) -> QueryFile:
 def _parse_query(number: int, block: list[str], source: str) -> Query:
     m = _NAME.match(block[0])
     if not m:
-        raise SpecError(f"{source}: expected '-- name: <snake_name> :<kind>', got {block[0]!r}")
+        raise QueryFileError(f"{source}: expected '-- name: <snake_name> :<kind>', got {block[0]!r}")
     name, kind = m.groups()
     if kind not in KINDS:
-        raise SpecError(f"{source}: unknown kind :{kind} (one of {', '.join(':' + k for k in KINDS)})")
+        raise QueryFileError(f"{source}: unknown kind :{kind} (one of {', '.join(':' + k for k in KINDS)})")
     q = Query(name=name, kind=kind, description="", sql="", source=source)
     body: list[str] = []
     for line in block[1:]:
@@ -103,7 +103,7 @@ def _parse_query(number: int, block: list[str], source: str) -> Query:
             elif key == "polymorphic":
                 q.polymorphic = value
             else:
-                raise SpecError(f"{source}: '-- tables:' belongs in the file header")
+                raise QueryFileError(f"{source}: '-- tables:' belongs in the file header")
         elif not body and stripped.startswith("--"):
             if not q.description and stripped[2:].strip():
                 q.description = stripped[2:].strip()
@@ -114,18 +114,18 @@ def _parse_query(number: int, block: list[str], source: str) -> Query:
     while body and not body[-1].strip():
         body.pop()
     if not body:
-        raise SpecError(f"{source}: query {name} has no SQL")
+        raise QueryFileError(f"{source}: query {name} has no SQL")
     if not q.description:
-        raise SpecError(f"{source}: query {name} needs a one-line description comment after its name")
+        raise QueryFileError(f"{source}: query {name} needs a one-line description comment after its name")
     text = "\n".join(body).rstrip()
     if text.endswith(";"):
         text = text[:-1].rstrip()
     if ";" in _strip_literals(text):
-        raise SpecError(f"{source}: query {name} holds more than one statement")
+        raise QueryFileError(f"{source}: query {name} holds more than one statement")
     q.sql = text
     q.params, q.runtime_sql, q.describe_sql = convert_placeholders(text)
     for opt in sorted(q.optional - set(q.params)):
-        raise SpecError(f"{source}: '-- optional: {opt}' names no parameter of {name}")
+        raise QueryFileError(f"{source}: '-- optional: {opt}' names no parameter of {name}")
     return q
 
 

@@ -10,7 +10,7 @@ import pytest
 from codegen import output
 from codegen.model import ModelError
 from codegen.nullability import aggregate_without_group_by, outer_join_tables
-from codegen.spec import SpecError, convert_placeholders, parse_file
+from codegen.queryfiles import QueryFileError, convert_placeholders, parse_file
 
 
 def test_placeholders_skip_casts_literals_comments_and_slices() -> None:
@@ -41,7 +41,7 @@ def test_directives(tmp_path: Path) -> None:
 def test_malformed_queries_are_refused(tmp_path: Path, text: str) -> None:
     path = tmp_path / "bad.sql"
     path.write_text(text)
-    with pytest.raises(SpecError, match=r"bad\.sql:1"):
+    with pytest.raises(QueryFileError, match=r"bad\.sql:1"):
         parse_file(path, "sql/queries/bad.sql")
 
 
