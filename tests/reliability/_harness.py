@@ -1,4 +1,4 @@
-"""Reliability harness shared by tests/reliability and scripts/reliability.py.
+"""Reliability harness shared by the tests of tests/reliability and its full run (python -m tests.reliability).
 
 Workers run as separate processes (`python _harness.py <command> …`, JSON on the last stdout line) so that
 they can be SIGKILLed. The checks read the database only through SQL and compare with a clean reference.

@@ -3,7 +3,7 @@
 After every kill: no array whose length disagrees with its observation, no duplicate, no orphan, no
 half-written (target, observation) pair (see _harness.integrity for the definitions); then re-running the same
 ingest completes the work and the database equals a clean reference run (counts and a digest of every array by
-natural key). The full, longer run with figures: `python scripts/reliability.py`.
+natural key). The full, longer run with figures: `python -m tests.reliability`.
 """
 
 from __future__ import annotations

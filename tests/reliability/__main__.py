@@ -1,9 +1,10 @@
-#!/usr/bin/env python3
 """The full reliability run: concurrent writers and readers, kill -9 of ingests and of the server; figures.
 
-    python scripts/reliability.py                                  # private embedded PostgreSQL 18
-    python scripts/reliability.py --kills 50 --server-kills 5 --rounds 3 --writers 4
-    python scripts/reliability.py --dsn postgresql://postgres@127.0.0.1:5432/postgres   # an existing server
+From the repository root:
+
+    python -m tests.reliability                                    # private embedded PostgreSQL 18
+    python -m tests.reliability --kills 50 --server-kills 5 --rounds 3 --writers 4
+    python -m tests.reliability --dsn postgresql://postgres@127.0.0.1:5432/postgres   # an existing server
 
 With --dsn (a superuser DSN) every run gets a database of its own, dropped at the end; server kills need the
 private embedded server and are skipped then. The bounded version of the same checks runs in CI:
@@ -24,20 +25,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
+import psycopg
+from psycopg import conninfo
 
-import psycopg  # noqa: E402
-from conftest import FIRST_SET  # noqa: E402
-from psycopg import conninfo  # noqa: E402
-from reliability import _harness  # noqa: E402
-
-from lightcurvedb import embedded, scratch  # noqa: E402
-from lightcurvedb.config import EmbeddedSettings  # noqa: E402
-from lightcurvedb.tess.ingest import ingest_paths  # noqa: E402
-from lightcurvedb.tess.synthetic import write_sample  # noqa: E402
-
-SHARED_TESS = REPO.parent / "shared" / "data" / "tess"
+from lightcurvedb import embedded, scratch
+from lightcurvedb.config import EmbeddedSettings
+from lightcurvedb.tess.ingest import ingest_paths
+from lightcurvedb.tess.synthetic import write_sample
+from tests.conftest import FIRST_SET, SHARED_TESS
+from tests.reliability import _harness
 
 
 class Server:
@@ -106,7 +102,7 @@ def ingest_round(server: Server, files: list[Path], reference: Any, writers: int
     procs = []
     for w in range(writers):
         order = list(files)
-        random.Random(w).shuffle(order)  # noqa: S311
+        random.Random(w).shuffle(order)
         procs.append(_harness.popen(["ingest", dsn, "1" if w else "4", str(start_at), "0", *map(str, order)],
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE))
     stop = tmp / f"stop-{secrets.token_hex(3)}"
@@ -143,7 +139,7 @@ def main() -> int:
     ap.add_argument("--writers", type=int, default=4, help="concurrent writer processes (default 4)")
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
-    rng = random.Random(args.seed)  # noqa: S311
+    rng = random.Random(args.seed)
     started = time.monotonic()
     tmp = Path(tempfile.mkdtemp(prefix="lcdb-reliability-"))
     tmp.chmod(0o755)
