@@ -54,7 +54,9 @@ def test_every_catalog_constraint_is_listed_and_partition_copies_are_not(raw_con
         assert copy.removesuffix(suffix) in schema.CONSTRAINTS
     parents = {n: {t for t, partition in tables if not partition} for n, tables in names.items()}
     parents = {n: tables for n, tables in parents.items() if tables}
-    assert "dataset_lineage_child_dataset_id_child_observation_id_fkey" in names  # PostgreSQL's clone of an FK
+    # PostgreSQL clones an FK to a partitioned table per partition; it names the clones itself (the names differ
+    # between PostgreSQL 15 and 18), and they are not schema facts
+    assert any(("dataset_lineage", True) in tables for tables in names.values())
     listed = {n for n, f in schema.CONSTRAINTS.items() if f.kind != "trigger"}
     assert listed == set(parents)
     for name, tables in parents.items():
