@@ -15,13 +15,13 @@ from numpy.typing import ArrayLike, NDArray
 
 from lightcurvedb import schema
 from lightcurvedb.adapters import register
-from lightcurvedb.errors import CadenceNotInGrid, DuplicateCadence
+from lightcurvedb.errors import CadenceNotInGrid, DuplicateCadence, InvalidInput
 from lightcurvedb.queries import datasets, observations, times_flags
 from lightcurvedb.timesystem import MissionTimeSystem, mission_time
 
 QUALITY_FLAG = str(schema.TABLES["quality_flag_array"].discriminator)
-"""The flag type of the spacecraft's quality bits: the schema's default of quality_flag_array.type."""
-"""The flag type OR'ed into `TargetLightcurves.quality` (the spacecraft's bits)."""
+"""The flag type of the spacecraft's quality bits (`TargetLightcurves.quality`): the schema's default of
+quality_flag_array.type."""
 _CACHE_SIZE = 512
 # Observation grids and observation-wide flags are shared by every target of an observation: cached per
 # process, keyed by (server, database, table, row id, row version: xmin and ctid) so that an updated row is
@@ -225,7 +225,7 @@ def align(cadences: ArrayLike, values: ArrayLike, grid: ArrayLike, *, fill: Any 
     val = np.asarray(values)
     grd = np.asarray(grid, dtype=np.int64)
     if cad.ndim != 1 or grd.ndim != 1 or val.shape[:1] != cad.shape:
-        raise ValueError(f"cadences {cad.shape} and values {val.shape} must be 1-D of equal length, grid 1-D")
+        raise InvalidInput(f"cadences {cad.shape} and values {val.shape} must be 1-D of equal length, grid 1-D")
     order = np.argsort(grd, kind="stable")
     sorted_grid = grd[order]
     dup_grid = sorted_grid[1:][sorted_grid[1:] == sorted_grid[:-1]]

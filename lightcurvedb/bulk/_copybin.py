@@ -35,8 +35,8 @@ def encoder(type_name: str) -> Callable[[Any], bytes | bytearray]:
     if type_name in _SCALARS:
         return _SCALARS[type_name]
     if type_name.endswith("[]"):
-        tbl = array_type(type_name)
-        return lambda v: encode(v if isinstance(v, np.ndarray) else np.asarray(v), tbl)
+        pg_array = array_type(type_name)
+        return lambda v: encode(v if isinstance(v, np.ndarray) else np.asarray(v), pg_array)
     raise BulkWriteError(f"no binary COPY encoder for type {type_name!r}")
 
 

@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 
 from lightcurvedb.errors import FitsFormatError
 from lightcurvedb.tess.mapping import QUALITY_FLAG, SPOC_COLUMNS, TGLC_COLUMNS, TGLC_FLAG, TIME_SYSTEM, ColumnMap
+from lightcurvedb.tess.products import STORED, identify
 
 Product = Literal["spoc", "tglc"]
 _SPOC_REQUIRED = ("TIME", "CADENCENO", "QUALITY")
@@ -125,14 +126,25 @@ def _columns(path: Path, data: Any, names: set[str], header: fits.Header,
     return tuple(out)
 
 
-def _detect(path: Path, names: set[str]) -> Product:
-    if all(c in names for c in _SPOC_REQUIRED):
+def _product(path: Path, hdul: fits.HDUList, table: fits.Header) -> Product:
+    """The file's product (lightcurvedb.tess.products.identify); a file that is no product this version stores
+    is refused with a reason naming what it is."""
+    found = identify(path.name, hdul[0].header, table, [h.name for h in hdul])
+    if found.product is None:
+        raise _fail(path, f"not a TESS lightcurve product: {found.evidence}")
+    if found.product == "spoc":
         return "spoc"
-    if all(c in names for c in _TGLC_REQUIRED):
+    if found.product == "tglc":
         return "tglc"
-    raise _fail(path, "unknown lightcurve layout: the LIGHTCURVE table has neither the SPOC columns "
-                      f"{list(_SPOC_REQUIRED)} nor the TGLC columns {list(_TGLC_REQUIRED)} "
-                      f"(it has {sorted(names)})")
+    raise _fail(path, f"a {found.product} file ({found.evidence}): this lightcurvedb version stores "
+                      f"{' and '.join(STORED)} lightcurves only (others would mix with them); not ingested")
+
+
+def _check_layout(path: Path, product: Product, names: set[str]) -> None:
+    required = _SPOC_REQUIRED if product == "spoc" else _TGLC_REQUIRED
+    missing = [c for c in required if c not in names]
+    if missing:
+        raise _fail(path, f"a {product} file without the columns {missing} of its layout (it has {sorted(names)})")
 
 
 def _time_system(path: Path, headers: list[fits.Header]) -> tuple[float, str, str]:
@@ -146,23 +158,30 @@ def _time_system(path: Path, headers: list[fits.Header]) -> tuple[float, str, st
 
 
 def _read(path: Path, hdul: fits.HDUList) -> LightcurveFile:
-    if "LIGHTCURVE" not in hdul:
+    hdu = next((h for h in hdul if h.name == "LIGHTCURVE"), None)
+    if hdu is None:
+        found = identify(path.name, hdul[0].header, None, [h.name for h in hdul])
+        if found.product is None and found.known:  # e.g. the comet HLSP: say what it is
+            raise _fail(path, f"not a TESS lightcurve product: {found.evidence}")
         raise _fail(path, f"no LIGHTCURVE extension (HDUs: {[h.name for h in hdul]})")
-    hdu = hdul["LIGHTCURVE"]
     if not isinstance(hdu, fits.BinTableHDU):
         raise _fail(path, f"the LIGHTCURVE extension is a {type(hdu).__name__}, not a binary table")
-    headers = [hdu.header, hdul[0].header]
-    telescope = str(_header_value(path, headers, "TELESCOP")).strip()
+    telescope = str(_header_value(path, [hdu.header, hdul[0].header], "TELESCOP")).strip()
     if telescope != "TESS":
         raise _fail(path, f"TELESCOP is {telescope!r}, not 'TESS'")
+    product = _product(path, hdul, hdu.header)
+    headers = [hdu.header, hdul[0].header]
     data = hdu.data
     if data is None or len(data) == 0:
         raise _fail(path, "the LIGHTCURVE table has no rows")
     names = set(data.columns.names)
-    product = _detect(path, names)
+    _check_layout(path, product, names)
     time_col, cad_col = ("TIME", "CADENCENO") if product == "spoc" else ("time", "cadence_num")
     cadences = _int_column(path, data, cad_col)
     n = int(cadences.shape[0])
+    if n > 1 and not bool(np.any(cadences)):
+        raise _fail(path, f"column {cad_col} is 0 on every row (a file written by the tglc package): cadence "
+                          "numbers derived from the times are not supported by this version; not ingested")
     if n > 1 and not bool(np.all(np.diff(cadences) > 0)):
         raise _fail(path, f"column {cad_col} is not strictly increasing")
     times = _float_column(path, data, time_col)

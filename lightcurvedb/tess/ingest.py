@@ -14,7 +14,7 @@ from psycopg import errors as pg_errors
 
 from lightcurvedb import bulk
 from lightcurvedb._retry import backoff
-from lightcurvedb.errors import DuplicateKey, LightcurveDBError, NotFound, PermissionDenied
+from lightcurvedb.errors import DuplicateKey, FitsFormatError, LightcurveDBError, NotFound, PermissionDenied
 from lightcurvedb.queries import instruments, missions, observations, processing, targets
 from lightcurvedb.records.datasets import DatasetInsert
 from lightcurvedb.records.times_flags import QualityFlagArrayInsert, TargetSpecificTimeInsert
@@ -220,7 +220,8 @@ def ingest_file(conn: psycopg.Connection[Any], path: str | Path, ref: Reference 
     except PermissionDenied:
         raise
     except (LightcurveDBError, psycopg.Error) as exc:
-        return IngestResult(path=p, status="failed", error=str(exc), error_type=type(exc).__name__)
+        problem = exc.problem if isinstance(exc, FitsFormatError) else str(exc)  # the summary names the path
+        return IngestResult(path=p, status="failed", error=problem, error_type=type(exc).__name__)
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:

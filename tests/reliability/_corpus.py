@@ -109,7 +109,7 @@ def refused(conn: Conn, category: str, *, expect: type[BaseException] = Lightcur
 
 
 def spoc_hdul(n: int = 40, *, tic: Any = 25155310, sector: int = 3, seed: int = 1) -> fits.HDUList:
-    """A small valid SPOC-layout lightcurve (n cadences)."""
+    """A small valid SPOC 2-min lightcurve (n cadences): SPOC's layout, ORIGIN and TIMEDEL."""
     rng = np.random.default_rng(seed)
     cad = np.arange(5000, 5000 + n, dtype=np.int32)
     time = 1400.0 + (cad - 5000) * (2.0 / 1440.0)
@@ -123,11 +123,12 @@ def spoc_hdul(n: int = 40, *, tic: Any = 25155310, sector: int = 3, seed: int = 
         fits.Column("QUALITY", "J", array=np.zeros(n, np.int32)),
     ]
     primary = fits.PrimaryHDU()
-    for k, v in (("TELESCOP", "TESS"), ("TICID", tic), ("SECTOR", sector), ("CAMERA", 1), ("CCD", 2),
-                 ("OBJECT", "TIC x")):
+    for k, v in (("ORIGIN", "NASA/Ames"), ("TELESCOP", "TESS"), ("TICID", tic), ("SECTOR", sector), ("CAMERA", 1),
+                 ("CCD", 2), ("OBJECT", "TIC x")):
         primary.header[k] = v
     table = fits.BinTableHDU.from_columns(cols, name="LIGHTCURVE")
-    for k, v in (("TIMESYS", "TDB"), ("BJDREFI", 2457000), ("BJDREFF", 0.0), ("TIMEUNIT", "d")):
+    for k, v in (("TIMESYS", "TDB"), ("BJDREFI", 2457000), ("BJDREFF", 0.0), ("TIMEUNIT", "d"),
+                 ("TIMEDEL", 2.0 / 1440.0)):
         table.header[k] = v
     return fits.HDUList([primary, table])
 

@@ -92,7 +92,7 @@ def test_unknown_table_layout(tmp_path: Path) -> None:
     table = fits.BinTableHDU.from_columns([fits.Column("T", "D", array=np.arange(3.0))], name="LIGHTCURVE")
     table.header["TELESCOP"] = "TESS"
     fits.HDUList([fits.PrimaryHDU(), table]).writeto(path)
-    _refused(path, "unknown lightcurve layout")
+    _refused(path, "not a TESS lightcurve product: no known product")
 
 
 def test_not_tess(tess_dir: Path, tmp_path: Path) -> None:
