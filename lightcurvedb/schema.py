@@ -83,6 +83,20 @@ CONSTRAINTS: dict[str, ConstraintFact] = {
         sqlstate="23514",
         columns=("values",),
     ),
+    "ck_derived_cadence_grid_cadence_positive": ConstraintFact(
+        name="ck_derived_cadence_grid_cadence_positive",
+        table="derived_cadence_grid",
+        kind="check",
+        sqlstate="23514",
+        columns=("cadence_seconds",),
+    ),
+    "ck_derived_cadence_grid_rule_not_blank": ConstraintFact(
+        name="ck_derived_cadence_grid_rule_not_blank",
+        table="derived_cadence_grid",
+        kind="check",
+        sqlstate="23514",
+        columns=("rule",),
+    ),
     "ck_detrending_method_name_not_blank": ConstraintFact(
         name="ck_detrending_method_name_not_blank",
         table="detrending_method",
@@ -386,6 +400,16 @@ CONSTRAINTS: dict[str, ConstraintFact] = {
         ref_columns=("id",),
         on_delete="cascade",
     ),
+    "fk_derived_cadence_grid_observation": ConstraintFact(
+        name="fk_derived_cadence_grid_observation",
+        table="derived_cadence_grid",
+        kind="foreign_key",
+        sqlstate="23503",
+        columns=("observation_id",),
+        references="observation",
+        ref_columns=("id",),
+        on_delete="cascade",
+    ),
     "fk_fits_frame_observation": ConstraintFact(
         name="fk_fits_frame_observation",
         table="fits_frame",
@@ -599,6 +623,13 @@ CONSTRAINTS: dict[str, ConstraintFact] = {
         kind="primary_key",
         sqlstate="23505",
         columns=("child_dataset_id", "child_observation_id", "parent_dataset_id", "parent_observation_id"),
+    ),
+    "pk_derived_cadence_grid": ConstraintFact(
+        name="pk_derived_cadence_grid",
+        table="derived_cadence_grid",
+        kind="primary_key",
+        sqlstate="23505",
+        columns=("observation_id",),
     ),
     "pk_detrending_method": ConstraintFact(
         name="pk_detrending_method",
@@ -849,6 +880,16 @@ TABLES: dict[str, TableFact] = {
             ColumnFact(name="created_on", type="timestamptz", not_null=True, has_default=True),
         ),
         primary_key=("child_dataset_id", "child_observation_id", "parent_dataset_id", "parent_observation_id"),
+    ),
+    "derived_cadence_grid": TableFact(
+        name="derived_cadence_grid",
+        columns=(
+            ColumnFact(name="observation_id", type="int8", not_null=True, has_default=False),
+            ColumnFact(name="cadence_seconds", type="float8", not_null=True, has_default=False),
+            ColumnFact(name="rule", type="text", not_null=True, has_default=False),
+            ColumnFact(name="created_on", type="timestamptz", not_null=True, has_default=True),
+        ),
+        primary_key=("observation_id",),
     ),
     "detrending_method": TableFact(
         name="detrending_method",

@@ -35,6 +35,7 @@ __all__ = [
     "list_sectors",
     "list_tess_observations_of_sector",
     "list_tess_observations_of_target",
+    "mark_grid_derived",
 ]
 
 
@@ -268,10 +269,11 @@ def delete_observation(conn: psycopg.Connection[Any], *, id: int) -> int:
 
 _LIST_TESS_OBSERVATIONS_OF_TARGET: LiteralString = """
 SELECT o.id, t.sector, (i.properties ->> 'camera')::integer AS camera, (i.properties ->> 'ccd')::integer AS ccd,
-       o.cadence_reference, o.cadence_count
+       o.cadence_reference, o.cadence_count, g.cadence_seconds AS derived_cadence_seconds
 FROM observation AS o
 JOIN tess_observation AS t ON t.id = o.id AND t.type = o.type
 JOIN instrument AS i ON i.id = o.instrument_id
+LEFT JOIN derived_cadence_grid AS g ON g.observation_id = o.id
 WHERE o.id IN (SELECT d.observation_id FROM dataset AS d WHERE d.target_id = %(target_id)s
                UNION
                SELECT s.observation_id FROM target_specific_time AS s WHERE s.target_id = %(target_id)s)
@@ -285,7 +287,7 @@ def list_tess_observations_of_target(
     target_id: int,
 ) -> list[ListTessObservationsOfTargetRow]:
     """The TESS observations holding data (datasets or times) of a target, with sector, camera, CCD and cadence
-    grid.
+    grid
 
     Returns every row as a list.
 
@@ -307,7 +309,7 @@ def list_observation_grids(conn: psycopg.Connection[Any], *, ids: Int64Array) ->
 
     Returns every row as a list.
 
-    SQL: sql/queries/observations.sql:97 (:many).
+    SQL: sql/queries/observations.sql:99 (:many).
     """
     params: dict[str, Any] = {"ids": rt.int_array("ids", ids)}
     return rt.many(conn, _LIST_OBSERVATION_GRIDS, params, kwargs_row(ListObservationGridsRow))
@@ -333,7 +335,24 @@ def list_existing_partitions(
 
     Returns every row as a list.
 
-    SQL: sql/queries/observations.sql:104 (:many).
+    SQL: sql/queries/observations.sql:106 (:many).
     """
     params: dict[str, Any] = {"parent_table": parent_table, "names": names}
     return rt.many(conn, _LIST_EXISTING_PARTITIONS, params, kwargs_row(ListExistingPartitionsRow))
+
+
+_MARK_GRID_DERIVED: LiteralString = """
+INSERT INTO derived_cadence_grid (observation_id, cadence_seconds, rule)
+VALUES (%(observation_id)s, %(cadence_seconds)s, %(rule)s)
+ON CONFLICT ON CONSTRAINT pk_derived_cadence_grid DO NOTHING
+"""
+
+
+def mark_grid_derived(conn: psycopg.Connection[Any], *, observation_id: int, cadence_seconds: float, rule: str) -> None:
+    """Record that an observation's cadence grid was derived from times (idempotent: a second mark changes
+    nothing).
+
+    SQL: sql/queries/observations.sql:115 (:exec).
+    """
+    params: dict[str, Any] = {"observation_id": observation_id, "cadence_seconds": cadence_seconds, "rule": rule}
+    rt.execute(conn, _MARK_GRID_DERIVED, params)

@@ -11,6 +11,8 @@ from pydantic import Field
 from lightcurvedb.record import Int64Array, Record
 
 __all__ = [
+    "DerivedCadenceGridInsert",
+    "DerivedCadenceGridRecord",
     "HstObservationInsert",
     "HstObservationRecord",
     "ListExistingPartitionsRow",
@@ -84,6 +86,50 @@ class ObservationInsert(Record):
         description=(
             "Subtype discriminator: 'base_observation' or the name of an extension table "
             "('tess_observation', 'hst_observation')."
+        ),
+    )
+    created_on: datetime.datetime | None = Field(
+        default=None,
+        description="When the row was inserted (server default now()).",
+    )
+
+
+class DerivedCadenceGridRecord(Record):
+    """Observations whose cadence_reference was derived from a file's times (the file had no cadence numbers),
+    with the nominal cadence and the rule used; absent for grids read from CADENCENO. Deleted with its
+    observation.
+    """
+
+    observation_id: int = Field(description="The observation whose grid was derived; ON DELETE CASCADE.")
+    cadence_seconds: float = Field(
+        description=(
+            "The nominal cadence the times were divided by, in seconds (e.g. 600 for 10-min full-frame "
+            "images)."
+        ),
+    )
+    rule: str = Field(
+        description=(
+            "How the cadence numbers were derived, in words "
+            "(lightcurvedb.tess.fits_reader.DERIVED_CADENCE_RULE)."
+        ),
+    )
+    created_on: datetime.datetime = Field(description="When the row was inserted (server default now()).")
+
+
+class DerivedCadenceGridInsert(Record):
+    """What a writer supplies for a new derived_cadence_grid row (columns with server defaults may be left out)."""
+
+    observation_id: int = Field(description="The observation whose grid was derived; ON DELETE CASCADE.")
+    cadence_seconds: float = Field(
+        description=(
+            "The nominal cadence the times were divided by, in seconds (e.g. 600 for 10-min full-frame "
+            "images)."
+        ),
+    )
+    rule: str = Field(
+        description=(
+            "How the cadence numbers were derived, in words "
+            "(lightcurvedb.tess.fits_reader.DERIVED_CADENCE_RULE)."
         ),
     )
     created_on: datetime.datetime | None = Field(
@@ -169,7 +215,7 @@ class ListSectorsRow(Record):
 
 class ListTessObservationsOfTargetRow(Record):
     """A row of list_tess_observations_of_target: The TESS observations holding data (datasets or times) of a
-    target, with sector, camera, CCD and cadence grid.
+    target, with sector, camera, CCD and cadence grid
     """
 
     id: int = Field(description="Observation id (identity); also the partition key value of its data.")
@@ -186,6 +232,12 @@ class ListTessObservationsOfTargetRow(Record):
         description=(
             "Number of cadences (generated: cardinality(cadence_reference)); the length every data "
             "array of this observation must have."
+        ),
+    )
+    derived_cadence_seconds: float | None = Field(
+        description=(
+            "The nominal cadence the times were divided by, in seconds (e.g. 600 for 10-min full-frame "
+            "images)."
         ),
     )
 

@@ -92,9 +92,11 @@ def show(dsn: str | None, tic: int, console: Console | None = None) -> int:
         table.add_column(col, justify="right" if col in {"obs", "sector", "cadences", "flagged"} else "left")
     for o in lcs.observations:
         span = ("-" if math.isnan(o.time_start) else f"{o.time_start:.3f}–{o.time_stop:.3f}")
-        table.add_row(str(o.observation_id), str(o.sector), f"{o.camera}/{o.ccd}", str(o.cadences),
-                      f"{o.first_cadence}–{o.last_cadence}", span, ", ".join(o.groups), ", ".join(o.flag_types),
-                      str(o.flagged))
+        cadenceno = f"{o.first_cadence}–{o.last_cadence}"
+        if o.derived_cadence_seconds is not None:
+            cadenceno += f" (derived from times, {o.derived_cadence_seconds:.0f} s)"
+        table.add_row(str(o.observation_id), str(o.sector), f"{o.camera}/{o.ccd}", str(o.cadences), cadenceno,
+                      span, ", ".join(o.groups), ", ".join(o.flag_types), str(o.flagged))
     console.print(table)
     return 0
 

@@ -13,6 +13,7 @@ from astropy.io import fits
 from numpy.typing import NDArray
 
 from lightcurvedb.errors import FitsFormatError
+from lightcurvedb.tess.cadences import CadenceDerivationError, derive_cadences
 from lightcurvedb.tess.mapping import QUALITY_FLAG, SPOC_COLUMNS, TGLC_COLUMNS, TGLC_FLAG, TIME_SYSTEM, ColumnMap
 from lightcurvedb.tess.products import STORED, identify
 
@@ -47,6 +48,8 @@ class LightcurveFile:
     time_epoch: float
     time_scale: str
     time_unit: str
+    derived_cadence_seconds: float | None = None
+    """Set when the file had no cadence numbers and `cadences` were derived from `times` (tess.cadences)."""
 
     @property
     def cadence_count(self) -> int:
@@ -179,14 +182,18 @@ def _read(path: Path, hdul: fits.HDUList) -> LightcurveFile:
     time_col, cad_col = ("TIME", "CADENCENO") if product == "spoc" else ("time", "cadence_num")
     cadences = _int_column(path, data, cad_col)
     n = int(cadences.shape[0])
-    if n > 1 and not bool(np.any(cadences)):
-        raise _fail(path, f"column {cad_col} is 0 on every row (a file written by the tglc package): cadence "
-                          "numbers derived from the times are not supported by this version; not ingested")
-    if n > 1 and not bool(np.all(np.diff(cadences) > 0)):
-        raise _fail(path, f"column {cad_col} is not strictly increasing")
     times = _float_column(path, data, time_col)
     if not bool(np.any(np.isfinite(times))):
         raise _fail(path, f"column {time_col} has no finite time (all {n} values are NaN or infinite)")
+    derived: float | None = None
+    if n > 1 and not bool(np.any(cadences)):  # files written by the tglc package: no cadence numbers
+        try:
+            cadences, derived = derive_cadences(times)
+        except CadenceDerivationError as exc:
+            raise _fail(path, f"column {cad_col} is 0 on every row and cadence numbers cannot be derived from "
+                              f"{time_col}: {exc}") from None
+    if n > 1 and not bool(np.all(np.diff(cadences) > 0)):
+        raise _fail(path, f"column {cad_col} is not strictly increasing")
     maps = SPOC_COLUMNS if product == "spoc" else TGLC_COLUMNS
     columns = _columns(path, data, names, hdu.header, maps, n)
     if product == "spoc":
@@ -202,7 +209,7 @@ def _read(path: Path, hdul: fits.HDUList) -> LightcurveFile:
         path=path, product=product, tic_id=_int_header(path, headers, "TICID", 1, 2**62),
         sector=_int_header(path, headers, "SECTOR", 1, 100_000), camera=_int_header(path, headers, "CAMERA", 1, 4),
         ccd=_int_header(path, headers, "CCD", 1, 4), cadences=cadences, times=times, columns=columns, flags=flags,
-        time_epoch=epoch, time_scale=scale, time_unit=unit,
+        time_epoch=epoch, time_scale=scale, time_unit=unit, derived_cadence_seconds=derived,
     )
 
 

@@ -19,6 +19,7 @@ from lightcurvedb.queries import instruments, missions, observations, processing
 from lightcurvedb.records.datasets import DatasetInsert
 from lightcurvedb.records.times_flags import QualityFlagArrayInsert, TargetSpecificTimeInsert
 from lightcurvedb.tess import mapping
+from lightcurvedb.tess.cadences import DERIVED_CADENCE_RULE
 from lightcurvedb.tess.fits_reader import LightcurveFile, read_lightcurve
 
 Status = Literal["added", "skipped", "failed"]
@@ -138,10 +139,15 @@ def _observation(conn: psycopg.Connection[Any], lc: LightcurveFile, ccd_id: int)
     found = observations.find_tess_observation(conn, sector=lc.sector, instrument_id=ccd_id,
                                                cadence_reference=lc.cadences)
     if found is not None:
-        return int(found.id), False
-    created = observations.create_tess_observation(conn, instrument_id=ccd_id, cadence_reference=lc.cadences,
-                                                   sector=lc.sector)
-    return int(created.id), True
+        obs_id, new = int(found.id), False
+    else:
+        created = observations.create_tess_observation(conn, instrument_id=ccd_id, cadence_reference=lc.cadences,
+                                                       sector=lc.sector)
+        obs_id, new = int(created.id), True
+    if lc.derived_cadence_seconds is not None:
+        observations.mark_grid_derived(conn, observation_id=obs_id, cadence_seconds=lc.derived_cadence_seconds,
+                                       rule=DERIVED_CADENCE_RULE)
+    return obs_id, new
 
 
 @dataclass(frozen=True)

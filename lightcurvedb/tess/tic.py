@@ -40,6 +40,7 @@ class ObservationSummary:
     flagged: int
     time_start: float
     time_stop: float
+    derived_cadence_seconds: float | None = None  # set when the grid was derived from times (no CADENCENO)
 
 
 @dataclass
@@ -148,5 +149,6 @@ def load_tic(conn: psycopg.Connection[Any], tic_id: int) -> TicLightcurves:
             first_cadence=int(grid[0]), last_cadence=int(grid[-1]), groups=span.groups,
             flag_types=span.flag_types, flagged=int(np.count_nonzero(lcs.quality[span.start:span.stop])),
             time_start=float(finite.min()) if finite.size else float("nan"),
-            time_stop=float(finite.max()) if finite.size else float("nan")))
+            time_stop=float(finite.max()) if finite.size else float("nan"),
+            derived_cadence_seconds=o.derived_cadence_seconds))
     return result

@@ -1,5 +1,5 @@
 -- Observations: one instrument on one cadence grid; polymorphic by "type" (TESS, HST extension tables).
--- tables: observation, tess_observation, hst_observation
+-- tables: observation, tess_observation, hst_observation, derived_cadence_grid
 
 -- name: create_observation :one
 -- Insert a base observation (no mission extension); its data partitions are created by the database.
@@ -81,14 +81,16 @@ SELECT sector, count(*) AS observations FROM tess_observation GROUP BY sector OR
 DELETE FROM observation WHERE id = :id;
 
 -- name: list_tess_observations_of_target :many
--- The TESS observations holding data (datasets or times) of a target, with sector, camera, CCD and cadence grid.
+-- The TESS observations holding data (datasets or times) of a target, with sector, camera, CCD and cadence grid
+-- (derived_cadence_seconds: the nominal cadence when the grid was derived from times, else None).
 -- nullable: camera, ccd
 -- not-null: cadence_count
 SELECT o.id, t.sector, (i.properties ->> 'camera')::integer AS camera, (i.properties ->> 'ccd')::integer AS ccd,
-       o.cadence_reference, o.cadence_count
+       o.cadence_reference, o.cadence_count, g.cadence_seconds AS derived_cadence_seconds
 FROM observation AS o
 JOIN tess_observation AS t ON t.id = o.id AND t.type = o.type
 JOIN instrument AS i ON i.id = o.instrument_id
+LEFT JOIN derived_cadence_grid AS g ON g.observation_id = o.id
 WHERE o.id IN (SELECT d.observation_id FROM dataset AS d WHERE d.target_id = :target_id
                UNION
                SELECT s.observation_id FROM target_specific_time AS s WHERE s.target_id = :target_id)
@@ -109,3 +111,9 @@ FROM pg_inherits AS i
 JOIN pg_class AS c ON c.oid = i.inhrelid
 WHERE i.inhparent = (:parent_table::text)::regclass AND c.relnamespace = 'public'::regnamespace
   AND c.relname = ANY(:names::text[]);
+
+-- name: mark_grid_derived :exec
+-- Record that an observation's cadence grid was derived from times (idempotent: a second mark changes nothing).
+INSERT INTO derived_cadence_grid (observation_id, cadence_seconds, rule)
+VALUES (:observation_id, :cadence_seconds, :rule)
+ON CONFLICT ON CONSTRAINT pk_derived_cadence_grid DO NOTHING;

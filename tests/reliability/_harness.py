@@ -200,9 +200,10 @@ def bulk_keys(conn: psycopg.Connection[Any], *, targets: int, sectors: int, grou
             conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", [ingest._LOCK_NAMESPACE])
             ccd = ingest.ensure_ccd(conn, ref, 1, 1)
             grid = np.arange(cadences, dtype=np.int64) + 10_000 * (s + 1)
-            class _LC:  # the three attributes ingest._observation reads
+            class _LC:  # the attributes ingest._observation reads
                 sector = 100 + s
                 cadences = grid
+                derived_cadence_seconds = None
             oid, _new = ingest._observation(conn, _LC, ccd)  # type: ignore[arg-type]
             oids[oid] = cadences
     keys = [(g, t, o) for g in gids for t in tids for o in oids]

@@ -27,8 +27,7 @@ OUTCOMES = {  # every file of ../shared/data/tess: the product read, or the word
     "tess2021204101404-s0041-0000000256364928-0212-s_lc.fits": "spoc",
     "hlsp_tglc_tess_ffi_gaiaid-6399196263939178880-s0001-cam2-ccd1_tess_v1_llc.fits": "tglc",
     "hlsp_tess-spoc_tess_phot_0000000039903405-s0024_tess_v1_lc.fits": "refused: a tess-spoc file",
-    "hlsp_tglc_tess_ffi_gaiaid-5707485527450614656-s0034-cam2-ccd3_tess_v2_llc.fits":
-        "refused: cadence_num is 0 on every row",
+    "hlsp_tglc_tess_ffi_gaiaid-5707485527450614656-s0034-cam2-ccd3_tess_v2_llc.fits": "tglc",  # derived grid
     "hlsp_tess-3i_tess_ffi_3iatlas-s1751-cam2-ccd3_tess_v1.2_lc.fits": "refused: a solar-system object",
     "TRAPPIST-1_lightcurve.fits": "refused: a file written by lightkurve",
 }
@@ -113,4 +112,4 @@ def test_ingesting_the_whole_shared_folder(fresh_dsn: str, tess_dir: Path) -> No
     added = {r.tic_id for r in summary.results if r.status == "added"}
     with psycopg.connect(fresh_dsn) as conn:
         stored = {int(r[0]) for r in conn.execute("SELECT name FROM target")}
-    assert stored == added and 218795833 not in stored  # a refused file (here TGLC v2's star) adds no target
+    assert stored == added  # a refused file (the comet, lightkurve's, TESS-SPOC's) adds no target

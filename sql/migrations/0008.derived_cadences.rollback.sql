@@ -1,0 +1,2 @@
+-- rollback 0008.derived_cadences
+DROP TABLE IF EXISTS public.derived_cadence_grid;
