@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import math
 import sys
 from pathlib import Path
@@ -31,14 +32,34 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--flux", default=None, help="processing group exported as `flux` (default: PDCSAP if present)")
     p.add_argument("--time-format", choices=["btjd", "jd"], default="btjd", help="time format of `time`")
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists (default: refuse)")
+    _add_selection(p)
     p.set_defaults(func=lambda a: export(a.dsn, a.tic, a.output, flux=a.flux, time_format=a.time_format,
-                                         overwrite=a.overwrite))
+                                         overwrite=a.overwrite, product=a.product, sectors=a.sector))
     p = sub.add_parser("plot", help="plot a TIC target's lightcurve, one panel per sector (PNG/PDF/SVG)")
     p.add_argument("tic", type=int, help="TIC id")
     p.add_argument("-o", "--output", type=Path, required=True, help="output image file")
     p.add_argument("--flux", default=None, help="processing group to plot (default: PDCSAP if present)")
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists (default: refuse)")
-    p.set_defaults(func=lambda a: plot(a.dsn, a.tic, a.output, flux=a.flux, overwrite=a.overwrite))
+    _add_selection(p)
+    p.set_defaults(func=lambda a: plot(a.dsn, a.tic, a.output, flux=a.flux, overwrite=a.overwrite,
+                                       product=a.product, sectors=a.sector))
+
+
+def _sectors(text: str) -> list[int]:
+    try:
+        sectors = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"sectors are numbers separated by commas, got {text!r}") from None
+    if not sectors or min(sectors) < 1:
+        raise argparse.ArgumentTypeError(f"sectors are positive numbers, got {text!r}")
+    return sectors
+
+
+def _add_selection(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--product", default=None,
+                   help="one product (spoc, tglc, …); default: per sector the first held of spoc, tess-spoc, qlp, "
+                        "tglc, gsfc-eleanor-lite, cdips, pathos")
+    p.add_argument("--sector", type=_sectors, default=None, metavar="N[,M…]", help="only these sectors")
 
 
 def console_for_stdout() -> Console:
@@ -102,7 +123,8 @@ def show(dsn: str | None, tic: int, console: Console | None = None) -> int:
 
 
 def export(dsn: str | None, tic: int, output: Path, *, flux: str | None = None, time_format: str = "btjd",
-           overwrite: bool = False, console: Console | None = None) -> int:
+           overwrite: bool = False, product: str | None = None, sectors: list[int] | None = None,
+           console: Console | None = None) -> int:
     """`lcdb export TIC -o FILE`: refuses an existing FILE unless `overwrite`."""
     from lightcurvedb.tess.export import check_output, export_format, write_lightcurves
     from lightcurvedb.tess.tic import load_tic
@@ -111,7 +133,7 @@ def export(dsn: str | None, tic: int, output: Path, *, flux: str | None = None, 
     export_format(output)  # refuse an unknown suffix or an unwritable path before touching the database
     check_output(output, overwrite=overwrite)
     with lightcurvedb.connect(resolve(dsn).dsn) as conn:
-        lcs = load_tic(conn, tic)
+        lcs = load_tic(conn, tic, product=product, sectors=sectors)
     ts = write_lightcurves(lcs, output, flux_group=flux, time_format=time_format, overwrite=overwrite)
     console.print(f"wrote {output} ({len(ts)} cadences, {len(ts.colnames)} columns, flux = "
                   f"{ts.meta['FLUX_GROUP']})", markup=False)
@@ -119,7 +141,7 @@ def export(dsn: str | None, tic: int, output: Path, *, flux: str | None = None, 
 
 
 def plot(dsn: str | None, tic: int, output: Path, *, flux: str | None = None, overwrite: bool = False,
-         console: Console | None = None) -> int:
+         product: str | None = None, sectors: list[int] | None = None, console: Console | None = None) -> int:
     """`lcdb plot TIC -o FILE.png`: refuses an existing FILE unless `overwrite`."""
     from lightcurvedb.tess.export import check_output
     from lightcurvedb.tess.plot import plot_lightcurves
@@ -128,7 +150,7 @@ def plot(dsn: str | None, tic: int, output: Path, *, flux: str | None = None, ov
     console = console or console_for_stdout()
     check_output(output, overwrite=overwrite)
     with lightcurvedb.connect(resolve(dsn).dsn) as conn:
-        lcs = load_tic(conn, tic)
+        lcs = load_tic(conn, tic, product=product, sectors=sectors)
     plot_lightcurves(lcs, output, flux_group=flux, overwrite=overwrite)
     console.print(f"wrote {output}", markup=False)
     return 0

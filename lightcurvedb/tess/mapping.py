@@ -91,6 +91,15 @@ GROUP_ALIASES: dict[str, str] = {
 DEFAULT_FLUX_GROUPS: tuple[str, ...] = ("SPOC PDCSAP", "TGLC cal aperture", "SPOC SAP", "TGLC aperture")
 """The processing group exported as `flux` when none is chosen: the first of these the target has."""
 
+PRODUCT_OF_GROUP: dict[str, str] = {**{c.group: "spoc" for c in SPOC_COLUMNS},
+                                    **{c.group: "tglc" for c in TGLC_COLUMNS}}
+"""The product whose files fill each processing group this version stores."""
+
+DEFAULT_FLUX: dict[str, tuple[str, ...]] = {"spoc": ("SPOC PDCSAP", "SPOC SAP"),
+                                            "tglc": ("TGLC cal aperture", "TGLC aperture")}
+"""Per product, the processing groups exported as `flux` when none is chosen: the first one an observation has
+(PDCSAP for SPOC, like lightkurve; TGLC's calibrated aperture flux)."""
+
 
 def export_name(group: str) -> str:
     """The export column name of a processing group (lightkurve's lower-case names for known groups)."""

@@ -27,8 +27,8 @@ def plot_lightcurves(lcs: TicLightcurves, path: str | Path, *, flux_group: str |
 
     out = Path(path)
     check_output(out, overwrite=overwrite)  # before the figure is drawn
-    group = lcs.flux_group(flux_group)
-    value_col, _ = lcs.groups[group]
+    flux, _, groups = lcs.flux(flux_group)
+    label = ", ".join(groups)
     cols = lcs.columns
     sectors = sorted({o.sector for o in lcs.observations})
     fig = Figure(figsize=(10, 2.6 * max(1, len(sectors))), layout="constrained")
@@ -36,16 +36,16 @@ def plot_lightcurves(lcs: TicLightcurves, path: str | Path, *, flux_group: str |
     axes = fig.subplots(max(1, len(sectors)), 1, squeeze=False)[:, 0]
     for ax, sector in zip(axes, sectors, strict=False):
         rows = cols["sector"] == sector
-        t, f, q = cols["time"][rows], cols[value_col][rows], cols["quality"][rows]
+        t, f, q = cols["time"][rows], flux[rows], cols["quality"][rows]
         good = np.isfinite(t) & np.isfinite(f)
         ok = good & (q == 0)
         bad = good & (q != 0)
-        ax.plot(t[ok], f[ok], ".", ms=1.5, color="k", label=f"{group} (quality = 0)")
+        ax.plot(t[ok], f[ok], ".", ms=1.5, color="k", label=f"{label} (quality = 0)")
         if bad.any():
             label = f"flagged ({int(bad.sum())} plotted of {int((q != 0).sum())})"
             ax.plot(t[bad], f[bad], "x", ms=3, color="tab:red", label=label)
         ax.set_title(f"TIC {lcs.tic_id} — sector {sector}", fontsize=10)
-        ax.set_ylabel(value_col)
+        ax.set_ylabel("flux")
         ax.legend(loc="upper right", fontsize=8, markerscale=3)
     axes[-1].set_xlabel(f"time [{lcs.time_format.upper()} = BJD(TDB) − 2457000, d]")
     with output_file(out, overwrite=overwrite) as partial:

@@ -7,9 +7,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from lightcurvedb.errors import InvalidInput
+
 PRODUCTS: tuple[str, ...] = ("spoc", "spoc-fast", "tess-spoc", "qlp", "tglc", "gsfc-eleanor-lite", "cdips", "pathos")
 """Canonical product names (matched case-insensitively): SPOC 2-min (with the early tess-data-alerts HLSP), SPOC
 20-s, TESS-SPOC full-frame-image photometry, MIT's QLP, TGLC, GSFC-ELEANOR-LITE, CDIPS and PATHOS."""
+
+READ_PREFERENCE: tuple[str, ...] = ("spoc", "tess-spoc", "qlp", "tglc", "gsfc-eleanor-lite", "cdips", "pathos")
+"""Which product a read takes for a sector when none is asked for: the first the sector holds (spoc-fast only when
+asked: its 20-s cadence is a different series)."""
 
 STORED: tuple[str, ...] = ("spoc", "tglc")
 """The products this version stores. The others are recognised and refused by name: stored in today's processing
@@ -33,7 +39,7 @@ def canonical(name: str) -> str:
     """A product name as the user wrote it (any case, spaces or underscores) → the canonical name."""
     key = name.strip().lower().replace("_", "-").replace(" ", "-")
     if key not in PRODUCTS:
-        raise ValueError(f"unknown product {name!r}; one of {', '.join(PRODUCTS)}")
+        raise InvalidInput(f"unknown product {name!r}; one of {', '.join(PRODUCTS)}")
     return key
 
 
