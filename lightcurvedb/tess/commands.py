@@ -106,17 +106,18 @@ def show(dsn: str | None, tic: int, console: Console | None = None) -> int:
 
     console = console or console_for_stdout()
     with lightcurvedb.connect(resolve(dsn).dsn) as conn:
-        lcs = load_tic(conn, tic)
+        lcs = load_tic(conn, tic, every_product=True)
     table = Table(title=f"TIC {tic}: {len(lcs.observations)} observation(s)")
-    for col in ("obs", "sector", "cam/ccd", "cadences", "cadenceno", "BTJD", "processing groups", "flag types",
-                "flagged"):
+    for col in ("obs", "sector", "product", "cam/ccd", "cadences", "cadenceno", "BTJD", "processing groups",
+                "flag types", "flagged"):
         table.add_column(col, justify="right" if col in {"obs", "sector", "cadences", "flagged"} else "left")
     for o in lcs.observations:
         span = ("-" if math.isnan(o.time_start) else f"{o.time_start:.3f}–{o.time_stop:.3f}")
         cadenceno = f"{o.first_cadence}–{o.last_cadence}"
         if o.derived_cadence_seconds is not None:
             cadenceno += f" (derived from times, {o.derived_cadence_seconds:.0f} s)"
-        table.add_row(str(o.observation_id), str(o.sector), f"{o.camera}/{o.ccd}", str(o.cadences), cadenceno,
+        table.add_row(str(o.observation_id), str(o.sector), o.product or "-", f"{o.camera}/{o.ccd}", str(o.cadences),
+                      cadenceno,
                       span, ", ".join(o.groups), ", ".join(o.flag_types), str(o.flagged))
     console.print(table)
     return 0

@@ -138,12 +138,13 @@ def _product_of(groups: tuple[str, ...]) -> str | None:
 
 
 def load_tic(conn: psycopg.Connection[Any], tic_id: int, *, product: str | None = None,
-             sectors: Iterable[int] | None = None) -> TicLightcurves:
+             sectors: Iterable[int] | None = None, every_product: bool = False) -> TicLightcurves:
     """Read what is stored for TIC `tic_id`: one product per sector, never two interleaved.
 
     `product` (a canonical name, any case) picks it; by default each sector takes the first product it holds in
     `products.READ_PREFERENCE` (spoc, then tess-spoc, qlp, tglc, …; spoc-fast only when asked). `sectors` limits
-    the sectors. NotFound when the target is unknown or holds nothing that matches.
+    the sectors. `every_product` takes every product of each sector instead (`lcdb show`: a summary, whose rows
+    then interleave). NotFound when the target is unknown or holds nothing that matches.
     """
     wanted = canonical(product) if product is not None else None
     only = sorted(set(sectors)) if sectors is not None else None
@@ -162,6 +163,9 @@ def load_tic(conn: psycopg.Connection[Any], tic_id: int, *, product: str | None 
             continue
         if wanted is not None:
             chosen += by_product.get(wanted, [])
+            continue
+        if every_product:
+            chosen += [sp for spans in by_product.values() for sp in spans]
             continue
         ranked = sorted(by_product, key=lambda p: READ_PREFERENCE.index(p) if p in READ_PREFERENCE
                         else len(READ_PREFERENCE))

@@ -81,3 +81,12 @@ def test_cli_product_and_sector(two_products: str, tmp_path: Path, capsys: pytes
     with pytest.raises(SystemExit):
         main(["--dsn", two_products, "export", str(STAR), "-o", str(tmp_path / "y.csv"), "--sector", "one"])
     assert "sectors are numbers" in capsys.readouterr().err
+
+
+def test_show_lists_every_product(two_products: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with lightcurvedb.connect(two_products) as conn:
+        every = load_tic(conn, STAR, every_product=True)
+    assert sorted(o.product or "" for o in every.observations) == ["spoc", "tglc"]
+    assert main(["--dsn", two_products, "show", str(STAR)]) == 0
+    out = capsys.readouterr().out
+    assert "2 observation(s)" in out and "spoc" in out and "tglc" in out
