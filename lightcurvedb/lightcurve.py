@@ -69,15 +69,20 @@ def _observation_flags(conn: psycopg.Connection[Any], wanted: dict[int, str],
     return _shared(conn, "quality_flag_array", wanted, fetch)
 
 
+_SpanKey = tuple[int, int | None]  # (observation, release): one span of rows each
+
+
 @dataclass(frozen=True)
 class ObservationSpan:
-    """One observation's rows in a `TargetLightcurves`: ``[start, stop)``, its groups and flag types."""
+    """One observation's rows (of one release) in a `TargetLightcurves`: ``[start, stop)``, its groups and flag
+    types; `release_id` None for data written without a release."""
 
     observation_id: int
     start: int
     stop: int
     groups: tuple[str, ...]
     flag_types: tuple[str, ...]
+    release_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,8 @@ class TargetLightcurves:
     """One target's lightcurves as NumPy arrays on the concatenated cadence grids of its observations.
 
     Observations (those holding a dataset of the target) are ordered by their first known time, then first
-    cadence. `time` is in the mission's time system (TESS: BTJD), NaN where unknown (NaN stored, or no
+    cadence; an observation holding several releases of the target's data has one span per release. `time` is
+    in the mission's time system (TESS: BTJD), NaN where unknown (NaN stored, or no
     target_specific_time row). `values` / `errors` hold one array per processing group (by name), NaN in the
     observations without that group. `flags` holds one array per flag type, the target's flags OR'ed with the
     observation-wide ones (0 where none are stored); `quality` is the ``base_quality_flag`` one.
@@ -154,41 +160,43 @@ def load_lightcurves(conn: psycopg.Connection[Any], target_id: int, *,
     system = MissionTimeSystem(first.time_format_name, first.time_unit, first.time_epoch, first.time_epoch_scale,
                                first.time_epoch_format)
     grids: dict[int, NDArray[np.int64]] = _grids(conn, {r.observation_id: r.observation_version for r in rows})
-    times: dict[int, NDArray[np.float64] | None] = {}
-    groups_of: dict[int, list[str]] = {}
+    times: dict[_SpanKey, NDArray[np.float64] | None] = {}
+    groups_of: dict[_SpanKey, list[str]] = {}
     for r in rows:
-        if times.get(r.observation_id) is None:
-            times[r.observation_id] = r.barycentric_julian_dates
-        groups_of.setdefault(r.observation_id, []).append(r.processing_group_name)
+        key = (r.observation_id, r.release_id)
+        if times.get(key) is None:
+            times[key] = r.barycentric_julian_dates
+        groups_of.setdefault(key, []).append(r.processing_group_name)
 
-    def start(oid: int) -> tuple[float, int, int]:
-        t = times[oid]
+    def start(key: _SpanKey) -> tuple[float, int, int, int]:
+        t = times[key]
         finite = t[np.isfinite(t)] if t is not None else np.empty(0)
-        grid = grids[oid]
-        return (float(finite[0]) if finite.size else np.inf, int(grid[0]) if grid.size else 0, oid)
+        grid = grids[key[0]]
+        return (float(finite[0]) if finite.size else np.inf, int(grid[0]) if grid.size else 0, key[0],
+                -1 if key[1] is None else key[1])
 
     order = sorted(groups_of, key=start)
-    offsets: dict[int, tuple[int, int]] = {}
+    offsets: dict[_SpanKey, tuple[int, int]] = {}
     n = 0
-    for oid in order:
-        offsets[oid] = (n, n + grids[oid].shape[0])
-        n += grids[oid].shape[0]
+    for key in order:
+        offsets[key] = (n, n + grids[key[0]].shape[0])
+        n += grids[key[0]].shape[0]
     if len(order) == 1:  # the common fetch: the arrays as read, no copies
-        oid = order[0]
-        cadence, observation_id = grids[oid], np.full(n, oid, dtype=np.int64)
-        t = times[oid]
+        key = order[0]
+        cadence, observation_id = grids[key[0]], np.full(n, key[0], dtype=np.int64)
+        t = times[key]
         time = t if t is not None else np.full(n, np.nan)
     else:
-        cadence = np.concatenate([grids[o] for o in order])
-        observation_id = np.concatenate([np.full(grids[o].shape[0], o, dtype=np.int64) for o in order])
-        time = np.concatenate([times[o] if times[o] is not None else np.full(grids[o].shape[0], np.nan)
-                               for o in order])
+        cadence = np.concatenate([grids[k[0]] for k in order])
+        observation_id = np.concatenate([np.full(grids[k[0]].shape[0], k[0], dtype=np.int64) for k in order])
+        time = np.concatenate([t if (t := times[k]) is not None else np.full(grids[k[0]].shape[0], np.nan)
+                               for k in order])
     values: dict[str, NDArray[np.float64]] = {}
     errors: dict[str, NDArray[np.float64]] = {}
     group_ids: dict[str, int] = {}
     for r in sorted(rows, key=lambda r: r.processing_group_name):
         name = r.processing_group_name
-        lo, hi = offsets[r.observation_id]
+        lo, hi = offsets[(r.observation_id, r.release_id)]
         if len(order) == 1:
             values[name], errors[name] = r.values, r.errors
         else:
@@ -198,19 +206,24 @@ def load_lightcurves(conn: psycopg.Connection[Any], target_id: int, *,
             errors[name][lo:hi] = r.errors
         group_ids[name] = r.processing_group_id
     flags: dict[str, NDArray[np.int32]] = {}
-    types_of: dict[int, list[str]] = {oid: [] for oid in order}
-    obs_ids = np.array(order, dtype=np.int64)
+    types_of: dict[_SpanKey, list[str]] = {key: [] for key in order}
+    obs_ids = np.array(sorted({key[0] for key in order}), dtype=np.int64)
     flag_rows = times_flags.list_quality_flags_of_observations(conn, target_id=target_id, observation_ids=obs_ids)
     shared = _observation_flags(conn, {f.id: f.version for f in flag_rows if f.quality_flags is None}, obs_ids)
     for f in flag_rows:
-        lo, hi = offsets[f.observation_id]
-        if f.type not in flags:
-            flags[f.type] = np.zeros(n, dtype=np.int32)
-        flags[f.type][lo:hi] |= f.quality_flags if f.quality_flags is not None else shared[f.id]
-        if f.type not in types_of[f.observation_id]:
-            types_of[f.observation_id].append(f.type)
-    spans = tuple(ObservationSpan(oid, *offsets[oid], tuple(sorted(groups_of[oid])), tuple(types_of[oid]))
-                  for oid in order)
+        # a release's flags go to its span; flags without a release to every span of the observation
+        for key in ([(f.observation_id, f.release_id)] if f.release_id is not None
+                    else [k for k in order if k[0] == f.observation_id]):
+            if key not in offsets:
+                continue
+            lo, hi = offsets[key]
+            if f.type not in flags:
+                flags[f.type] = np.zeros(n, dtype=np.int32)
+            flags[f.type][lo:hi] |= f.quality_flags if f.quality_flags is not None else shared[f.id]
+            if f.type not in types_of[key]:
+                types_of[key].append(f.type)
+    spans = tuple(ObservationSpan(key[0], *offsets[key], tuple(sorted(groups_of[key])), tuple(types_of[key]),
+                                  key[1]) for key in order)
     return TargetLightcurves(target_id, system, cadence, time, observation_id, values, errors, flags, group_ids,
                              spans)
 

@@ -53,13 +53,17 @@ def _bulk_table(table: str, columns: tuple[str, ...], **how: Any) -> BulkTable:
                      nullable_key=frozenset(key.nullable), **how)
 
 
-DATASET = _bulk_table("dataset", ("processing_group_id", "target_id", "observation_id", "values", "errors"),
-                arrays={"values": None, "errors": None})
-TARGET_TIME = _bulk_table("target_specific_time", ("target_id", "observation_id", "barycentric_julian_dates"),
-                    arrays={"barycentric_julian_dates": None})
-QUALITY_FLAGS = _bulk_table("quality_flag_array", ("type", "observation_id", "target_id", "quality_flags"),
-                      defaults={"type": schema.TABLES["quality_flag_array"].discriminator, "target_id": None},
-                      arrays={"quality_flags": None})
+DATASET = _bulk_table("dataset",
+                      ("processing_group_id", "target_id", "observation_id", "values", "errors", "release_id"),
+                      defaults={"release_id": None}, arrays={"values": None, "errors": None})
+TARGET_TIME = _bulk_table("target_specific_time",
+                          ("target_id", "observation_id", "barycentric_julian_dates", "release_id"),
+                          defaults={"release_id": None}, arrays={"barycentric_julian_dates": None})
+QUALITY_FLAGS = _bulk_table("quality_flag_array",
+                            ("type", "observation_id", "target_id", "quality_flags", "release_id"),
+                            defaults={"type": schema.TABLES["quality_flag_array"].discriminator, "target_id": None,
+                                      "release_id": None},
+                            arrays={"quality_flags": None})
 FITS_FRAME = _bulk_table(
     "fits_frame",
     ("type", "observation_id", "cadence", "simple", "bitpix", "naxis", "naxis_values", "extended", "bscale", "bzero",
@@ -109,7 +113,9 @@ def extractor(tbl: BulkTable, extra: tuple[str, ...] = ()) -> Callable[[Any], tu
 
     def extract(record: Any) -> tuple[Any, ...]:
         if isinstance(record, tuple | list) and not hasattr(record, columns[0]):
-            if len(record) != len(columns) and len(record) != len(tbl.columns):
+            optional_tail = len(tbl.columns) - next(i for i in range(len(tbl.columns), -1, -1)
+                                                    if i == 0 or tbl.columns[i - 1] not in defaults)
+            if not len(tbl.columns) - optional_tail <= len(record) <= len(columns):
                 raise BulkWriteError(
                     f"a positional {tbl.name} row needs {len(tbl.columns)} values {tbl.columns}; got {len(record)}"
                 )

@@ -11,8 +11,8 @@ from psycopg import sql
 from lightcurvedb.adapters import register
 from lightcurvedb.records.datasets import DatasetRecord
 
-_COLUMNS = ("id", "processing_group_id", "target_id", "observation_id", "values", "errors")
-_TYPES = ["int8", "int8", "int8", "int8", "float8[]", "float8[]"]
+_COLUMNS = ("id", "processing_group_id", "target_id", "observation_id", "values", "errors", "release_id")
+_TYPES = ["int8", "int8", "int8", "int8", "float8[]", "float8[]", "int8"]
 _TARGET_CHUNK = 10_000
 DatasetStream = Generator[DatasetRecord, None, None]
 """What `iter_datasets` returns: an iterator of records that `close()` ends early (cancelling the COPY)."""
@@ -61,8 +61,8 @@ def iter_datasets(conn: psycopg.Connection[Any], *, target_ids: Sequence[int] | 
     construct = DatasetRecord.model_construct
     with conn.cursor() as cur, cur.copy(sql.SQL("COPY ({}) TO STDOUT (FORMAT BINARY)").format(query)) as copy:
         copy.set_types(_TYPES)
-        for rid, group, target, obs, values, errors in copy.rows():
+        for rid, group, target, obs, values, errors, release in copy.rows():
             values.flags.writeable = False
             errors.flags.writeable = False
             yield construct(id=rid, processing_group_id=group, target_id=target, observation_id=obs, values=values,
-                            errors=errors)
+                            errors=errors, release_id=release)

@@ -109,7 +109,8 @@ def list_datasets_of_target(conn: psycopg.Connection[Any], *, target_id: int) ->
 
 
 _LIST_LIGHTCURVE_DATASETS: LiteralString = """
-SELECT d.observation_id, (o.xmin::text || ':' || o.ctid::text) AS observation_version, d.processing_group_id,
+SELECT d.observation_id, d.release_id, (o.xmin::text || ':' || o.ctid::text) AS observation_version,
+       d.processing_group_id,
        g.name AS processing_group_name, d."values", d.errors, t.barycentric_julian_dates,
        m.time_format_name, m.time_unit, m.time_epoch, m.time_epoch_scale, m.time_epoch_format
 FROM dataset AS d
@@ -119,9 +120,10 @@ JOIN target AS tg ON tg.id = d.target_id
 JOIN mission_catalog AS mc ON mc.id = tg.catalog_id
 JOIN mission AS m ON m.id = mc.host_mission_id
 LEFT JOIN target_specific_time AS t ON t.target_id = d.target_id AND t.observation_id = d.observation_id
+    AND t.release_id IS NOT DISTINCT FROM d.release_id
 WHERE d.target_id = %(target_id)s
   AND (%(processing_group_id)s::int8 IS NULL OR d.processing_group_id = %(processing_group_id)s::int8)
-ORDER BY d.observation_id, g.name
+ORDER BY d.observation_id, d.release_id NULLS FIRST, g.name
 """
 
 
@@ -131,8 +133,7 @@ def list_lightcurve_datasets(
     target_id: int,
     processing_group_id: int | None = None,
 ) -> list[ListLightcurveDatasetsRow]:
-    """A target's datasets (one processing group if given) with group name, times, mission time system, grid
-    version.
+    """A target's datasets (one processing group if given) with release, group name, times (of the same release),
 
     Returns every row as a list.
 
@@ -161,7 +162,7 @@ def iter_datasets_of_sector(
 
     Streams the rows (Cursor.stream): iterate to the end, or close the generator, before the next query.
 
-    SQL: sql/queries/datasets.sql:51 (:iter).
+    SQL: sql/queries/datasets.sql:54 (:iter).
     """
     params: dict[str, Any] = {"sector": sector, "processing_group_id": processing_group_id}
     yield from rt.stream(conn, _ITER_DATASETS_OF_SECTOR, params, kwargs_row(DatasetRecord))
@@ -177,7 +178,7 @@ def delete_datasets_of_group(conn: psycopg.Connection[Any], *, processing_group_
 
     Returns the number of rows affected.
 
-    SQL: sql/queries/datasets.sql:59 (:execrows).
+    SQL: sql/queries/datasets.sql:62 (:execrows).
     """
     params: dict[str, Any] = {"processing_group_id": processing_group_id, "observation_id": observation_id}
     return rt.execute(conn, _DELETE_DATASETS_OF_GROUP, params)

@@ -178,7 +178,7 @@ def list_quality_flags_of_target(conn: psycopg.Connection[Any], *, target_id: in
 
 
 _LIST_QUALITY_FLAGS_OF_OBSERVATIONS: LiteralString = """
-SELECT q.id, q.type, q.observation_id, q.target_id, (q.xmin::text || ':' || q.ctid::text) AS version,
+SELECT q.id, q.type, q.observation_id, q.target_id, q.release_id, (q.xmin::text || ':' || q.ctid::text) AS version,
        CASE WHEN q.target_id IS NULL THEN NULL ELSE q.quality_flags END AS quality_flags
 FROM quality_flag_array AS q
 WHERE q.observation_id = ANY(%(observation_ids)s::int8[]) AND (q.target_id = %(target_id)s OR q.target_id IS NULL)

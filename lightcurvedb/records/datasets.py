@@ -44,6 +44,9 @@ class DatasetRecord(Record):
             "EXTERNAL."
         ),
     )
+    release_id: int | None = Field(
+        description="The release the dataset belongs to (ON DELETE CASCADE); NULL when written without one.",
+    )
 
 
 class DatasetInsert(Record):
@@ -72,6 +75,10 @@ class DatasetInsert(Record):
             "Dataset id (identity); the primary key is (id, observation_id) because partitioned keys "
             "must include the partition key."
         ),
+    )
+    release_id: int | None = Field(
+        default=None,
+        description="The release the dataset belongs to (ON DELETE CASCADE); NULL when written without one.",
     )
 
 
@@ -115,11 +122,14 @@ class ListDatasetsOfTargetRow(Record):
 
 
 class ListLightcurveDatasetsRow(Record):
-    """A row of list_lightcurve_datasets: A target's datasets (one processing group if given) with group name,
-    times, mission time system, grid version.
+    """A row of list_lightcurve_datasets: A target's datasets (one processing group if given) with release, group
+    name, times (of the same release),
     """
 
     observation_id: int = Field(description="The observation (partition key); ON DELETE CASCADE.")
+    release_id: int | None = Field(
+        description="The release the dataset belongs to (ON DELETE CASCADE); NULL when written without one.",
+    )
     observation_version: str
     processing_group_id: int = Field(
         description="The processing group (photometric source x detrending method); ON DELETE CASCADE.",

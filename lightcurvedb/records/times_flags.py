@@ -35,6 +35,9 @@ class TargetSpecificTimeRecord(Record):
             "elements (NaN allowed). STORAGE EXTERNAL."
         ),
     )
+    release_id: int | None = Field(
+        description="The release the times belong to (ON DELETE CASCADE); NULL when written without one.",
+    )
 
 
 class TargetSpecificTimeInsert(Record):
@@ -49,6 +52,10 @@ class TargetSpecificTimeInsert(Record):
         ),
     )
     id: int | None = Field(default=None, description="Row id (identity); primary key (id, observation_id).")
+    release_id: int | None = Field(
+        default=None,
+        description="The release the times belong to (ON DELETE CASCADE); NULL when written without one.",
+    )
 
 
 class QualityFlagArrayRecord(Record):
@@ -79,6 +86,12 @@ class QualityFlagArrayRecord(Record):
             "time)."
         ),
     )
+    release_id: int | None = Field(
+        description=(
+            "The release the flags belong to (ON DELETE CASCADE); NULL when written without one (always"
+            " for observation-wide flags)."
+        ),
+    )
 
 
 class QualityFlagArrayInsert(Record):
@@ -105,6 +118,13 @@ class QualityFlagArrayInsert(Record):
         description=(
             "When the row was inserted (server default now(); rows older than migration 0006 carry its "
             "time)."
+        ),
+    )
+    release_id: int | None = Field(
+        default=None,
+        description=(
+            "The release the flags belong to (ON DELETE CASCADE); NULL when written without one (always"
+            " for observation-wide flags)."
         ),
     )
 
@@ -146,6 +166,12 @@ class ListQualityFlagsOfObservationsRow(Record):
         description=(
             "The target, or NULL for flags that apply to every target of the observation; ON DELETE "
             "CASCADE."
+        ),
+    )
+    release_id: int | None = Field(
+        description=(
+            "The release the flags belong to (ON DELETE CASCADE); NULL when written without one (always"
+            " for observation-wide flags)."
         ),
     )
     version: str

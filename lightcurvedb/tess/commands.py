@@ -1,4 +1,4 @@
-"""The TESS commands of `lcdb`: ingest, show, export, plot (their parsers and bodies)."""
+"""The TESS commands of `lcdb`: ingest, show, releases, export, plot (their parsers and bodies)."""
 
 from __future__ import annotations
 
@@ -18,14 +18,21 @@ from lightcurvedb.tess.ingest import IngestResult, IngestSummary, expand_paths, 
 
 
 def add_parsers(sub: Any) -> None:
-    """Register the TESS subcommands (ingest, show, export, plot) on `lcdb`'s subparsers."""
-    p = sub.add_parser("ingest", help="ingest TESS lightcurve FITS files or directories (SPOC, HLSP, TGLC)")
+    """Register the TESS subcommands (ingest, show, releases, export, plot) on `lcdb`'s subparsers."""
+    p = sub.add_parser("ingest", help="ingest TESS lightcurve FITS files or directories (SPOC, TESS-SPOC, QLP, "
+                                      "TGLC, …)")
     p.add_argument("paths", nargs="+", type=Path, help="files or directories (searched recursively for *.fits)")
     p.add_argument("--jobs", "-j", type=int, default=1, help="parallel worker processes (default 1)")
-    p.set_defaults(func=lambda a: ingest(a.dsn, a.paths, jobs=a.jobs))
+    p.add_argument("--replace", action="store_true",
+                   help="a file replaces the releases of its product, target and sector (default: a different file "
+                        "becomes a new release beside them; the same bytes are skipped)")
+    p.set_defaults(func=lambda a: ingest(a.dsn, a.paths, jobs=a.jobs, replace=a.replace))
     p = sub.add_parser("show", help="summarise what the database holds for a TIC target")
     p.add_argument("tic", type=int, help="TIC id")
     p.set_defaults(func=lambda a: show(a.dsn, a.tic))
+    p = sub.add_parser("releases", help="list the releases of a TIC target's lightcurves and the files they came from")
+    p.add_argument("tic", type=int, help="TIC id")
+    p.set_defaults(func=lambda a: list_releases(a.dsn, a.tic))
     p = sub.add_parser("export", help="export a TIC target's lightcurve (.ecsv, .csv, .fits)")
     p.add_argument("tic", type=int, help="TIC id")
     p.add_argument("-o", "--output", type=Path, required=True, help="output file; the suffix picks the format")
@@ -34,7 +41,8 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists (default: refuse)")
     _add_selection(p)
     p.set_defaults(func=lambda a: export(a.dsn, a.tic, a.output, flux=a.flux, time_format=a.time_format,
-                                         overwrite=a.overwrite, product=a.product, sectors=a.sector))
+                                         overwrite=a.overwrite, product=a.product, sectors=a.sector,
+                                         release=a.release))
     p = sub.add_parser("plot", help="plot a TIC target's lightcurve, one panel per sector (PNG/PDF/SVG)")
     p.add_argument("tic", type=int, help="TIC id")
     p.add_argument("-o", "--output", type=Path, required=True, help="output image file")
@@ -42,7 +50,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists (default: refuse)")
     _add_selection(p)
     p.set_defaults(func=lambda a: plot(a.dsn, a.tic, a.output, flux=a.flux, overwrite=a.overwrite,
-                                       product=a.product, sectors=a.sector))
+                                       product=a.product, sectors=a.sector, release=a.release))
 
 
 def _sectors(text: str) -> list[int]:
@@ -60,24 +68,39 @@ def _add_selection(p: argparse.ArgumentParser) -> None:
                    help="one product (spoc, tglc, …); default: per sector the first held of spoc, tess-spoc, qlp, "
                         "tglc, gsfc-eleanor-lite, cdips, pathos")
     p.add_argument("--sector", type=_sectors, default=None, metavar="N[,M…]", help="only these sectors")
+    p.add_argument("--release", type=_release, default=None, metavar="N",
+                   help="the release number (`lcdb releases TIC`); default: the newest")
+
+
+def _release(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a release is a positive number, got {text!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"a release is a positive number, got {text!r}")
+    return number
 
 
 def console_for_stdout() -> Console:
     console = Console(file=sys.stdout, highlight=False)
     if not console.is_terminal:
-        console = Console(file=sys.stdout, highlight=False, width=200)  # pipes and logs: no wrapped tables
+        console = Console(file=sys.stdout, highlight=False, width=260)  # pipes and logs: no wrapped tables
     return console
 
 
 def print_summary(console: Console, summary: IngestSummary) -> None:
     """Counts, then one line per failed file with its typed error."""
+    replaced = sum(r.replaced for r in summary.results)
     console.print(f"ingest: {summary.count('added')} added, {summary.count('skipped')} skipped, "
-                  f"{summary.count('failed')} failed ({len(summary.results)} file(s))")
+                  f"{summary.count('failed')} failed ({len(summary.results)} file(s))"
+                  + (f"; {replaced} older release(s) replaced" if replaced else ""))
     for r in summary.failed:
         console.print(f"  failed: {r.path}: [{r.error_type}] {r.error}", markup=False)
 
 
-def ingest(dsn: str | None, paths: list[Path], *, jobs: int = 1, console: Console | None = None) -> int:
+def ingest(dsn: str | None, paths: list[Path], *, jobs: int = 1, replace: bool = False,
+           console: Console | None = None) -> int:
     """`lcdb ingest`: exit 0 when no file failed, 1 otherwise."""
     console = console or console_for_stdout()
     target = resolve(dsn).dsn
@@ -87,7 +110,7 @@ def ingest(dsn: str | None, paths: list[Path], *, jobs: int = 1, console: Consol
                TextColumn("{task.description}"))
     with Progress(*columns, console=console, transient=not console.is_terminal) as progress:
         task = progress.add_task("", total=total)
-        for result in iter_ingest(target, paths, jobs=jobs):
+        for result in iter_ingest(target, paths, jobs=jobs, replace=replace):
             summary.results.append(result)
             progress.update(task, advance=1, description=_describe(result))
     print_summary(console, summary)
@@ -97,7 +120,7 @@ def ingest(dsn: str | None, paths: list[Path], *, jobs: int = 1, console: Consol
 def _describe(r: IngestResult) -> str:
     if r.status == "failed":
         return f"{r.path.name}: failed"
-    return f"{r.path.name}: {r.status} (TIC {r.tic_id}, sector {r.sector})"
+    return f"{r.path.name}: {r.status} (TIC {r.tic_id}, sector {r.sector}, {r.product} release {r.release})"
 
 
 def show(dsn: str | None, tic: int, console: Console | None = None) -> int:
@@ -108,24 +131,51 @@ def show(dsn: str | None, tic: int, console: Console | None = None) -> int:
     with lightcurvedb.connect(resolve(dsn).dsn) as conn:
         lcs = load_tic(conn, tic, every_product=True)
     table = Table(title=f"TIC {tic}: {len(lcs.observations)} observation(s)")
-    for col in ("obs", "sector", "product", "cam/ccd", "cadences", "cadenceno", "BTJD", "processing groups",
-                "flag types", "flagged"):
-        table.add_column(col, justify="right" if col in {"obs", "sector", "cadences", "flagged"} else "left")
-    for o in lcs.observations:
+    for col in ("sector", "product", "release", "obs", "cam/ccd", "cadences", "cadenceno", "BTJD",
+                "processing groups", "flag types", "flagged"):
+        table.add_column(col, justify="right" if col in {"obs", "sector", "release", "cadences", "flagged"}
+                         else "left")
+    for o in sorted(lcs.observations, key=lambda o: (o.sector, o.product or "", o.release or 0)):
         span = ("-" if math.isnan(o.time_start) else f"{o.time_start:.3f}–{o.time_stop:.3f}")
         cadenceno = f"{o.first_cadence}–{o.last_cadence}"
         if o.derived_cadence_seconds is not None:
             cadenceno += f" (derived from times, {o.derived_cadence_seconds:.0f} s)"
-        table.add_row(str(o.observation_id), str(o.sector), o.product or "-", f"{o.camera}/{o.ccd}", str(o.cadences),
-                      cadenceno,
-                      span, ", ".join(o.groups), ", ".join(o.flag_types), str(o.flagged))
+        table.add_row(str(o.sector), o.product or "-", str(o.release or "-"), str(o.observation_id),
+                      f"{o.camera}/{o.ccd}", str(o.cadences), cadenceno, span, ", ".join(o.groups),
+                      ", ".join(o.flag_types), str(o.flagged))
+    console.print(table)
+    return 0
+
+
+def list_releases(dsn: str | None, tic: int, console: Console | None = None) -> int:
+    """`lcdb releases TIC`: one table row per release, with the file it came from; the newest of each sector and
+    product (what reads take by default) is marked."""
+    from lightcurvedb.tess.tic import tic_releases
+
+    console = console or console_for_stdout()
+    with lightcurvedb.connect(resolve(dsn).dsn) as conn:
+        rows = tic_releases(conn, tic)
+    table = Table(title=f"TIC {tic}: {len(rows)} release(s)")
+    for col in ("sector", "product", "release", "default", "cam/ccd", "cadences", "DATA_REL", "PROCVER", "ingested",
+                "sha256", "file"):
+        table.add_column(col, justify="right" if col in {"sector", "release", "cadences", "DATA_REL"} else "left")
+    newest = {(r.sector, r.product_name): max(x.number for x in rows
+                                             if (x.sector, x.product_name) == (r.sector, r.product_name))
+              for r in rows}
+    for r in rows:
+        table.add_row(str(r.sector), r.product_name, str(r.number),
+                      "yes" if newest[(r.sector, r.product_name)] == r.number else "",
+                      f"{r.camera}/{r.ccd}", str(r.cadence_count), "-" if r.data_rel is None else str(r.data_rel),
+                      r.procver or "-",
+                      f"{r.ingested_on:%Y-%m-%d %H:%M}" if r.ingested_on else "before files were recorded",
+                      (r.sha256 or "-")[:12], r.path or "-")
     console.print(table)
     return 0
 
 
 def export(dsn: str | None, tic: int, output: Path, *, flux: str | None = None, time_format: str = "btjd",
            overwrite: bool = False, product: str | None = None, sectors: list[int] | None = None,
-           console: Console | None = None) -> int:
+           release: int | None = None, console: Console | None = None) -> int:
     """`lcdb export TIC -o FILE`: refuses an existing FILE unless `overwrite`."""
     from lightcurvedb.tess.export import check_output, export_format, write_lightcurves
     from lightcurvedb.tess.tic import load_tic
@@ -134,7 +184,7 @@ def export(dsn: str | None, tic: int, output: Path, *, flux: str | None = None, 
     export_format(output)  # refuse an unknown suffix or an unwritable path before touching the database
     check_output(output, overwrite=overwrite)
     with lightcurvedb.connect(resolve(dsn).dsn) as conn:
-        lcs = load_tic(conn, tic, product=product, sectors=sectors)
+        lcs = load_tic(conn, tic, product=product, sectors=sectors, release=release)
     ts = write_lightcurves(lcs, output, flux_group=flux, time_format=time_format, overwrite=overwrite)
     console.print(f"wrote {output} ({len(ts)} cadences, {len(ts.colnames)} columns, flux = "
                   f"{ts.meta['FLUX_GROUP']})", markup=False)
@@ -142,7 +192,8 @@ def export(dsn: str | None, tic: int, output: Path, *, flux: str | None = None, 
 
 
 def plot(dsn: str | None, tic: int, output: Path, *, flux: str | None = None, overwrite: bool = False,
-         product: str | None = None, sectors: list[int] | None = None, console: Console | None = None) -> int:
+         product: str | None = None, sectors: list[int] | None = None, release: int | None = None,
+         console: Console | None = None) -> int:
     """`lcdb plot TIC -o FILE.png`: refuses an existing FILE unless `overwrite`."""
     from lightcurvedb.tess.export import check_output
     from lightcurvedb.tess.plot import plot_lightcurves
@@ -151,7 +202,7 @@ def plot(dsn: str | None, tic: int, output: Path, *, flux: str | None = None, ov
     console = console or console_for_stdout()
     check_output(output, overwrite=overwrite)
     with lightcurvedb.connect(resolve(dsn).dsn) as conn:
-        lcs = load_tic(conn, tic, product=product, sectors=sectors)
+        lcs = load_tic(conn, tic, product=product, sectors=sectors, release=release)
     plot_lightcurves(lcs, output, flux_group=flux, overwrite=overwrite)
     console.print(f"wrote {output}", markup=False)
     return 0

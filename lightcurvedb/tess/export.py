@@ -21,7 +21,8 @@ from lightcurvedb.tess.tic import TicLightcurves
 
 FORMATS = {".ecsv": "ecsv", ".csv": "csv", ".fits": "fits", ".fit": "fits", ".fits.gz": "fits"}
 _FLUX_UNIT = "e-/s"
-_UNITS = {"flux": _FLUX_UNIT, "flux_err": _FLUX_UNIT, "sap_flux": _FLUX_UNIT, "sap_flux_err": _FLUX_UNIT,
+_UNITS = {  # data stored before units were (legacy SPOC groups)
+    "flux": _FLUX_UNIT, "flux_err": _FLUX_UNIT, "sap_flux": _FLUX_UNIT, "sap_flux_err": _FLUX_UNIT,
           "pdcsap_flux": _FLUX_UNIT, "pdcsap_flux_err": _FLUX_UNIT, "sap_bkg": _FLUX_UNIT, "sap_bkg_err": _FLUX_UNIT,
           "mom_centr1": "pixel", "mom_centr2": "pixel", "psf_centr1": "pixel", "psf_centr2": "pixel",
           "pos_corr1": "pixel", "pos_corr2": "pixel", "timecorr": "d"}
@@ -72,10 +73,16 @@ def output_file(path: Path, *, overwrite: bool) -> Iterator[Path]:
         raise
 
 
-def _fits_column(name: str, values: Any) -> fits.Column:
-    arr = np.asarray(values)
-    code = {"f": "D", "i": {2: "I", 4: "J", 8: "K"}.get(arr.dtype.itemsize, "K"), "u": "K", "b": "L"}[arr.dtype.kind]
-    return fits.Column(name=name.upper(), format=code, array=arr, unit=_UNITS.get(name))
+def _fits_column(name: str, column: Any, stored_unit: str | None) -> fits.Column:
+    """A FITS column at the values' own precision (E for float32, I/J/K by width), with the stored unit (else
+    the SPOC unit of data stored without one)."""
+    arr = np.asarray(column)
+    ints = {1: "I", 2: "I", 4: "J", 8: "K"}
+    code = {"f": "E" if arr.dtype.itemsize == 4 else "D", "i": ints.get(arr.dtype.itemsize, "K"), "u": "K",
+            "b": "L"}[arr.dtype.kind]
+    unit = getattr(column, "unit", None)
+    text = unit.to_string() if unit is not None else stored_unit
+    return fits.Column(name=name.upper(), format=code, array=arr, unit=text if text is not None else _UNITS.get(name))
 
 
 def write_fits(ts: TimeSeries, path: Path, lcs: TicLightcurves) -> None:
@@ -84,7 +91,7 @@ def write_fits(ts: TimeSeries, path: Path, lcs: TicLightcurves) -> None:
     epoch = float(mapping.TIME_SYSTEM.time_epoch)
     btjd = np.asarray(lcs.columns["time"], dtype=np.float64)  # the stored BTJD values, NaN where unknown
     cols = [fits.Column(name="TIME", format="D", array=btjd, unit="BJD - 2457000, days")]
-    cols += [_fits_column(name, ts[name]) for name in ts.colnames if name != "time"]
+    cols += [_fits_column(name, ts[name], lcs.units.get(name)) for name in ts.colnames if name != "time"]
     table = fits.BinTableHDU.from_columns(cols, name="LIGHTCURVE")
     finite = btjd[np.isfinite(btjd)]
     h = table.header
@@ -115,6 +122,8 @@ def write_fits(ts: TimeSeries, path: Path, lcs: TicLightcurves) -> None:
             if cam is not None and ccd is not None:
                 p["CAMERA"], p["CCD"] = cam, ccd
     p["SECTORS"] = (",".join(map(str, sectors)), "sectors (column SECTOR per row)")
+    p["PRODUCTS"] = (str(ts.meta.get("PRODUCTS", "")), "products read (one per sector)")
+    p["RELEASES"] = (str(ts.meta.get("RELEASES", "")), "sector:product:release read")
     fits.HDUList([primary, table]).writeto(path)
 
 

@@ -1,4 +1,4 @@
-"""Ingest TESS lightcurve files: one transaction per file, natural keys skipped on re-ingest, parallel workers."""
+"""Ingest TESS lightcurve files: each a release (same bytes skipped, a different file kept beside), parallel workers."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import psycopg
 from psycopg import errors as pg_errors
 
 from lightcurvedb import bulk
 from lightcurvedb._retry import backoff
 from lightcurvedb.errors import DuplicateKey, FitsFormatError, LightcurveDBError, NotFound, PermissionDenied
-from lightcurvedb.queries import instruments, missions, observations, processing, targets
+from lightcurvedb.queries import instruments, missions, observations, processing, releases, targets
 from lightcurvedb.records.datasets import DatasetInsert
 from lightcurvedb.records.times_flags import QualityFlagArrayInsert, TargetSpecificTimeInsert
 from lightcurvedb.tess import mapping
@@ -24,6 +25,7 @@ from lightcurvedb.tess.fits_reader import LightcurveFile, read_lightcurve
 
 Status = Literal["added", "skipped", "failed"]
 _LOCK_NAMESPACE = 4242020  # pg_advisory_xact_lock(namespace, 0): serialises key registration
+_RELEASE_LOCK = 4242021  # pg_advisory_xact_lock(namespace, hashint8(target)): serialises a target's releases
 _FITS_SUFFIXES = (".fits", ".fits.gz", ".fit", ".fts")
 
 
@@ -38,7 +40,9 @@ class Reference:
 
 @dataclass
 class IngestResult:
-    """What ingesting one file did: 'added' (something new written), 'skipped' (all present) or 'failed'."""
+    """What ingesting one file did: 'added' (a new release), 'skipped' (the same bytes were ingested before) or
+    'failed'. `release` is the release number the file is (or, skipped, was); `replaced` how many releases of the
+    same product, target and sector `replace=True` deleted."""
 
     path: Path
     status: Status
@@ -50,7 +54,9 @@ class IngestResult:
     observation_id: int | None = None
     new_observation: bool = False
     rows_inserted: int = 0
-    rows_skipped: int = 0
+    release: int | None = None
+    replaced: int = 0
+    note: str | None = None
     error: str | None = None
     error_type: str | None = None
     retries: int = 0
@@ -174,34 +180,87 @@ def _register(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference)
     return _Keys(target_id, obs_id, new_obs, groups)
 
 
-def write_file(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference) -> IngestResult:
-    """Write one validated file: its keys (short transaction), then ALL its arrays in ONE transaction.
+def _skipped(lc: LightcurveFile, known: Any) -> IngestResult:
+    return IngestResult(path=lc.path, status="skipped", tic_id=lc.tic_id, sector=lc.sector, camera=lc.camera,
+                        ccd=lc.ccd, product=lc.product, release=known.number,
+                        note=f"the same bytes were ingested from {known.path} (release {known.number})")
 
-    Existing natural keys are skipped. The file was read and checked completely before: a damaged or unknown
-    file never gets here, so nothing of it is written.
+
+def _layout_rows(lc: LightcurveFile, groups: dict[str, int]) -> dict[str, Any]:
+    cols = lc.layout
+    return {"names": [c.name for c in cols], "positions": np.array([c.position or 0 for c in cols], np.int32),
+            "roles": [c.role for c in cols],
+            "processing_group_ids": np.array([groups[c.group] if c.group else 0 for c in cols], np.int64),
+            "flag_types": [c.flag_type for c in cols], "dtypes": [c.dtype for c in cols],
+            "units": [c.unit for c in cols], "header_keywords": [c.header_keyword for c in cols],
+            "value_offsets": np.array([c.value_offset for c in cols], np.float64)}
+
+
+def _keyword(lc: LightcurveFile, key: str, kind: type) -> Any:
+    value = lc.keyword(key)
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return kind(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        return None
+
+
+def write_file(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference, *,
+               replace: bool = False) -> IngestResult:
+    """Write one validated file as a new release: its keys (short transaction), then the release, the file
+    record, its layout and ALL its arrays in ONE transaction.
+
+    The same bytes (sha256) again are skipped. A different file of the same product, target and sector becomes
+    the next release beside the old ones, or, with `replace`, deletes them. The file was read and checked
+    completely before: a damaged or unknown file never gets here, so nothing of it is written.
     """
+    with conn.transaction():
+        known = releases.find_ingested_file(conn, sha256=lc.sha256)
+    if known is not None:
+        return _skipped(lc, known)
     keys = _register(conn, lc, ref)
     target_id, obs_id = keys.target_id, keys.observation_id
-    # model_construct: the file was validated when read, and the COPY encoder checks every array again
     with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s, hashint8(%s))", [_RELEASE_LOCK, target_id])
+        known = releases.find_ingested_file(conn, sha256=lc.sha256)  # a concurrent ingest of the same bytes
+        if known is not None:
+            return _skipped(lc, known)
+        product = releases.get_product_by_name(conn, name=lc.product)
+        before = releases.list_tess_releases(conn, product_id=product.id, target_id=target_id, sector=lc.sector)
+        number = max((r.number for r in before), default=0) + 1  # never reused, even after a replace
+        if replace:
+            for old in before:
+                releases.delete_release(conn, id=old.id)
+        release = releases.create_release(conn, product_id=product.id, target_id=target_id, observation_id=obs_id,
+                                          number=number)
+        releases.create_ingested_file(
+            conn, release_id=release.id, path=str(lc.path.resolve()), size_bytes=lc.size_bytes, sha256=lc.sha256,
+            origin=_keyword(lc, "ORIGIN", str), procver=_keyword(lc, "PROCVER", str),
+            data_rel=_keyword(lc, "DATA_REL", int), file_date=_keyword(lc, "DATE", str),
+            primary_header=lc.primary_header, table_header=lc.table_header)
+        releases.create_release_columns(conn, release_id=release.id, **_layout_rows(lc, keys.groups))
+        # model_construct: the file was validated when read, and the COPY encoder checks every array again
         datasets = bulk.write(conn, "dataset", [DatasetInsert.model_construct(
             processing_group_id=keys.groups[d.column.group], target_id=target_id, observation_id=obs_id,
-            values=d.values, errors=d.errors) for d in lc.columns], mode="skip")
+            values=d.values, errors=d.errors, release_id=release.id) for d in lc.columns])
         times = bulk.write(conn, "target_specific_time", [TargetSpecificTimeInsert.model_construct(
-            target_id=target_id, observation_id=obs_id, barycentric_julian_dates=lc.times)], mode="skip")
+            target_id=target_id, observation_id=obs_id, barycentric_julian_dates=lc.times,
+            release_id=release.id)])
         flags = bulk.write(conn, "quality_flag_array", [QualityFlagArrayInsert.model_construct(
-            type=kind, observation_id=obs_id, target_id=target_id, quality_flags=arr)
-            for kind, arr in sorted(lc.flags.items())], mode="skip")
+            type=kind, observation_id=obs_id, target_id=target_id, quality_flags=arr, release_id=release.id)
+            for kind, arr in sorted(lc.flags.items())])
     inserted = times.inserted + flags.inserted + datasets.inserted
-    skipped = times.skipped + flags.skipped + datasets.skipped
-    return IngestResult(path=lc.path, status="added" if inserted or keys.new_observation else "skipped",
-                        tic_id=lc.tic_id, sector=lc.sector, camera=lc.camera, ccd=lc.ccd, product=lc.product,
-                        observation_id=obs_id, new_observation=keys.new_observation, rows_inserted=inserted,
-                        rows_skipped=skipped, retries=times.retries + flags.retries + datasets.retries)
+    return IngestResult(path=lc.path, status="added", tic_id=lc.tic_id, sector=lc.sector, camera=lc.camera,
+                        ccd=lc.ccd, product=lc.product, observation_id=obs_id,
+                        new_observation=keys.new_observation, rows_inserted=inserted, release=number,
+                        replaced=len(before) if replace else 0,
+                        note=f"text columns not stored: {', '.join(lc.unstored)}" if lc.unstored else None,
+                        retries=times.retries + flags.retries + datasets.retries)
 
 
 def ingest_file(conn: psycopg.Connection[Any], path: str | Path, ref: Reference | None = None, *,
-                retries: int = 3) -> IngestResult:
+                replace: bool = False, retries: int = 3) -> IngestResult:
     """Read, validate and write one file (committing it); errors come back as a 'failed' result, typed.
 
     The connection must have no transaction open. A damaged or unknown file writes nothing. PermissionDenied is
@@ -215,7 +274,7 @@ def ingest_file(conn: psycopg.Connection[Any], path: str | Path, ref: Reference 
                 ref = ensure_reference(conn)
         for attempt in range(retries + 1):
             try:
-                result = write_file(conn, lc, ref)
+                result = write_file(conn, lc, ref, replace=replace)
                 result.retries += attempt
                 return result
             except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure):
@@ -245,7 +304,7 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
 _WORKER: dict[str, Any] = {}
 
 
-def _worker_ingest(dsn: str, path: str) -> IngestResult:
+def _worker_ingest(dsn: str, path: str, replace: bool) -> IngestResult:
     """Process-pool task: one connection per worker process, reused across files."""
     conn = _WORKER.get("conn")
     if conn is None or conn.closed:
@@ -253,11 +312,13 @@ def _worker_ingest(dsn: str, path: str) -> IngestResult:
 
         conn = lightcurvedb.connect(dsn, check_schema=False)
         _WORKER["conn"] = conn
-    return ingest_file(conn, path)
+    return ingest_file(conn, path, replace=replace)
 
 
-def iter_ingest(dsn: str, paths: Iterable[str | Path], *, jobs: int = 1) -> Iterator[IngestResult]:
-    """Ingest files (one transaction each) with `jobs` processes; yields results as files finish."""
+def iter_ingest(dsn: str, paths: Iterable[str | Path], *, jobs: int = 1,
+                replace: bool = False) -> Iterator[IngestResult]:
+    """Ingest files (one release each, see `write_file`) with `jobs` processes; yields results as files finish.
+    `replace`: a file replaces the releases of its product, target and sector instead of adding one."""
     import lightcurvedb
 
     files = expand_paths(paths)
@@ -266,11 +327,11 @@ def iter_ingest(dsn: str, paths: Iterable[str | Path], *, jobs: int = 1) -> Iter
             ref = ensure_reference(conn)  # once, up front: workers then only read these rows
         if jobs <= 1 or len(files) <= 1:
             for f in files:
-                yield ingest_file(conn, f, ref)
+                yield ingest_file(conn, f, ref, replace=replace)
             return
     ctx = multiprocessing.get_context("spawn")  # no inherited sockets: each worker opens its own connection
     with ProcessPoolExecutor(max_workers=min(jobs, len(files)), mp_context=ctx) as pool:
-        futures = {pool.submit(_worker_ingest, dsn, str(f)): f for f in files}
+        futures = {pool.submit(_worker_ingest, dsn, str(f), replace): f for f in files}
         for future in as_completed(futures):
             try:
                 yield future.result()
@@ -283,6 +344,6 @@ def iter_ingest(dsn: str, paths: Iterable[str | Path], *, jobs: int = 1) -> Iter
                                    error_type=type(exc).__name__)
 
 
-def ingest_paths(dsn: str, paths: Iterable[str | Path], *, jobs: int = 1) -> IngestSummary:
+def ingest_paths(dsn: str, paths: Iterable[str | Path], *, jobs: int = 1, replace: bool = False) -> IngestSummary:
     """Ingest files and directories; returns every file's result (see `iter_ingest`)."""
-    return IngestSummary(list(iter_ingest(dsn, paths, jobs=jobs)))
+    return IngestSummary(list(iter_ingest(dsn, paths, jobs=jobs, replace=replace)))

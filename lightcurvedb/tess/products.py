@@ -17,10 +17,6 @@ READ_PREFERENCE: tuple[str, ...] = ("spoc", "tess-spoc", "qlp", "tglc", "gsfc-el
 """Which product a read takes for a sector when none is asked for: the first the sector holds (spoc-fast only when
 asked: its 20-s cadence is a different series)."""
 
-STORED: tuple[str, ...] = ("spoc", "tglc")
-"""The products this version stores. The others are recognised and refused by name: stored in today's processing
-groups they would mix with SPOC's (a QLP SAP_FLUX is normalised, a TESS-SPOC file shares SPOC's column names)."""
-
 _SECOND = 1 / 86400
 _SPOC_NAME = re.compile(r"^tess\d{13}-s\d{4}-\d{16}-\d{4}-(s_lc|a_fast-lc)\.fits(\.gz)?$")
 _CADENCE_TOLERANCE = 0.02  # relative: TIMEDEL is written with float rounding

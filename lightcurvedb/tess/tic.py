@@ -11,15 +11,26 @@ from typing import Any
 
 import numpy as np
 import psycopg
+from astropy import units as u
 from astropy.timeseries import TimeSeries
 from numpy.typing import NDArray
 
 from lightcurvedb.errors import NotFound
 from lightcurvedb.lightcurve import ObservationSpan, load_lightcurves
-from lightcurvedb.queries import observations, targets
+from lightcurvedb.queries import observations, releases, targets
 from lightcurvedb.tess import mapping
 from lightcurvedb.tess.products import READ_PREFERENCE, canonical
 from lightcurvedb.timesystem import MissionTimeSystem, mission_time
+
+_UNIT_SPELLINGS = {"e-/s": "electron / s", "pixels": "pix", "pixel": "pix", "unitless": "", "degcelcius": "deg_C",
+                   "adu": "adu", "bjd - 2457000, days": "d", "days": "d", "day": "d"}
+"""How the products spell units that astropy does not parse (SPOC's e-/s, CDIPS's unitless, …)."""
+
+
+def astropy_unit(text: str) -> u.UnitBase:
+    """A unit as a file wrote it → an astropy unit (unparseable spellings kept as an UnrecognizedUnit)."""
+    spelled = _UNIT_SPELLINGS.get(text.strip().lower(), text.strip())
+    return u.Unit(spelled, parse_strict="silent")
 
 
 class UnknownFluxGroup(NotFound):
@@ -43,7 +54,9 @@ class ObservationSummary:
     time_start: float
     time_stop: float
     derived_cadence_seconds: float | None = None  # set when the grid was derived from times (no CADENCENO)
-    product: str | None = None  # the product its datasets came from (None: groups of no known product)
+    product: str | None = None  # the product of its release (None: data written without a release)
+    release: int | None = None  # the release number (None: data written without a release)
+    release_id: int | None = None
 
 
 @dataclass
@@ -57,6 +70,8 @@ class TicLightcurves:
     observations: list[ObservationSummary]
     columns: dict[str, NDArray[Any]] = field(default_factory=dict)
     groups: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # group -> (column, error column)
+    units: dict[str, str | None] = field(default_factory=dict)  # column -> the unit its file wrote
+    file_columns: list[str] = field(default_factory=list)  # the files' columns (lower-cased), in file order
 
     @property
     def time_format(self) -> str:
@@ -79,36 +94,43 @@ class TicLightcurves:
             "camera": self.columns["camera"],
             "ccd": self.columns["ccd"],
         }
-        order = [c.export for c in mapping.ALL_COLUMNS]
-        rest = sorted((k for k in self.columns if k not in data and k != "time"),
-                      key=lambda k: (order.index(k.removesuffix("_err")) if k.removesuffix("_err") in order
-                                     else len(order), k))
-        data.update({k: self.columns[k] for k in rest})
+        data.update({k: self.columns[k] for k in self.file_columns if k != "time"})
+        data.update({k: v for k, v in self.columns.items() if k not in data and k != "time"})
         ts = TimeSeries(time=time, data=data)
+        flux_unit = {self.units.get(self.groups[g][0]) for g in groups}
+        units = {**self.units, "flux": flux_unit.pop() if len(flux_unit) == 1 else None}
+        units["flux_err"] = units["flux"]
+        for name, unit in units.items():  # integer columns stay integers (a Quantity would be float)
+            if name in ts.colnames and name != "time" and unit is not None and ts[name].dtype.kind == "f":
+                ts[name].unit = astropy_unit(unit)
         products = sorted({o.product for o in self.observations if o.product})
+        releases = sorted({f"{o.sector}:{o.product}:{o.release}" for o in self.observations if o.release})
         ts.meta.update({"TICID": self.tic_id, "OBJECT": f"TIC {self.tic_id}", "TELESCOP": "TESS",
                         "FLUX_ORIGIN": ", ".join(self.groups[g][0] for g in groups),
-                        "FLUX_GROUP": ", ".join(groups), "PRODUCTS": ", ".join(products)})
+                        "FLUX_GROUP": ", ".join(groups), "PRODUCTS": ", ".join(products),
+                        "RELEASES": ", ".join(releases)})
         return ts
 
-    def flux(self, requested: str | None = None) -> tuple[NDArray[np.float64], NDArray[np.float64], list[str]]:
+    def flux(self, requested: str | None = None) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]],
+                                                          list[str]]:
         """(flux, flux_err, the groups used): the requested group's columns, else per observation its product's
-        default flux (`mapping.DEFAULT_FLUX`: PDCSAP for spoc, cal_aper_flux for tglc)."""
+        default flux (`mapping.DEFAULT_FLUX`: PDCSAP for spoc/tess-spoc, KSPSAP/DET for qlp, cal_aper_flux for
+        tglc), at the files' precision (float32 unless a source is float64)."""
         n = len(self.columns["time"])
-        flux, flux_err = np.full(n, np.nan), np.full(n, np.nan)
-        used: list[str] = []
+        chosen = [self.flux_group(requested, observation=o) for o in self.observations]
+        sources = [self.groups[g] for g in dict.fromkeys(chosen)]
+        dtype = np.result_type(np.float32, *(self.columns[v].dtype for v, _ in sources))
+        err_dtype = np.result_type(np.float32, *(self.columns[e].dtype for _, e in sources if e))
+        flux, flux_err = np.full(n, np.nan, dtype=dtype), np.full(n, np.nan, dtype=err_dtype)
         start = 0
-        for o in self.observations:
+        for o, group in zip(self.observations, chosen, strict=True):
             stop = start + o.cadences
-            group = self.flux_group(requested, observation=o)
             value_col, err_col = self.groups[group]
             flux[start:stop] = self.columns[value_col][start:stop]
             if err_col:
                 flux_err[start:stop] = self.columns[err_col][start:stop]
-            if group not in used:
-                used.append(group)
             start = stop
-        return flux, flux_err, used
+        return flux, flux_err, list(dict.fromkeys(chosen))
 
     def flux_group(self, requested: str | None = None, *, observation: ObservationSummary | None = None) -> str:
         """The processing group exported as `flux` (for one observation, or the first): the requested one, else
@@ -132,19 +154,58 @@ def _flag_column(flag_type: str) -> str:
     return "quality" if flag_type == mapping.QUALITY_FLAG else flag_type.removesuffix("_flag") + "_flags"
 
 
-def _product_of(groups: tuple[str, ...]) -> str | None:
-    found = {mapping.PRODUCT_OF_GROUP.get(g) for g in groups}
-    return found.pop() if len(found) == 1 else None
+def tic_releases(conn: psycopg.Connection[Any], tic_id: int) -> list[Any]:
+    """Every release of TIC `tic_id` (by sector, product, number) with the file it came from; NotFound when the
+    target is unknown."""
+    try:
+        target = targets.get_target_by_name(conn, catalog_name=mapping.CATALOG, name=tic_id)
+    except NotFound:
+        raise NotFound(f"TIC {tic_id} is not in the database (ingest its files with `lcdb ingest`)") from None
+    return list(releases.list_releases_of_target(conn, target_id=target.id))
+
+
+def _release_of(span: ObservationSpan, releases: dict[int, Any]) -> Any:
+    return releases.get(span.release_id) if span.release_id is not None else None
+
+
+def _choose(spans: list[tuple[int, str | None, int | None, ObservationSpan]], *, product: str | None,
+            release: int | None, every: bool) -> list[ObservationSpan]:
+    """Per sector: one product (asked for, else the first held in READ_PREFERENCE) and one release of it (asked
+    for, else the newest); `every`: everything."""
+    if every:
+        return [sp for *_, sp in spans]
+    chosen: list[ObservationSpan] = []
+    for sector in sorted({s for s, *_ in spans}):
+        here = [(p, r, sp) for s, p, r, sp in spans if s == sector]
+        held = {p for p, _, _ in here}
+        if product is not None:
+            pick: str | None = product if product in held else None
+        else:
+            ranked = sorted((p for p in held if p in READ_PREFERENCE), key=READ_PREFERENCE.index)
+            pick = ranked[0] if ranked else None
+            if pick is None and None in held:
+                chosen += [sp for p, _, sp in here if p is None]  # data written without a release: as it is
+                continue
+        if pick is None:
+            continue
+        numbers = {r for p, r, _ in here if p == pick}
+        number = release if release is not None else max((r for r in numbers if r is not None), default=None)
+        chosen += [sp for p, r, sp in here if p == pick and r == number]
+    return chosen
 
 
 def load_tic(conn: psycopg.Connection[Any], tic_id: int, *, product: str | None = None,
-             sectors: Iterable[int] | None = None, every_product: bool = False) -> TicLightcurves:
-    """Read what is stored for TIC `tic_id`: one product per sector, never two interleaved.
+             sectors: Iterable[int] | None = None, release: int | None = None,
+             every_product: bool = False) -> TicLightcurves:
+    """Read what is stored for TIC `tic_id`: one product and one release per sector, never two interleaved.
 
     `product` (a canonical name, any case) picks it; by default each sector takes the first product it holds in
-    `products.READ_PREFERENCE` (spoc, then tess-spoc, qlp, tglc, …; spoc-fast only when asked). `sectors` limits
-    the sectors. `every_product` takes every product of each sector instead (`lcdb show`: a summary, whose rows
-    then interleave). NotFound when the target is unknown or holds nothing that matches.
+    `products.READ_PREFERENCE` (spoc, then tess-spoc, qlp, tglc, …; spoc-fast only when asked). `release` picks
+    the release number (`lcdb releases TIC` lists them); by default the newest. `sectors` limits the sectors.
+    `every_product` takes every product and release of each sector instead (`lcdb show`: a summary, whose rows
+    then interleave). Columns are the files' own (lower-cased names, file precision, units) plus time, flux,
+    flux_err, quality, cadenceno, sector, camera, ccd. NotFound when the target is unknown or holds nothing that
+    matches.
     """
     wanted = canonical(product) if product is not None else None
     only = sorted(set(sectors)) if sectors is not None else None
@@ -154,28 +215,30 @@ def load_tic(conn: psycopg.Connection[Any], tic_id: int, *, product: str | None 
         raise NotFound(f"TIC {tic_id} is not in the database (ingest its files with `lcdb ingest`)") from None
     lcs = load_lightcurves(conn, target.id)
     tess = {o.id: o for o in observations.list_tess_observations_of_target(conn, target_id=target.id)}
-    held: dict[int, dict[str | None, list[ObservationSpan]]] = {}
+    rels = {r.id: r for r in releases.list_releases_of_target(conn, target_id=target.id)}
+    spans = []
     for span in lcs.observations:
-        held.setdefault(tess[span.observation_id].sector, {}).setdefault(_product_of(span.groups), []).append(span)
-    chosen: list[ObservationSpan] = []
-    for sector, by_product in held.items():
-        if only is not None and sector not in only:
-            continue
-        if wanted is not None:
-            chosen += by_product.get(wanted, [])
-            continue
-        if every_product:
-            chosen += [sp for spans in by_product.values() for sp in spans]
-            continue
-        ranked = sorted(by_product, key=lambda p: READ_PREFERENCE.index(p) if p in READ_PREFERENCE
-                        else len(READ_PREFERENCE))
-        if ranked and ranked[0] != "spoc-fast":
-            chosen += by_product[ranked[0]]
+        rel = _release_of(span, rels)
+        spans.append((tess[span.observation_id].sector, rel.product_name if rel else None,
+                      rel.number if rel else None, span))
+    chosen = _choose([s for s in spans if only is None or s[0] in only], product=wanted, release=release,
+                     every=every_product)
     if not chosen:
-        holds = "; ".join(f"sector {s}: {', '.join(sorted(str(p) for p in held[s]))}" for s in sorted(held))
-        raise NotFound(f"TIC {tic_id} has no {wanted or ''} lightcurve".replace("  ", " ")
+        held: dict[int, set[str]] = {}
+        for sector, prod, number, _ in spans:
+            held.setdefault(sector, set()).add(f"{prod or 'no product'}" + (f" release {number}" if number else ""))
+        holds = "; ".join(f"sector {s}: {', '.join(sorted(held[s]))}" for s in sorted(held)) or "nothing there"
+        what = " ".join(x for x in (wanted, f"release {release}" if release is not None else None) if x)
+        raise NotFound(f"TIC {tic_id} has no {what + ' ' if what else ''}lightcurve"
                        + (f" in sector(s) {', '.join(map(str, only))}" if only else "") + f" (it holds {holds})")
     chosen.sort(key=lambda sp: sp.start)
+    return _assemble(conn, tic_id, target.id, lcs, chosen, tess, rels)
+
+
+def _assemble(conn: psycopg.Connection[Any], tic_id: int, target_id: int, lcs: Any, chosen: list[ObservationSpan],
+              tess: dict[int, Any], rels: dict[int, Any]) -> TicLightcurves:
+    """The chosen spans' rows as TESS columns: the standard ones, then each file's own (by its release's layout;
+    data without a layout under the processing groups' export names)."""
     rows = np.concatenate([np.arange(sp.start, sp.stop) for sp in chosen])
     starts = np.cumsum([0] + [sp.stop - sp.start for sp in chosen])
     n = int(rows.shape[0])
@@ -184,31 +247,71 @@ def load_tic(conn: psycopg.Connection[Any], tic_id: int, *, product: str | None 
         "observation_id": lcs.observation_id[rows],
         "sector": np.zeros(n, np.int32), "camera": np.zeros(n, np.int16), "ccd": np.zeros(n, np.int16),
     }
+    result = TicLightcurves(tic_id=tic_id, target_id=target_id,
+                            time_system=lcs.time_system or mapping.TIME_SYSTEM, observations=[], columns=cols)
+    ids = sorted({sp.release_id for sp in chosen if sp.release_id is not None})
+    layouts: dict[int, list[Any]] = {}
+    for c in releases.list_release_columns(conn, release_ids=np.array(ids, dtype=np.int64)):
+        layouts.setdefault(c.release_id, []).append(c)
+    parts: dict[str, list[tuple[int, int, NDArray[Any]]]] = {}
+    dtypes: dict[str, list[np.dtype[Any]]] = {}
+
+    def put(name: str, lo: int, hi: int, arr: NDArray[Any], dtype: Any) -> None:
+        parts.setdefault(name, []).append((lo, hi, arr))
+        dtypes.setdefault(name, []).append(np.dtype(dtype))
+
     for sp, lo in zip(chosen, starts, strict=False):
         o = tess[sp.observation_id]
         hi = lo + sp.stop - sp.start
         cols["sector"][lo:hi] = o.sector
         cols["camera"][lo:hi] = o.camera or 0
         cols["ccd"][lo:hi] = o.ccd or 0
-    result = TicLightcurves(tic_id=tic_id, target_id=target.id, time_system=lcs.time_system or mapping.TIME_SYSTEM,
-                            observations=[], columns=cols)
-    present = {g for sp in chosen for g in sp.groups}
-    for name, values in lcs.values.items():
-        if name not in present:
+        window = slice(sp.start, sp.stop)
+        layout = layouts.get(sp.release_id or -1)
+        if layout:
+            for c in layout:
+                name = c.name.lower()
+                source = {"time": lcs.time, "cadence": lcs.cadence,
+                          "values": lcs.values.get(c.processing_group_name or ""),
+                          "errors": lcs.errors.get(c.processing_group_name or ""),
+                          "flags": lcs.flags.get(c.flag_type or "")}[c.role]
+                if source is None:
+                    continue
+                piece = source[window] + c.value_offset if c.value_offset else source[window]  # exact: checked
+                put(name, lo, hi, piece, c.dtype)
+                result.units.setdefault(name, c.unit)
+                if name not in result.file_columns:
+                    result.file_columns.append(name)
+                if c.role == "values":
+                    errs = next((e.name.lower() for e in layout
+                                 if e.role == "errors" and e.processing_group_name == c.processing_group_name), None)
+                    result.groups.setdefault(c.processing_group_name or "", (name, errs))
             continue
-        col = mapping.export_name(name)
-        errors = lcs.errors[name][rows]
-        has_err = any(c.group == name and c.has_errors for c in mapping.ALL_COLUMNS) or not bool(
-            np.isnan(errors).all())
-        result.groups[name] = (col, f"{col}_err" if has_err else None)
-        cols[col] = values[rows]
-        if has_err:
-            cols[f"{col}_err"] = errors
-    for flag_type, flags in lcs.flags.items():
-        if flag_type != mapping.QUALITY_FLAG and any(flag_type in sp.flag_types for sp in chosen):
-            cols[_flag_column(flag_type)] = flags[rows]
+        for group in sp.groups:  # data without a layout: export names of the processing groups, float64
+            col = mapping.export_name(group)
+            errors = lcs.errors[group][window]
+            has_err = any(c.group == group and c.has_errors for c in mapping.ALL_COLUMNS) or not bool(
+                np.isnan(errors).all())
+            put(col, lo, hi, lcs.values[group][window], np.float64)
+            if has_err:
+                put(f"{col}_err", lo, hi, errors, np.float64)
+            result.groups.setdefault(group, (col, f"{col}_err" if has_err else None))
+        for flag_type in sp.flag_types:
+            if flag_type != mapping.QUALITY_FLAG:
+                put(_flag_column(flag_type), lo, hi, lcs.flags[flag_type][window], np.int32)
+    for name, pieces in parts.items():
+        dtype = np.result_type(*dtypes[name])
+        covered = sum(hi - lo for lo, hi, _ in pieces)
+        if covered < n and dtype.kind in "iu":  # a column some files lack: masked there (no made-up value)
+            out: NDArray[Any] = np.ma.masked_all(n, dtype=dtype)  # type: ignore[no-untyped-call]
+        else:
+            out = np.full(n, np.nan if dtype.kind == "f" else 0, dtype=dtype)
+        for lo, hi, arr in pieces:
+            out[lo:hi] = arr.astype(dtype, copy=False)
+        cols[name] = out
     for sp in chosen:
         o = tess[sp.observation_id]
+        rel = _release_of(sp, rels)
         t = lcs.time[sp.start:sp.stop]
         finite = t[np.isfinite(t)]
         grid = lcs.cadence[sp.start:sp.stop]
@@ -218,5 +321,6 @@ def load_tic(conn: psycopg.Connection[Any], tic_id: int, *, product: str | None 
             flag_types=sp.flag_types, flagged=int(np.count_nonzero(lcs.quality[sp.start:sp.stop])),
             time_start=float(finite.min()) if finite.size else float("nan"),
             time_stop=float(finite.max()) if finite.size else float("nan"),
-            derived_cadence_seconds=o.derived_cadence_seconds, product=_product_of(sp.groups)))
+            derived_cadence_seconds=o.derived_cadence_seconds, product=rel.product_name if rel else None,
+            release=rel.number if rel else None, release_id=sp.release_id))
     return result

@@ -29,12 +29,14 @@ WHERE d.target_id = :target_id
 ORDER BY d.observation_id, g.name;
 
 -- name: list_lightcurve_datasets :many
--- A target's datasets (one processing group if given) with group name, times, mission time system, grid version.
+-- A target's datasets (one processing group if given) with release, group name, times (of the same release),
+-- mission time system and grid version.
 -- The observation's row version (xmin:ctid) changes when the row is updated: the assembler caches grids by it.
 -- optional: processing_group_id
 -- not-null: observation_version, processing_group_name
 -- nullable: barycentric_julian_dates
-SELECT d.observation_id, (o.xmin::text || ':' || o.ctid::text) AS observation_version, d.processing_group_id,
+SELECT d.observation_id, d.release_id, (o.xmin::text || ':' || o.ctid::text) AS observation_version,
+       d.processing_group_id,
        g.name AS processing_group_name, d."values", d.errors, t.barycentric_julian_dates,
        m.time_format_name, m.time_unit, m.time_epoch, m.time_epoch_scale, m.time_epoch_format
 FROM dataset AS d
@@ -44,9 +46,10 @@ JOIN target AS tg ON tg.id = d.target_id
 JOIN mission_catalog AS mc ON mc.id = tg.catalog_id
 JOIN mission AS m ON m.id = mc.host_mission_id
 LEFT JOIN target_specific_time AS t ON t.target_id = d.target_id AND t.observation_id = d.observation_id
+    AND t.release_id IS NOT DISTINCT FROM d.release_id
 WHERE d.target_id = :target_id
   AND (:processing_group_id::int8 IS NULL OR d.processing_group_id = :processing_group_id::int8)
-ORDER BY d.observation_id, g.name;
+ORDER BY d.observation_id, d.release_id NULLS FIRST, g.name;
 
 -- name: iter_datasets_of_sector :iter
 -- Every dataset of a processing group in a TESS sector, streamed (e.g. all PDCSAP lightcurves of sector 5).

@@ -57,7 +57,7 @@ ORDER BY q.observation_id, q.type, q.target_id NULLS FIRST;
 -- of the observation, the assembler caches them (get_quality_flag_arrays).
 -- not-null: version
 -- nullable: quality_flags
-SELECT q.id, q.type, q.observation_id, q.target_id, (q.xmin::text || ':' || q.ctid::text) AS version,
+SELECT q.id, q.type, q.observation_id, q.target_id, q.release_id, (q.xmin::text || ':' || q.ctid::text) AS version,
        CASE WHEN q.target_id IS NULL THEN NULL ELSE q.quality_flags END AS quality_flags
 FROM quality_flag_array AS q
 WHERE q.observation_id = ANY(:observation_ids::int8[]) AND (q.target_id = :target_id OR q.target_id IS NULL)

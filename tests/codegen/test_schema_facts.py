@@ -123,15 +123,17 @@ def test_dataset_table() -> None:
     dataset = schema.TABLES["dataset"]
     assert [(c.name, c.type, c.not_null) for c in dataset.columns] == [
         ("id", "int8", True), ("processing_group_id", "int8", True), ("target_id", "int8", True),
-        ("observation_id", "int8", True), ("values", "float8[]", True), ("errors", "float8[]", True)]
+        ("observation_id", "int8", True), ("values", "float8[]", True), ("errors", "float8[]", True),
+        ("release_id", "int8", False)]
     assert dataset.column("id").has_default and dataset.column("id").identity
     assert dataset.primary_key == ("id", "observation_id") and dataset.partitioned_by == ("observation_id",)
     key = dataset.natural_key
     assert key is not None
     assert (key.constraint, key.columns, key.nullable) == (
-        "uq_dataset_group_target_observation", ("processing_group_id", "target_id", "observation_id"), ())
+        "uq_dataset_group_target_observation", ("processing_group_id", "target_id", "observation_id", "release_id"),
+        ("release_id",))
     flags = schema.TABLES["quality_flag_array"].natural_key
-    assert flags is not None and (flags.nullable, flags.nulls_not_distinct) == (("target_id",), True)
+    assert flags is not None and (flags.nullable, flags.nulls_not_distinct) == (("target_id", "release_id"), True)
     assert schema.TABLES["observation"].natural_key is None  # uq_observation_id_type is pk + type: not natural
     assert schema.TABLES["observation"].column("cadence_count").generated
     assert set(schema.TABLES) == {t for t in schema.TABLES if not t.endswith("_view")}

@@ -1,5 +1,5 @@
-"""Product identity: every real file and every documented layout is told apart by headers and name, and a
-product this version cannot store apart from SPOC is refused with a reason, never stored as SPOC."""
+"""Product identity: every real file and every documented layout is told apart by headers and name and read as
+its own product (never as SPOC); files that are no TIC target's archive product are refused with a reason."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from lightcurvedb.errors import FitsFormatError
 from lightcurvedb.tess import read_lightcurve
 from lightcurvedb.tess.products import PRODUCTS, canonical, identify
 
-from ._layouts import write_qlp, write_spoc_fast
+from .product_fixtures import write_fixture
 
 SPOC_2MIN = "tess2018206045859-s0001-0000000358108509-0120-s_lc.fits"
 OUTCOMES = {  # every file of ../shared/data/tess: the product read, or the words of its refusal
@@ -26,7 +26,7 @@ OUTCOMES = {  # every file of ../shared/data/tess: the product read, or the word
     "tess2020106103520-s0024-0000000039903405-0180-s_lc.fits": "spoc",
     "tess2021204101404-s0041-0000000256364928-0212-s_lc.fits": "spoc",
     "hlsp_tglc_tess_ffi_gaiaid-6399196263939178880-s0001-cam2-ccd1_tess_v1_llc.fits": "tglc",
-    "hlsp_tess-spoc_tess_phot_0000000039903405-s0024_tess_v1_lc.fits": "refused: a tess-spoc file",
+    "hlsp_tess-spoc_tess_phot_0000000039903405-s0024_tess_v1_lc.fits": "tess-spoc",
     "hlsp_tglc_tess_ffi_gaiaid-5707485527450614656-s0034-cam2-ccd3_tess_v2_llc.fits": "tglc",  # derived grid
     "hlsp_tess-3i_tess_ffi_3iatlas-s1751-cam2-ccd3_tess_v1.2_lc.fits": "refused: a solar-system object",
     "TRAPPIST-1_lightcurve.fits": "refused: a file written by lightkurve",
@@ -53,21 +53,25 @@ def test_a_renamed_spoc_file_is_told_by_origin_and_cadence(tess_dir: Path, tmp_p
     renamed = tmp_path / "star.fits"
     renamed.write_bytes((tess_dir / SPOC_2MIN).read_bytes())
     assert read_lightcurve(renamed).product == "spoc"
-    fast = write_spoc_fast(tess_dir / SPOC_2MIN, tmp_path, name="fast.fits")
-    with pytest.raises(FitsFormatError, match=r"a spoc-fast file .*TIMEDEL 20 s"):
-        read_lightcurve(fast)
+    fast = tmp_path / "fast.fits"
+    fast.write_bytes(write_fixture("spoc-fast", tmp_path).read_bytes())
+    assert read_lightcurve(fast).product == "spoc-fast"  # ORIGIN NASA/Ames, TIMEDEL 20 s
+    ffi = tmp_path / "ffi.fits"
+    ffi.write_bytes((tess_dir / "hlsp_tess-spoc_tess_phot_0000000039903405-s0024_tess_v1_lc.fits").read_bytes())
+    assert read_lightcurve(ffi).product == "tess-spoc"  # ORIGIN NASA/Ames, TIMEDEL 30 min
 
 
-def test_documented_layouts_are_refused_not_stored_as_spoc(tess_dir: Path, tmp_path: Path) -> None:
-    qlp = write_qlp(tmp_path)  # has TIME, CADENCENO, QUALITY and SAP_FLUX like a SPOC file
-    with pytest.raises(FitsFormatError, match="a qlp file"):
-        read_lightcurve(qlp)
-    renamed = tmp_path / "renamed.fits"
-    renamed.write_bytes(qlp.read_bytes())
-    with pytest.raises(FitsFormatError, match=r"a qlp file \(ORIGIN 'MIT/QLP'\)"):
-        read_lightcurve(renamed)
-    with pytest.raises(FitsFormatError, match="a spoc-fast file"):
-        read_lightcurve(write_spoc_fast(tess_dir / SPOC_2MIN, tmp_path))
+@pytest.mark.parametrize("kind", ["qlp", "qlp-s56", "spoc-fast", "gsfc-eleanor-lite", "cdips", "pathos"])
+def test_documented_layouts_are_read_as_their_own_product(tmp_path: Path, kind: str) -> None:
+    path = write_fixture(kind, tmp_path)
+    lc = read_lightcurve(path)
+    assert lc.product == kind.removesuffix("-s56")
+    assert all(c.group is None or not c.group.startswith("SPOC") for c in lc.layout) or lc.product == "spoc-fast"
+    if kind.startswith("qlp"):  # QLP shares TIME, CADENCENO, QUALITY and SAP_FLUX with SPOC, under its own groups
+        assert {c.group for c in lc.layout if c.name == "SAP_FLUX"} == {"QLP SAP_FLUX"}
+        renamed = tmp_path / "renamed.fits"
+        renamed.write_bytes(path.read_bytes())
+        assert read_lightcurve(renamed).product == "qlp"  # ORIGIN 'MIT/QLP'
 
 
 @pytest.mark.parametrize(("file_name", "primary", "timedel", "product"), [
@@ -97,7 +101,7 @@ def test_canonical_names() -> None:
 
 
 def test_ingesting_the_whole_shared_folder(fresh_dsn: str, tess_dir: Path) -> None:
-    """Every stored product is added; every other file fails with its reason and writes nothing."""
+    """Every product file is added; every other file fails with its reason and writes nothing."""
     from lightcurvedb.tess.ingest import ingest_paths
 
     summary = ingest_paths(fresh_dsn, [tess_dir], jobs=2)
@@ -112,4 +116,4 @@ def test_ingesting_the_whole_shared_folder(fresh_dsn: str, tess_dir: Path) -> No
     added = {r.tic_id for r in summary.results if r.status == "added"}
     with psycopg.connect(fresh_dsn) as conn:
         stored = {int(r[0]) for r in conn.execute("SELECT name FROM target")}
-    assert stored == added  # a refused file (the comet, lightkurve's, TESS-SPOC's) adds no target
+    assert stored == added  # a refused file (the comet, lightkurve's) adds no target
