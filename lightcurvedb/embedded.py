@@ -233,6 +233,7 @@ def _initdb(lay: Layout) -> None:
         "max_connections = 100\n"
         "shared_buffers = 256MB\n"
         "max_wal_size = 4GB\n"
+        "max_locks_per_transaction = 1024\n"  # whole-table queries lock every partition (sql/README.md)
     )
     with open(lay.data / "postgresql.conf", "a", encoding="utf-8") as fh:
         fh.write(settings)

@@ -148,11 +148,15 @@ def load_lightcurves(conn: psycopg.Connection[Any], target_id: int, *,
                      processing_group_id: int | None = None) -> TargetLightcurves:
     """Assemble every observation of `target_id` (optionally one processing group's datasets only).
 
-    Reads with generated queries: the datasets (with times and the mission's time system), the flag arrays,
-    and the cadence grids not yet cached in this process.
+    Reads with generated queries: the target's observations (the target_observation lookup), then, restricted to
+    them so that only their partitions are planned and locked, the datasets (with times and the mission's time
+    system), the flag arrays, and the cadence grids not yet cached in this process.
     """
     register(conn)
-    rows = datasets.list_lightcurve_datasets(conn, target_id=target_id, processing_group_id=processing_group_id)
+    held = np.array([r.observation_id for r in observations.list_observation_ids_of_target(conn, target_id=target_id)],
+                    dtype=np.int64)  # the target's observations: only their partitions are planned and locked
+    rows = datasets.list_lightcurve_datasets(conn, target_id=target_id, observation_ids=held,
+                                             processing_group_id=processing_group_id) if held.size else []
     if not rows:
         empty_f, empty_i = np.empty(0, np.float64), np.empty(0, np.int64)
         return TargetLightcurves(target_id, None, empty_i, empty_f, empty_i, {}, {}, {}, {})

@@ -733,6 +733,26 @@ CONSTRAINTS: dict[str, ConstraintFact] = {
         ref_columns=("id",),
         on_delete="cascade",
     ),
+    "fk_target_observation_observation": ConstraintFact(
+        name="fk_target_observation_observation",
+        table="target_observation",
+        kind="foreign_key",
+        sqlstate="23503",
+        columns=("observation_id",),
+        references="observation",
+        ref_columns=("id",),
+        on_delete="cascade",
+    ),
+    "fk_target_observation_target": ConstraintFact(
+        name="fk_target_observation_target",
+        table="target_observation",
+        kind="foreign_key",
+        sqlstate="23503",
+        columns=("target_id",),
+        references="target",
+        ref_columns=("id",),
+        on_delete="cascade",
+    ),
     "fk_target_specific_time_observation": ConstraintFact(
         name="fk_target_specific_time_observation",
         table="target_specific_time",
@@ -923,6 +943,13 @@ CONSTRAINTS: dict[str, ConstraintFact] = {
         kind="primary_key",
         sqlstate="23505",
         columns=("id",),
+    ),
+    "pk_target_observation": ConstraintFact(
+        name="pk_target_observation",
+        table="target_observation",
+        kind="primary_key",
+        sqlstate="23505",
+        columns=("target_id", "observation_id"),
     ),
     "pk_target_specific_time": ConstraintFact(
         name="pk_target_specific_time",
@@ -1388,6 +1415,15 @@ TABLES: dict[str, TableFact] = {
             constraint="uq_target_alias_pair",
             columns=("LEAST(target_id, alias_target_id)", "GREATEST(target_id, alias_target_id)"),
         ),
+    ),
+    "target_observation": TableFact(
+        name="target_observation",
+        columns=(
+            ColumnFact(name="target_id", type="int8", not_null=True, has_default=False),
+            ColumnFact(name="observation_id", type="int8", not_null=True, has_default=False),
+            ColumnFact(name="created_on", type="timestamptz", not_null=True, has_default=True),
+        ),
+        primary_key=("target_id", "observation_id"),
     ),
     "target_specific_time": TableFact(
         name="target_specific_time",

@@ -10,15 +10,14 @@ import psycopg
 from psycopg.rows import kwargs_row
 
 from lightcurvedb import query_runtime as rt
-from lightcurvedb.record import Float64Array
-from lightcurvedb.records.datasets import DatasetRecord, ListDatasetsOfTargetRow, ListLightcurveDatasetsRow
+from lightcurvedb.record import Float64Array, Int64Array
+from lightcurvedb.records.datasets import DatasetRecord, ListLightcurveDatasetsRow
 
 __all__ = [
     "create_dataset",
     "delete_datasets_of_group",
     "get_dataset",
     "iter_datasets_of_sector",
-    "list_datasets_of_target",
     "list_lightcurve_datasets",
 ]
 
@@ -82,32 +81,6 @@ def get_dataset(
     return rt.one(conn, _GET_DATASET, params, kwargs_row(DatasetRecord), "get_dataset")
 
 
-_LIST_DATASETS_OF_TARGET: LiteralString = """
-SELECT d.id, d.observation_id, d.processing_group_id, g.name AS processing_group_name,
-       s.name AS source_name, m.name AS method_name, tess.sector,
-       tst.barycentric_julian_dates, d."values", d.errors
-FROM dataset AS d
-JOIN processing_group AS g ON g.id = d.processing_group_id
-LEFT JOIN photometric_source AS s ON s.id = g.photometric_source_id
-LEFT JOIN detrending_method AS m ON m.id = g.detrending_method_id
-LEFT JOIN tess_observation AS tess ON tess.id = d.observation_id
-LEFT JOIN target_specific_time AS tst ON tst.target_id = d.target_id AND tst.observation_id = d.observation_id
-WHERE d.target_id = %(target_id)s
-ORDER BY d.observation_id, g.name
-"""
-
-
-def list_datasets_of_target(conn: psycopg.Connection[Any], *, target_id: int) -> list[ListDatasetsOfTargetRow]:
-    """Every lightcurve of a target with its processing group, source and method names, times and sector.
-
-    Returns every row as a list.
-
-    SQL: sql/queries/datasets.sql:15 (:many).
-    """
-    params: dict[str, Any] = {"target_id": target_id}
-    return rt.many(conn, _LIST_DATASETS_OF_TARGET, params, kwargs_row(ListDatasetsOfTargetRow))
-
-
 _LIST_LIGHTCURVE_DATASETS: LiteralString = """
 SELECT d.observation_id, d.release_id, (o.xmin::text || ':' || o.ctid::text) AS observation_version,
        d.processing_group_id,
@@ -120,8 +93,8 @@ JOIN target AS tg ON tg.id = d.target_id
 JOIN mission_catalog AS mc ON mc.id = tg.catalog_id
 JOIN mission AS m ON m.id = mc.host_mission_id
 LEFT JOIN target_specific_time AS t ON t.target_id = d.target_id AND t.observation_id = d.observation_id
-    AND t.release_id IS NOT DISTINCT FROM d.release_id
-WHERE d.target_id = %(target_id)s
+    AND t.release_id IS NOT DISTINCT FROM d.release_id AND t.observation_id = ANY(%(observation_ids)s::int8[])
+WHERE d.target_id = %(target_id)s AND d.observation_id = ANY(%(observation_ids)s::int8[])
   AND (%(processing_group_id)s::int8 IS NULL OR d.processing_group_id = %(processing_group_id)s::int8)
 ORDER BY d.observation_id, d.release_id NULLS FIRST, g.name
 """
@@ -130,16 +103,21 @@ ORDER BY d.observation_id, d.release_id NULLS FIRST, g.name
 def list_lightcurve_datasets(
     conn: psycopg.Connection[Any],
     *,
+    observation_ids: Int64Array,
     target_id: int,
     processing_group_id: int | None = None,
 ) -> list[ListLightcurveDatasetsRow]:
-    """A target's datasets (one processing group if given) with release, group name, times (of the same release),
+    """A target's datasets in the given observations (its own, from list_observation_ids_of_target: only their
 
     Returns every row as a list.
 
-    SQL: sql/queries/datasets.sql:31 (:many).
+    SQL: sql/queries/datasets.sql:15 (:many).
     """
-    params: dict[str, Any] = {"target_id": target_id, "processing_group_id": processing_group_id}
+    params: dict[str, Any] = {
+        "observation_ids": rt.int_array("observation_ids", observation_ids),
+        "target_id": target_id,
+        "processing_group_id": processing_group_id,
+    }
     return rt.many(conn, _LIST_LIGHTCURVE_DATASETS, params, kwargs_row(ListLightcurveDatasetsRow))
 
 
@@ -162,7 +140,7 @@ def iter_datasets_of_sector(
 
     Streams the rows (Cursor.stream): iterate to the end, or close the generator, before the next query.
 
-    SQL: sql/queries/datasets.sql:54 (:iter).
+    SQL: sql/queries/datasets.sql:39 (:iter).
     """
     params: dict[str, Any] = {"sector": sector, "processing_group_id": processing_group_id}
     yield from rt.stream(conn, _ITER_DATASETS_OF_SECTOR, params, kwargs_row(DatasetRecord))
@@ -178,7 +156,7 @@ def delete_datasets_of_group(conn: psycopg.Connection[Any], *, processing_group_
 
     Returns the number of rows affected.
 
-    SQL: sql/queries/datasets.sql:62 (:execrows).
+    SQL: sql/queries/datasets.sql:47 (:execrows).
     """
     params: dict[str, Any] = {"processing_group_id": processing_group_id, "observation_id": observation_id}
     return rt.execute(conn, _DELETE_DATASETS_OF_GROUP, params)

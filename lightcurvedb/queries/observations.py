@@ -15,6 +15,7 @@ from lightcurvedb.records.observations import (
     HstObservationRecord,
     ListExistingPartitionsRow,
     ListObservationGridsRow,
+    ListObservationIdsOfTargetRow,
     ListSectorsRow,
     ListTessObservationsOfTargetRow,
     ObservationRecord,
@@ -31,6 +32,7 @@ __all__ = [
     "get_observation",
     "list_existing_partitions",
     "list_observation_grids",
+    "list_observation_ids_of_target",
     "list_observations_of_instrument",
     "list_sectors",
     "list_tess_observations_of_sector",
@@ -270,13 +272,12 @@ def delete_observation(conn: psycopg.Connection[Any], *, id: int) -> int:
 _LIST_TESS_OBSERVATIONS_OF_TARGET: LiteralString = """
 SELECT o.id, t.sector, (i.properties ->> 'camera')::integer AS camera, (i.properties ->> 'ccd')::integer AS ccd,
        o.cadence_reference, o.cadence_count, g.cadence_seconds AS derived_cadence_seconds
-FROM observation AS o
+FROM target_observation AS tobs
+JOIN observation AS o ON o.id = tobs.observation_id
 JOIN tess_observation AS t ON t.id = o.id AND t.type = o.type
 JOIN instrument AS i ON i.id = o.instrument_id
 LEFT JOIN derived_cadence_grid AS g ON g.observation_id = o.id
-WHERE o.id IN (SELECT d.observation_id FROM dataset AS d WHERE d.target_id = %(target_id)s
-               UNION
-               SELECT s.observation_id FROM target_specific_time AS s WHERE s.target_id = %(target_id)s)
+WHERE tobs.target_id = %(target_id)s
 ORDER BY t.sector, o.cadence_reference[1], o.id
 """
 
@@ -297,6 +298,27 @@ def list_tess_observations_of_target(
     return rt.many(conn, _LIST_TESS_OBSERVATIONS_OF_TARGET, params, kwargs_row(ListTessObservationsOfTargetRow))
 
 
+_LIST_OBSERVATION_IDS_OF_TARGET: LiteralString = """
+SELECT observation_id FROM target_observation WHERE target_id = %(target_id)s ORDER BY observation_id
+"""
+
+
+def list_observation_ids_of_target(
+    conn: psycopg.Connection[Any],
+    *,
+    target_id: int,
+) -> list[ListObservationIdsOfTargetRow]:
+    """The ids of the observations holding data of a target (the lookup one-target reads restrict the data tables
+    to,
+
+    Returns every row as a list.
+
+    SQL: sql/queries/observations.sql:99 (:many).
+    """
+    params: dict[str, Any] = {"target_id": target_id}
+    return rt.many(conn, _LIST_OBSERVATION_IDS_OF_TARGET, params, kwargs_row(ListObservationIdsOfTargetRow))
+
+
 _LIST_OBSERVATION_GRIDS: LiteralString = """
 SELECT o.id, (o.xmin::text || ':' || o.ctid::text) AS version, o.cadence_reference
 FROM observation AS o
@@ -309,7 +331,7 @@ def list_observation_grids(conn: psycopg.Connection[Any], *, ids: Int64Array) ->
 
     Returns every row as a list.
 
-    SQL: sql/queries/observations.sql:99 (:many).
+    SQL: sql/queries/observations.sql:105 (:many).
     """
     params: dict[str, Any] = {"ids": rt.int_array("ids", ids)}
     return rt.many(conn, _LIST_OBSERVATION_GRIDS, params, kwargs_row(ListObservationGridsRow))
@@ -335,7 +357,7 @@ def list_existing_partitions(
 
     Returns every row as a list.
 
-    SQL: sql/queries/observations.sql:106 (:many).
+    SQL: sql/queries/observations.sql:112 (:many).
     """
     params: dict[str, Any] = {"parent_table": parent_table, "names": names}
     return rt.many(conn, _LIST_EXISTING_PARTITIONS, params, kwargs_row(ListExistingPartitionsRow))
@@ -352,7 +374,7 @@ def mark_grid_derived(conn: psycopg.Connection[Any], *, observation_id: int, cad
     """Record that an observation's cadence grid was derived from times (idempotent: a second mark changes
     nothing).
 
-    SQL: sql/queries/observations.sql:115 (:exec).
+    SQL: sql/queries/observations.sql:121 (:exec).
     """
     params: dict[str, Any] = {"observation_id": observation_id, "cadence_seconds": cadence_seconds, "rule": rule}
     rt.execute(conn, _MARK_GRID_DERIVED, params)

@@ -25,7 +25,6 @@ __all__ = [
     "get_target_cadences",
     "get_target_times",
     "list_quality_flags_of_observations",
-    "list_quality_flags_of_target",
     "upsert_target_time",
 ]
 
@@ -156,27 +155,6 @@ def get_target_cadences(conn: psycopg.Connection[Any], *, target_id: int, observ
     return rt.one(conn, _GET_TARGET_CADENCES, params, kwargs_row(GetTargetCadencesRow), "get_target_cadences")
 
 
-_LIST_QUALITY_FLAGS_OF_TARGET: LiteralString = """
-SELECT q.* FROM quality_flag_array AS q
-WHERE (q.target_id = %(target_id)s OR q.target_id IS NULL)
-  AND q.observation_id IN (SELECT d.observation_id FROM dataset AS d WHERE d.target_id = %(target_id)s
-                           UNION
-                           SELECT s.observation_id FROM target_specific_time AS s WHERE s.target_id = %(target_id)s)
-ORDER BY q.observation_id, q.type, q.target_id NULLS FIRST
-"""
-
-
-def list_quality_flags_of_target(conn: psycopg.Connection[Any], *, target_id: int) -> list[QualityFlagArrayRecord]:
-    """Every quality-flag array (all types) of a target's observations: its own and the observation-wide ones.
-
-    Returns every row as a list.
-
-    SQL: sql/queries/times_flags.sql:45 (:many).
-    """
-    params: dict[str, Any] = {"target_id": target_id}
-    return rt.many(conn, _LIST_QUALITY_FLAGS_OF_TARGET, params, kwargs_row(QualityFlagArrayRecord))
-
-
 _LIST_QUALITY_FLAGS_OF_OBSERVATIONS: LiteralString = """
 SELECT q.id, q.type, q.observation_id, q.target_id, q.release_id, (q.xmin::text || ':' || q.ctid::text) AS version,
        CASE WHEN q.target_id IS NULL THEN NULL ELSE q.quality_flags END AS quality_flags
@@ -197,7 +175,7 @@ def list_quality_flags_of_observations(
 
     Returns every row as a list.
 
-    SQL: sql/queries/times_flags.sql:54 (:many).
+    SQL: sql/queries/times_flags.sql:45 (:many).
     """
     params: dict[str, Any] = {
         "observation_ids": rt.int_array("observation_ids", observation_ids),
@@ -223,7 +201,7 @@ def get_quality_flag_arrays(
 
     Returns every row as a list.
 
-    SQL: sql/queries/times_flags.sql:66 (:many).
+    SQL: sql/queries/times_flags.sql:57 (:many).
     """
     params: dict[str, Any] = {
         "ids": rt.int_array("ids", ids),

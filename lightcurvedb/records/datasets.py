@@ -10,7 +10,6 @@ from lightcurvedb.record import Float64Array, Record
 __all__ = [
     "DatasetInsert",
     "DatasetRecord",
-    "ListDatasetsOfTargetRow",
     "ListLightcurveDatasetsRow",
 ]
 
@@ -82,48 +81,9 @@ class DatasetInsert(Record):
     )
 
 
-class ListDatasetsOfTargetRow(Record):
-    """A row of list_datasets_of_target: Every lightcurve of a target with its processing group, source and
-    method names, times and sector.
-    """
-
-    id: int = Field(
-        description=(
-            "Dataset id (identity); the primary key is (id, observation_id) because partitioned keys "
-            "must include the partition key."
-        ),
-    )
-    observation_id: int = Field(description="The observation (partition key); ON DELETE CASCADE.")
-    processing_group_id: int = Field(
-        description="The processing group (photometric source x detrending method); ON DELETE CASCADE.",
-    )
-    processing_group_name: str = Field(description="Human-readable name, e.g. 'SPOC PDCSAP'.")
-    source_name: str | None = Field(description="Unique name.")
-    method_name: str | None = Field(description="Unique name.")
-    sector: int | None = Field(description="TESS sector number (> 0).")
-    barycentric_julian_dates: Float64Array | None = Field(
-        description=(
-            "Times in the mission's time system (TESS: BTJD days), one per cadence; 1-D, no NULL "
-            "elements (NaN allowed). STORAGE EXTERNAL."
-        ),
-    )
-    values: Float64Array = Field(
-        description=(
-            "Measured values (e.g. flux), one per cadence of the observation; 1-D, no NULL elements "
-            "(NaN allowed). Stored uncompressed out of line (STORAGE EXTERNAL)."
-        ),
-    )
-    errors: Float64Array = Field(
-        description=(
-            "Uncertainties of values, same length; 1-D, no NULL elements (NaN allowed). STORAGE "
-            "EXTERNAL."
-        ),
-    )
-
-
 class ListLightcurveDatasetsRow(Record):
-    """A row of list_lightcurve_datasets: A target's datasets (one processing group if given) with release, group
-    name, times (of the same release),
+    """A row of list_lightcurve_datasets: A target's datasets in the given observations (its own, from
+    list_observation_ids_of_target: only their
     """
 
     observation_id: int = Field(description="The observation (partition key); ON DELETE CASCADE.")

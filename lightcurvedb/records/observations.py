@@ -17,10 +17,13 @@ __all__ = [
     "HstObservationRecord",
     "ListExistingPartitionsRow",
     "ListObservationGridsRow",
+    "ListObservationIdsOfTargetRow",
     "ListSectorsRow",
     "ListTessObservationsOfTargetRow",
     "ObservationInsert",
     "ObservationRecord",
+    "TargetObservationInsert",
+    "TargetObservationRecord",
     "TessObservationInsert",
     "TessObservationRecord",
     "observation_from_row",
@@ -138,6 +141,29 @@ class DerivedCadenceGridInsert(Record):
     )
 
 
+class TargetObservationRecord(Record):
+    """The observations holding data (datasets, times or own flags) of each target: written by triggers on the
+    data tables (never by hand), deleted with the target or the observation. One-target reads look the
+    observations up here and restrict the data tables to them, so that only those partitions are planned and
+    locked. A pair may outlive its data (after deleting rows): a read then finds nothing there.
+    """
+
+    target_id: int = Field(description="The target (ON DELETE CASCADE).")
+    observation_id: int = Field(description="An observation holding its data (ON DELETE CASCADE).")
+    created_on: datetime.datetime = Field(description="When the first data row of the pair was written.")
+
+
+class TargetObservationInsert(Record):
+    """What a writer supplies for a new target_observation row (columns with server defaults may be left out)."""
+
+    target_id: int = Field(description="The target (ON DELETE CASCADE).")
+    observation_id: int = Field(description="An observation holding its data (ON DELETE CASCADE).")
+    created_on: datetime.datetime | None = Field(
+        default=None,
+        description="When the first data row of the pair was written.",
+    )
+
+
 class TessObservationRecord(ObservationRecord):
     """TESS columns of an observation whose type is 'tess_observation' (keyed by observation.id; deleted with
     it). See tess_observation_view for the joined row.
@@ -240,6 +266,14 @@ class ListTessObservationsOfTargetRow(Record):
             "images)."
         ),
     )
+
+
+class ListObservationIdsOfTargetRow(Record):
+    """A row of list_observation_ids_of_target: The ids of the observations holding data of a target (the lookup
+    one-target reads restrict the data tables to,
+    """
+
+    observation_id: int = Field(description="An observation holding its data (ON DELETE CASCADE).")
 
 
 class ListObservationGridsRow(Record):

@@ -44,7 +44,9 @@ def plot_lightcurves(lcs: TicLightcurves, path: str | Path, *, flux_group: str |
         if bad.any():
             label = f"flagged ({int(bad.sum())} plotted of {int((q != 0).sum())})"
             ax.plot(t[bad], f[bad], "x", ms=3, color="tab:red", label=label)
-        ax.set_title(f"TIC {lcs.tic_id} — sector {sector}", fontsize=10)
+        held = ", ".join(dict.fromkeys(f"{o.product} release {o.release}" for o in lcs.observations
+                                       if o.sector == sector and o.product))
+        ax.set_title(f"TIC {lcs.tic_id} — sector {sector}" + (f" ({held})" if held else ""), fontsize=10)
         ax.set_ylabel("flux")
         ax.legend(loc="upper right", fontsize=8, markerscale=3)
     axes[-1].set_xlabel(f"time [{lcs.time_format.upper()} = BJD(TDB) − 2457000, d]")

@@ -1,5 +1,5 @@
 -- Observations: one instrument on one cadence grid; polymorphic by "type" (TESS, HST extension tables).
--- tables: observation, tess_observation, hst_observation, derived_cadence_grid
+-- tables: observation, tess_observation, hst_observation, derived_cadence_grid, target_observation
 
 -- name: create_observation :one
 -- Insert a base observation (no mission extension); its data partitions are created by the database.
@@ -82,19 +82,25 @@ DELETE FROM observation WHERE id = :id;
 
 -- name: list_tess_observations_of_target :many
 -- The TESS observations holding data (datasets or times) of a target, with sector, camera, CCD and cadence grid
--- (derived_cadence_seconds: the nominal cadence when the grid was derived from times, else None).
+-- (derived_cadence_seconds: the nominal cadence when the grid was derived from times, else None). Reads the
+-- target_observation lookup: no data partition is touched.
 -- nullable: camera, ccd
 -- not-null: cadence_count
 SELECT o.id, t.sector, (i.properties ->> 'camera')::integer AS camera, (i.properties ->> 'ccd')::integer AS ccd,
        o.cadence_reference, o.cadence_count, g.cadence_seconds AS derived_cadence_seconds
-FROM observation AS o
+FROM target_observation AS tobs
+JOIN observation AS o ON o.id = tobs.observation_id
 JOIN tess_observation AS t ON t.id = o.id AND t.type = o.type
 JOIN instrument AS i ON i.id = o.instrument_id
 LEFT JOIN derived_cadence_grid AS g ON g.observation_id = o.id
-WHERE o.id IN (SELECT d.observation_id FROM dataset AS d WHERE d.target_id = :target_id
-               UNION
-               SELECT s.observation_id FROM target_specific_time AS s WHERE s.target_id = :target_id)
+WHERE tobs.target_id = :target_id
 ORDER BY t.sector, o.cadence_reference[1], o.id;
+
+-- name: list_observation_ids_of_target :many
+-- The ids of the observations holding data of a target (the lookup one-target reads restrict the data tables to,
+-- so that only those partitions are planned and locked).
+-- not-null: observation_id
+SELECT observation_id FROM target_observation WHERE target_id = :target_id ORDER BY observation_id;
 
 -- name: list_observation_grids :many
 -- The cadence grids of the given observations with their row versions (xmin:ctid: an update changes it).

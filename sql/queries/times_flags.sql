@@ -42,15 +42,6 @@ LEFT JOIN LATERAL (
 ) AS q ON true
 WHERE o.id = :observation_id;
 
--- name: list_quality_flags_of_target :many
--- Every quality-flag array (all types) of a target's observations: its own and the observation-wide ones.
-SELECT q.* FROM quality_flag_array AS q
-WHERE (q.target_id = :target_id OR q.target_id IS NULL)
-  AND q.observation_id IN (SELECT d.observation_id FROM dataset AS d WHERE d.target_id = :target_id
-                           UNION
-                           SELECT s.observation_id FROM target_specific_time AS s WHERE s.target_id = :target_id)
-ORDER BY q.observation_id, q.type, q.target_id NULLS FIRST;
-
 -- name: list_quality_flags_of_observations :many
 -- A target's flag arrays (all types) in the given observations, and the observation-wide rows without arrays.
 -- Observation-wide rows come with quality_flags None and their row version (xmin:ctid): shared by every target

@@ -11,24 +11,27 @@ import pytest
 
 from lightcurvedb import bulk, errors
 from lightcurvedb.queries import aliases_lineage, datasets, frames, observations, processing, targets
-from lightcurvedb.records.datasets import ListDatasetsOfTargetRow
 from lightcurvedb.records.frames import FitsFrameInsert, FitsFrameRecord, TessFitsFrameRecord
-from lightcurvedb.records.observations import HstObservationRecord, ObservationRecord, TessObservationRecord
+from lightcurvedb.records.observations import (
+    HstObservationRecord,
+    ListTessObservationsOfTargetRow,
+    ObservationRecord,
+    TessObservationRecord,
+)
 from tests.queries.conftest import CADENCES, World
 
 
 def test_left_join_columns_are_optional_and_none(conn: psycopg.Connection[Any], world: World) -> None:
-    hints = typing.get_type_hints(ListDatasetsOfTargetRow)
-    assert hints["source_name"] == str | None  # LEFT JOIN side, detected from the query
-    assert hints["processing_group_name"] is str  # inner join, NOT NULL column
-    assert hints["sector"] == int | None
+    hints = typing.get_type_hints(ListTessObservationsOfTargetRow)
+    assert hints["derived_cadence_seconds"] == float | None  # LEFT JOIN side, detected from the query
+    assert hints["sector"] is int  # inner join, NOT NULL column
     n = CADENCES.size
+    assert observations.list_tess_observations_of_target(conn, target_id=world.target.id) == []
     datasets.create_dataset(conn, processing_group_id=world.group.id, target_id=world.target.id,
                             observation_id=world.observation.id, values=np.ones(n), errors=np.zeros(n))
-    [row] = datasets.list_datasets_of_target(conn, target_id=world.target.id)
-    assert (row.processing_group_name, row.source_name, row.method_name, row.sector) == ("SPOC PDCSAP", "SAP",
-                                                                                        "PDC", 5)
-    assert row.barycentric_julian_dates is None  # no times stored: the LEFT JOIN yields NULL
+    [row] = observations.list_tess_observations_of_target(conn, target_id=world.target.id)  # the lookup knows it
+    assert (row.id, row.sector) == (world.observation.id, 5)
+    assert row.derived_cadence_seconds is None  # no derived grid: the LEFT JOIN yields NULL
 
 
 def test_polymorphic_get_returns_the_subtype(conn: psycopg.Connection[Any], world: World) -> None:

@@ -70,8 +70,8 @@ def _check_file(conn: psycopg.Connection[Any], path: Path) -> None:
         times = times_flags.get_target_times(conn, target_id=target.id, observation_id=obs.id)
         assert times is not None
         _same(times.barycentric_julian_dates, np.asarray(table[time_col]), f"{path.name}:{time_col}")
-        flags = {f.type: f.quality_flags for f in times_flags.list_quality_flags_of_target(conn, target_id=target.id)
-                 if f.observation_id == obs.id}
+        flags = {f.type: f.quality_flags for f in times_flags.list_quality_flags_of_observations(
+                 conn, target_id=target.id, observation_ids=np.array([obs.id]))}
         flag_cols = {"base_quality_flag": "QUALITY"} if lc.product == "spoc" else {
             "base_quality_flag": "TESS_flags", "tglc_flag": "TGLC_flags"}
         assert set(flags) == set(flag_cols)
