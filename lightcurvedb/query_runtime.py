@@ -84,12 +84,17 @@ def one(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[str
     return found
 
 
+# Generated queries are never server-prepared (prepare=False): a prepared statement's generic plan cannot prune
+# partitions at planning, and PostgreSQL plans it (locking every partition of the data tables) to compare costs.
+# Unnamed statements are planned with their parameters, so `observation_id = ANY($ids)` prunes.
+
+
 def opt(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[str, Any],
         row: BaseRowFactory[T]) -> T | None:
     """The first row, or None."""
     _validate.check_params(params)
     with translated(), conn.cursor(row_factory=row, binary=True) as cur:
-        cur.execute(query, params)
+        cur.execute(query, params, prepare=False)
         return cur.fetchone()
 
 
@@ -98,7 +103,7 @@ def many(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[st
     """Every row, as a list."""
     _validate.check_params(params)
     with translated(), conn.cursor(row_factory=row, binary=True) as cur:
-        cur.execute(query, params)
+        cur.execute(query, params, prepare=False)
         return cur.fetchall()
 
 
@@ -119,7 +124,7 @@ def execute(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping
     """Run a statement; return its rowcount."""
     _validate.check_params(params)
     with translated(), conn.cursor() as cur:
-        cur.execute(query, params)
+        cur.execute(query, params, prepare=False)
         return cur.rowcount
 
 

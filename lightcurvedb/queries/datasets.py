@@ -107,7 +107,7 @@ def list_lightcurve_datasets(
     target_id: int,
     processing_group_id: int | None = None,
 ) -> list[ListLightcurveDatasetsRow]:
-    """A target's datasets in the given observations (its own, from list_observation_ids_of_target: only their
+    """A target's datasets in the given observations, with release, group, times, time system and grid version.
 
     Returns every row as a list.
 

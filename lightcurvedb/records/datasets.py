@@ -82,8 +82,8 @@ class DatasetInsert(Record):
 
 
 class ListLightcurveDatasetsRow(Record):
-    """A row of list_lightcurve_datasets: A target's datasets in the given observations (its own, from
-    list_observation_ids_of_target: only their
+    """A row of list_lightcurve_datasets: A target's datasets in the given observations, with release, group,
+    times, time system and grid version.
     """
 
     observation_id: int = Field(description="The observation (partition key); ON DELETE CASCADE.")

@@ -13,9 +13,9 @@ SELECT * FROM dataset
 WHERE processing_group_id = :processing_group_id AND target_id = :target_id AND observation_id = :observation_id;
 
 -- name: list_lightcurve_datasets :many
--- A target's datasets in the given observations (its own, from list_observation_ids_of_target: only their
--- partitions are planned and locked; one processing group if given) with release, group name, times (of the
--- same release), mission time system and grid version.
+-- A target's datasets in the given observations, with release, group, times, time system and grid version.
+-- Pass the target's own observations (list_observation_ids_of_target): only their partitions are then planned
+-- and locked. One processing group if given; the times are those of the dataset's release.
 -- The observation's row version (xmin:ctid) changes when the row is updated: the assembler caches grids by it.
 -- optional: processing_group_id
 -- not-null: observation_version, processing_group_name
