@@ -102,22 +102,25 @@ def _timed(fn: Callable[[], Any]) -> float:
 
 
 def _server_side(dsn: str, targets: list[int]) -> dict[str, float]:
-    """EXPLAIN (ANALYZE, BUFFERS) EXECUTE of the fetch query's generic plan (what the client's prepared
-    statement runs after its first executions): p50 of the plan-cache ms (PostgreSQL < 17 locks every partition
-    and index of a generic plan there), execution ms, buffers touched, and the index scan nodes of the plan.
+    """EXPLAIN (ANALYZE, BUFFERS) EXECUTE of the fetch query's custom plan for the target's own observations
+    (what the client's unnamed statement runs): p50 of the planning ms, execution ms, buffers touched, and the
+    index scan nodes of the plan.
 
     EXPLAIN does not send (or detoast) the arrays, so this isolates the index probes and joins.
     """
     plan_ms, exec_ms, buffers, scans = [], [], [], []
-    query = _LIST_LIGHTCURVE_DATASETS.replace("%(target_id)s", "$1").replace("%(processing_group_id)s", "$2")
+    query = (_LIST_LIGHTCURVE_DATASETS.replace("%(target_id)s", "$1").replace("%(processing_group_id)s", "$2")
+             .replace("%(observation_ids)s", "$3"))
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("SET plan_cache_mode = force_generic_plan")
-        conn.execute(sql.SQL("PREPARE lcdb_fetch_scaling (int8, int8) AS {}").format(
+        conn.execute("SET plan_cache_mode = force_custom_plan")  # what the client's unnamed statements get
+        conn.execute(sql.SQL("PREPARE lcdb_fetch_scaling (int8, int8, int8[]) AS {}").format(
             sql.SQL(query)))
         docs = []
-        explain = sql.SQL("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE lcdb_fetch_scaling ({}, NULL)")
+        explain = sql.SQL("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE lcdb_fetch_scaling ({}, NULL, {})")
         for t in targets:
-            row = conn.execute(explain.format(sql.Literal(t))).fetchone()
+            held = [r[0] for r in conn.execute(
+                "SELECT observation_id FROM target_observation WHERE target_id = %s", [t])]
+            row = conn.execute(explain.format(sql.Literal(t), sql.Literal(held))).fetchone()
             assert row is not None
             docs.append(row[0][0])
     for doc in docs:

@@ -102,8 +102,8 @@ class TargetLightcurves:
     cadence: NDArray[np.int64]
     time: NDArray[np.float64]
     observation_id: NDArray[np.int64]
-    values: dict[str, NDArray[np.float64]]
-    errors: dict[str, NDArray[np.float64]]
+    values: dict[str, NDArray[np.floating[Any]]]
+    errors: dict[str, NDArray[np.floating[Any]]]
     flags: dict[str, NDArray[np.int32]]
     group_ids: dict[str, int]
     observations: tuple[ObservationSpan, ...] = field(default=())
@@ -144,33 +144,43 @@ class TargetLightcurves:
         return TimeSeries(time=self.astropy_time(), data=data, copy=False)
 
 
+def _stored(wide: NDArray[Any] | None, narrow: NDArray[Any] | None) -> NDArray[np.floating[Any]]:
+    """The array of a dataset column pair, at its stored precision (float64 `values`, or float32 `values_f4`)."""
+    found = wide if wide is not None else narrow
+    if found is None:
+        raise AssertionError("ck_dataset_values_one_precision: one of each pair is set")
+    return found
+
+
 def load_lightcurves(conn: psycopg.Connection[Any], target_id: int, *,
                      processing_group_id: int | None = None) -> TargetLightcurves:
     """Assemble every observation of `target_id` (optionally one processing group's datasets only).
 
-    Reads with generated queries: the target's observations (the target_observation lookup), then, restricted to
-    them so that only their partitions are planned and locked, the datasets (with times and the mission's time
-    system), the flag arrays, and the cadence grids not yet cached in this process.
+    Reads with generated queries: the target's observations and mission time system (the target_observation
+    lookup), then, restricted to them so that only their partitions are planned and locked, the datasets (each
+    array at its stored precision), the times (once per observation and release), the flag arrays, and the
+    cadence grids not yet cached in this process.
     """
     register(conn)
-    held = np.array([r.observation_id for r in observations.list_observation_ids_of_target(conn, target_id=target_id)],
-                    dtype=np.int64)  # the target's observations: only their partitions are planned and locked
+    lookup = observations.list_target_observations(conn, target_id=target_id)
+    held = np.array([r.observation_id for r in lookup], dtype=np.int64)  # only these partitions are planned
     rows = datasets.list_lightcurve_datasets(conn, target_id=target_id, observation_ids=held,
                                              processing_group_id=processing_group_id) if held.size else []
     if not rows:
         empty_f, empty_i = np.empty(0, np.float64), np.empty(0, np.int64)
         return TargetLightcurves(target_id, None, empty_i, empty_f, empty_i, {}, {}, {}, {})
-    first = rows[0]
+    first = lookup[0]
     system = MissionTimeSystem(first.time_format_name, first.time_unit, first.time_epoch, first.time_epoch_scale,
                                first.time_epoch_format)
-    grids: dict[int, NDArray[np.int64]] = _grids(conn, {r.observation_id: r.observation_version for r in rows})
-    times: dict[_SpanKey, NDArray[np.float64] | None] = {}
+    versions = {r.observation_id: r.observation_version for r in lookup}
+    grids: dict[int, NDArray[np.int64]] = _grids(conn, {r.observation_id: versions[r.observation_id] for r in rows})
     groups_of: dict[_SpanKey, list[str]] = {}
     for r in rows:
-        key = (r.observation_id, r.release_id)
-        if times.get(key) is None:
-            times[key] = r.barycentric_julian_dates
-        groups_of.setdefault(key, []).append(r.processing_group_name)
+        groups_of.setdefault((r.observation_id, r.release_id), []).append(r.processing_group_name)
+    times: dict[_SpanKey, NDArray[np.float64] | None] = dict.fromkeys(groups_of)
+    for stored in times_flags.list_times_of_target(conn, target_id=target_id, observation_ids=held):
+        if (stored.observation_id, stored.release_id) in times:  # each time array once, not once per dataset
+            times[(stored.observation_id, stored.release_id)] = stored.barycentric_julian_dates
 
     def start(key: _SpanKey) -> tuple[float, int, int, int]:
         t = times[key]
@@ -195,19 +205,27 @@ def load_lightcurves(conn: psycopg.Connection[Any], target_id: int, *,
         observation_id = np.concatenate([np.full(grids[k[0]].shape[0], k[0], dtype=np.int64) for k in order])
         time = np.concatenate([t if (t := times[k]) is not None else np.full(grids[k[0]].shape[0], np.nan)
                                for k in order])
-    values: dict[str, NDArray[np.float64]] = {}
-    errors: dict[str, NDArray[np.float64]] = {}
+    values: dict[str, NDArray[np.floating[Any]]] = {}
+    errors: dict[str, NDArray[np.floating[Any]]] = {}
     group_ids: dict[str, int] = {}
+    arrays = {id(r): (_stored(r.values, r.values_f4), _stored(r.errors, r.errors_f4)) for r in rows}
+    dtypes: dict[str, tuple[np.dtype[Any], np.dtype[Any]]] = {}
+    for r in rows:  # a group's column is float32 when every observation stored it so, else float64
+        v, e = arrays[id(r)]
+        old_v, old_e = dtypes.get(r.processing_group_name, (v.dtype, e.dtype))
+        dtypes[r.processing_group_name] = (np.result_type(old_v, v.dtype), np.result_type(old_e, e.dtype))
     for r in sorted(rows, key=lambda r: r.processing_group_name):
         name = r.processing_group_name
         lo, hi = offsets[(r.observation_id, r.release_id)]
+        v, e = arrays[id(r)]
         if len(order) == 1:
-            values[name], errors[name] = r.values, r.errors
+            values[name], errors[name] = v, e
         else:
             if name not in values:
-                values[name], errors[name] = np.full(n, np.nan), np.full(n, np.nan)
-            values[name][lo:hi] = r.values
-            errors[name][lo:hi] = r.errors
+                values[name] = np.full(n, np.nan, dtype=dtypes[name][0])
+                errors[name] = np.full(n, np.nan, dtype=dtypes[name][1])
+            values[name][lo:hi] = v
+            errors[name][lo:hi] = e
         group_ids[name] = r.processing_group_id
     flags: dict[str, NDArray[np.int32]] = {}
     types_of: dict[_SpanKey, list[str]] = {key: [] for key in order}

@@ -13,12 +13,26 @@ from lightcurvedb.schema_types import ColumnFact, ConstraintFact, KeyFact, Table
 __all__ = ["CONSTRAINTS", "TABLES"]
 
 CONSTRAINTS: dict[str, ConstraintFact] = {
+    "ck_dataset_errors_f4_shape": ConstraintFact(
+        name="ck_dataset_errors_f4_shape",
+        table="dataset",
+        kind="check",
+        sqlstate="23514",
+        columns=("errors_f4",),
+    ),
     "ck_dataset_errors_length": ConstraintFact(
         name="ck_dataset_errors_length",
         table="dataset",
         kind="check",
         sqlstate="23514",
-        columns=("values", "errors"),
+        columns=("values", "errors", "values_f4", "errors_f4"),
+    ),
+    "ck_dataset_errors_one_precision": ConstraintFact(
+        name="ck_dataset_errors_one_precision",
+        table="dataset",
+        kind="check",
+        sqlstate="23514",
+        columns=("errors", "errors_f4"),
     ),
     "ck_dataset_errors_shape": ConstraintFact(
         name="ck_dataset_errors_shape",
@@ -75,6 +89,20 @@ CONSTRAINTS: dict[str, ConstraintFact] = {
                 sqlstate="23514",
             ),
         ),
+    ),
+    "ck_dataset_values_f4_shape": ConstraintFact(
+        name="ck_dataset_values_f4_shape",
+        table="dataset",
+        kind="check",
+        sqlstate="23514",
+        columns=("values_f4",),
+    ),
+    "ck_dataset_values_one_precision": ConstraintFact(
+        name="ck_dataset_values_one_precision",
+        table="dataset",
+        kind="check",
+        sqlstate="23514",
+        columns=("values", "values_f4"),
     ),
     "ck_dataset_values_shape": ConstraintFact(
         name="ck_dataset_values_shape",
@@ -1133,9 +1161,11 @@ TABLES: dict[str, TableFact] = {
             ColumnFact(name="processing_group_id", type="int8", not_null=True, has_default=False),
             ColumnFact(name="target_id", type="int8", not_null=True, has_default=False),
             ColumnFact(name="observation_id", type="int8", not_null=True, has_default=False),
-            ColumnFact(name="values", type="float8[]", not_null=True, has_default=False),
-            ColumnFact(name="errors", type="float8[]", not_null=True, has_default=False),
+            ColumnFact(name="values", type="float8[]", not_null=False, has_default=False),
+            ColumnFact(name="errors", type="float8[]", not_null=False, has_default=False),
             ColumnFact(name="release_id", type="int8", not_null=False, has_default=False),
+            ColumnFact(name="values_f4", type="float4[]", not_null=False, has_default=False),
+            ColumnFact(name="errors_f4", type="float4[]", not_null=False, has_default=False),
         ),
         primary_key=("id", "observation_id"),
         natural_key=KeyFact(

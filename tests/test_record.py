@@ -19,7 +19,7 @@ from lightcurvedb.records.observations import ObservationRecord, TessObservation
 def _dataset(**over: Any) -> dict[str, Any]:
     fields: dict[str, Any] = {"id": 1, "processing_group_id": 2, "target_id": 3, "observation_id": 4,
                               "values": np.array([1.0, np.nan, 3.0]), "errors": np.array([0.1, 0.2, 0.3]),
-                              "release_id": None}
+                              "release_id": None, "values_f4": None, "errors_f4": None}
     fields.update(over)
     return fields
 

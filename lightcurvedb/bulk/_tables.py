@@ -25,6 +25,8 @@ class BulkTable:
     defaults: dict[str, Any] = field(default_factory=dict)
     arrays: dict[str, Any] = field(default_factory=dict)  # column -> numpy dtype to coerce to (None: as given)
     nullable_key: frozenset[str] = frozenset()
+    precision_pairs: tuple[tuple[str, str], ...] = ()  # (float8 column, real column): one of each pair is set,
+    # by the array's dtype (float32/float16 arrays go to the real column: stored at 4 bytes a value, never widened)
     batch_size: int = 200  # rows per batch: 200 datasets of 13,000 cadences are ~42 MB of arrays in the client
 
     @property
@@ -54,8 +56,12 @@ def _bulk_table(table: str, columns: tuple[str, ...], **how: Any) -> BulkTable:
 
 
 DATASET = _bulk_table("dataset",
-                      ("processing_group_id", "target_id", "observation_id", "values", "errors", "release_id"),
-                      defaults={"release_id": None}, arrays={"values": None, "errors": None})
+                      ("processing_group_id", "target_id", "observation_id", "values", "errors", "release_id",
+                       "values_f4", "errors_f4"),
+                      defaults={"values": None, "errors": None, "release_id": None, "values_f4": None,
+                                "errors_f4": None},
+                      arrays={"values": None, "errors": None, "values_f4": None, "errors_f4": None},
+                      precision_pairs=(("values", "values_f4"), ("errors", "errors_f4")))
 TARGET_TIME = _bulk_table("target_specific_time",
                           ("target_id", "observation_id", "barycentric_julian_dates", "release_id"),
                           defaults={"release_id": None}, arrays={"barycentric_julian_dates": None})
@@ -95,6 +101,8 @@ def extractor(tbl: BulkTable, extra: tuple[str, ...] = ()) -> Callable[[Any], tu
             if value is None:
                 if column == "naxis_values":
                     return np.empty(0, dtype=np.int32)
+                if column in paired:
+                    return None  # its precision partner holds the array (checked in `route`)
                 raise BulkWriteError(f"{tbl.name}.{column} is required (got None)")
             dtype = tbl.arrays[column]
             if column == "naxis_values":
@@ -111,6 +119,21 @@ def extractor(tbl: BulkTable, extra: tuple[str, ...] = ()) -> Callable[[Any], tu
             return str(value)  # pathlib.Path binds as text
         return value
 
+    paired = frozenset(c for pair in tbl.precision_pairs for c in pair)
+    slots = [(columns.index(f8), columns.index(f4), f8) for f8, f4 in tbl.precision_pairs]
+
+    def route(row: list[Any]) -> tuple[Any, ...]:
+        """Each float array into the column of its precision: float32 (and float16) → real[], others → float8[]."""
+        for i, j, name in slots:
+            wide, narrow = row[i], row[j]
+            kind = getattr(wide, "dtype", None)
+            if wide is not None and narrow is None and kind is not None and kind.kind == "f" and kind.itemsize <= 4:
+                row[i], row[j] = None, wide
+            elif (wide is None) == (narrow is None):
+                raise MissingValue(f"{tbl.name}.{name}: give the array once (as {name} or {name}_f4), got "
+                                   f"{'none' if wide is None else 'both'}")
+        return tuple(row)
+
     def extract(record: Any) -> tuple[Any, ...]:
         if isinstance(record, tuple | list) and not hasattr(record, columns[0]):
             optional_tail = len(tbl.columns) - next(i for i in range(len(tbl.columns), -1, -1)
@@ -120,7 +143,7 @@ def extractor(tbl: BulkTable, extra: tuple[str, ...] = ()) -> Callable[[Any], tu
                     f"a positional {tbl.name} row needs {len(tbl.columns)} values {tbl.columns}; got {len(record)}"
                 )
             values = list(record) + [defaults.get(c) for c in columns[len(record):]]
-            return tuple(convert(c, v) for c, v in zip(columns, values, strict=True))
+            return route([convert(c, v) for c, v in zip(columns, values, strict=True)])
         getter: Callable[[str], Any]
         if isinstance(record, dict):
             getter = lambda c: record.get(c, defaults.get(c, _MISSING))  # noqa: E731
@@ -135,7 +158,7 @@ def extractor(tbl: BulkTable, extra: tuple[str, ...] = ()) -> Callable[[Any], tu
                 else:
                     raise BulkWriteError(f"{tbl.name} record {type(record).__name__} has no attribute {c!r}")
             out.append(convert(c, value))
-        return tuple(out)
+        return route(out)
 
     return extract
 

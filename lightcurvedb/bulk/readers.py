@@ -11,8 +11,9 @@ from psycopg import sql
 from lightcurvedb.adapters import register
 from lightcurvedb.records.datasets import DatasetRecord
 
-_COLUMNS = ("id", "processing_group_id", "target_id", "observation_id", "values", "errors", "release_id")
-_TYPES = ["int8", "int8", "int8", "int8", "float8[]", "float8[]", "int8"]
+_COLUMNS = ("id", "processing_group_id", "target_id", "observation_id", "values", "errors", "release_id",
+            "values_f4", "errors_f4")
+_TYPES = ["int8", "int8", "int8", "int8", "float8[]", "float8[]", "int8", "float4[]", "float4[]"]
 _TARGET_CHUNK = 10_000
 DatasetStream = Generator[DatasetRecord, None, None]
 """What `iter_datasets` returns: an iterator of records that `close()` ends early (cancelling the COPY)."""
@@ -61,8 +62,9 @@ def iter_datasets(conn: psycopg.Connection[Any], *, target_ids: Sequence[int] | 
     construct = DatasetRecord.model_construct
     with conn.cursor() as cur, cur.copy(sql.SQL("COPY ({}) TO STDOUT (FORMAT BINARY)").format(query)) as copy:
         copy.set_types(_TYPES)
-        for rid, group, target, obs, values, errors, release in copy.rows():
-            values.flags.writeable = False
-            errors.flags.writeable = False
+        for rid, group, target, obs, values, errors, release, values_f4, errors_f4 in copy.rows():
+            for arr in (values, errors, values_f4, errors_f4):
+                if arr is not None:
+                    arr.flags.writeable = False
             yield construct(id=rid, processing_group_id=group, target_id=target, observation_id=obs, values=values,
-                            errors=errors, release_id=release)
+                            errors=errors, release_id=release, values_f4=values_f4, errors_f4=errors_f4)

@@ -10,7 +10,7 @@ import psycopg
 from psycopg.rows import kwargs_row
 
 from lightcurvedb import query_runtime as rt
-from lightcurvedb.record import Float64Array, Int64Array
+from lightcurvedb.record import Float32Array, Float64Array, Int64Array
 from lightcurvedb.records.datasets import DatasetRecord, ListLightcurveDatasetsRow
 
 __all__ = [
@@ -23,10 +23,11 @@ __all__ = [
 
 
 _CREATE_DATASET: LiteralString = """
-INSERT INTO dataset (processing_group_id, target_id, observation_id, "values", errors)
-VALUES (%(processing_group_id)s, %(target_id)s, %(observation_id)s, %(values)s, %(errors)s)
+INSERT INTO dataset (processing_group_id, target_id, observation_id, "values", errors, values_f4, errors_f4,
+                     release_id)
+VALUES (%(processing_group_id)s, %(target_id)s, %(observation_id)s, %(values)s, %(errors)s, %(values_f4)s, %(errors_f4)s, %(release_id)s)
 RETURNING *
-"""
+"""  # noqa: E501
 
 
 def create_dataset(
@@ -35,10 +36,14 @@ def create_dataset(
     processing_group_id: int,
     target_id: int,
     observation_id: int,
-    values: Float64Array,
-    errors: Float64Array,
+    values: Float64Array | None = None,
+    errors: Float64Array | None = None,
+    values_f4: Float32Array | None = None,
+    errors_f4: Float32Array | None = None,
+    release_id: int | None = None,
 ) -> DatasetRecord:
-    """Insert one dataset (bulk loads: lightcurvedb.bulk.write).
+    """Insert one dataset: values and errors as float64 (values, errors) or float32 (values_f4, errors_f4), one
+    of each.
 
     Returns the inserted row; constraint violations raise the typed errors of lightcurvedb.errors.
 
@@ -50,6 +55,9 @@ def create_dataset(
         "observation_id": observation_id,
         "values": values,
         "errors": errors,
+        "values_f4": values_f4,
+        "errors_f4": errors_f4,
+        "release_id": release_id,
     }
     return rt.one(conn, _CREATE_DATASET, params, kwargs_row(DatasetRecord), "create_dataset")
 
@@ -71,7 +79,7 @@ def get_dataset(
 
     Raises lightcurvedb.errors.NotFound when no row matches.
 
-    SQL: sql/queries/datasets.sql:10 (:one).
+    SQL: sql/queries/datasets.sql:13 (:one).
     """
     params: dict[str, Any] = {
         "processing_group_id": processing_group_id,
@@ -82,18 +90,10 @@ def get_dataset(
 
 
 _LIST_LIGHTCURVE_DATASETS: LiteralString = """
-SELECT d.observation_id, d.release_id, (o.xmin::text || ':' || o.ctid::text) AS observation_version,
-       d.processing_group_id,
-       g.name AS processing_group_name, d."values", d.errors, t.barycentric_julian_dates,
-       m.time_format_name, m.time_unit, m.time_epoch, m.time_epoch_scale, m.time_epoch_format
+SELECT d.observation_id, d.release_id, d.processing_group_id, g.name AS processing_group_name,
+       d."values", d.errors, d.values_f4, d.errors_f4
 FROM dataset AS d
-JOIN observation AS o ON o.id = d.observation_id
 JOIN processing_group AS g ON g.id = d.processing_group_id
-JOIN target AS tg ON tg.id = d.target_id
-JOIN mission_catalog AS mc ON mc.id = tg.catalog_id
-JOIN mission AS m ON m.id = mc.host_mission_id
-LEFT JOIN target_specific_time AS t ON t.target_id = d.target_id AND t.observation_id = d.observation_id
-    AND t.release_id IS NOT DISTINCT FROM d.release_id AND t.observation_id = ANY(%(observation_ids)s::int8[])
 WHERE d.target_id = %(target_id)s AND d.observation_id = ANY(%(observation_ids)s::int8[])
   AND (%(processing_group_id)s::int8 IS NULL OR d.processing_group_id = %(processing_group_id)s::int8)
 ORDER BY d.observation_id, d.release_id NULLS FIRST, g.name
@@ -103,19 +103,20 @@ ORDER BY d.observation_id, d.release_id NULLS FIRST, g.name
 def list_lightcurve_datasets(
     conn: psycopg.Connection[Any],
     *,
-    observation_ids: Int64Array,
     target_id: int,
+    observation_ids: Int64Array,
     processing_group_id: int | None = None,
 ) -> list[ListLightcurveDatasetsRow]:
-    """A target's datasets in the given observations, with release, group, times, time system and grid version.
+    """A target's datasets in the given observations, with release and processing group name, at stored
+    precision.
 
     Returns every row as a list.
 
-    SQL: sql/queries/datasets.sql:15 (:many).
+    SQL: sql/queries/datasets.sql:18 (:many).
     """
     params: dict[str, Any] = {
-        "observation_ids": rt.int_array("observation_ids", observation_ids),
         "target_id": target_id,
+        "observation_ids": rt.int_array("observation_ids", observation_ids),
         "processing_group_id": processing_group_id,
     }
     return rt.many(conn, _LIST_LIGHTCURVE_DATASETS, params, kwargs_row(ListLightcurveDatasetsRow))
@@ -140,7 +141,7 @@ def iter_datasets_of_sector(
 
     Streams the rows (Cursor.stream): iterate to the end, or close the generator, before the next query.
 
-    SQL: sql/queries/datasets.sql:39 (:iter).
+    SQL: sql/queries/datasets.sql:33 (:iter).
     """
     params: dict[str, Any] = {"sector": sector, "processing_group_id": processing_group_id}
     yield from rt.stream(conn, _ITER_DATASETS_OF_SECTOR, params, kwargs_row(DatasetRecord))
@@ -156,7 +157,7 @@ def delete_datasets_of_group(conn: psycopg.Connection[Any], *, processing_group_
 
     Returns the number of rows affected.
 
-    SQL: sql/queries/datasets.sql:47 (:execrows).
+    SQL: sql/queries/datasets.sql:41 (:execrows).
     """
     params: dict[str, Any] = {"processing_group_id": processing_group_id, "observation_id": observation_id}
     return rt.execute(conn, _DELETE_DATASETS_OF_GROUP, params)

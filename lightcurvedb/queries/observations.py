@@ -15,8 +15,8 @@ from lightcurvedb.records.observations import (
     HstObservationRecord,
     ListExistingPartitionsRow,
     ListObservationGridsRow,
-    ListObservationIdsOfTargetRow,
     ListSectorsRow,
+    ListTargetObservationsRow,
     ListTessObservationsOfTargetRow,
     ObservationRecord,
     TessObservationRecord,
@@ -32,9 +32,9 @@ __all__ = [
     "get_observation",
     "list_existing_partitions",
     "list_observation_grids",
-    "list_observation_ids_of_target",
     "list_observations_of_instrument",
     "list_sectors",
+    "list_target_observations",
     "list_tess_observations_of_sector",
     "list_tess_observations_of_target",
     "mark_grid_derived",
@@ -298,25 +298,29 @@ def list_tess_observations_of_target(
     return rt.many(conn, _LIST_TESS_OBSERVATIONS_OF_TARGET, params, kwargs_row(ListTessObservationsOfTargetRow))
 
 
-_LIST_OBSERVATION_IDS_OF_TARGET: LiteralString = """
-SELECT observation_id FROM target_observation WHERE target_id = %(target_id)s ORDER BY observation_id
+_LIST_TARGET_OBSERVATIONS: LiteralString = """
+SELECT tobs.observation_id, (o.xmin::text || ':' || o.ctid::text) AS observation_version,
+       m.time_format_name, m.time_unit, m.time_epoch, m.time_epoch_scale, m.time_epoch_format
+FROM target_observation AS tobs
+JOIN observation AS o ON o.id = tobs.observation_id
+JOIN target AS tg ON tg.id = tobs.target_id
+JOIN mission_catalog AS mc ON mc.id = tg.catalog_id
+JOIN mission AS m ON m.id = mc.host_mission_id
+WHERE tobs.target_id = %(target_id)s
+ORDER BY tobs.observation_id
 """
 
 
-def list_observation_ids_of_target(
-    conn: psycopg.Connection[Any],
-    *,
-    target_id: int,
-) -> list[ListObservationIdsOfTargetRow]:
-    """The ids of the observations holding data of a target (the lookup one-target reads restrict the data tables
-    to,
+def list_target_observations(conn: psycopg.Connection[Any], *, target_id: int) -> list[ListTargetObservationsRow]:
+    """The observations holding data of a target (the target_observation lookup: one-target reads restrict the
+    data
 
     Returns every row as a list.
 
     SQL: sql/queries/observations.sql:99 (:many).
     """
     params: dict[str, Any] = {"target_id": target_id}
-    return rt.many(conn, _LIST_OBSERVATION_IDS_OF_TARGET, params, kwargs_row(ListObservationIdsOfTargetRow))
+    return rt.many(conn, _LIST_TARGET_OBSERVATIONS, params, kwargs_row(ListTargetObservationsRow))
 
 
 _LIST_OBSERVATION_GRIDS: LiteralString = """
@@ -331,7 +335,7 @@ def list_observation_grids(conn: psycopg.Connection[Any], *, ids: Int64Array) ->
 
     Returns every row as a list.
 
-    SQL: sql/queries/observations.sql:105 (:many).
+    SQL: sql/queries/observations.sql:114 (:many).
     """
     params: dict[str, Any] = {"ids": rt.int_array("ids", ids)}
     return rt.many(conn, _LIST_OBSERVATION_GRIDS, params, kwargs_row(ListObservationGridsRow))
@@ -357,7 +361,7 @@ def list_existing_partitions(
 
     Returns every row as a list.
 
-    SQL: sql/queries/observations.sql:112 (:many).
+    SQL: sql/queries/observations.sql:121 (:many).
     """
     params: dict[str, Any] = {"parent_table": parent_table, "names": names}
     return rt.many(conn, _LIST_EXISTING_PARTITIONS, params, kwargs_row(ListExistingPartitionsRow))
@@ -374,7 +378,7 @@ def mark_grid_derived(conn: psycopg.Connection[Any], *, observation_id: int, cad
     """Record that an observation's cadence grid was derived from times (idempotent: a second mark changes
     nothing).
 
-    SQL: sql/queries/observations.sql:121 (:exec).
+    SQL: sql/queries/observations.sql:130 (:exec).
     """
     params: dict[str, Any] = {"observation_id": observation_id, "cadence_seconds": cadence_seconds, "rule": rule}
     rt.execute(conn, _MARK_GRID_DERIVED, params)

@@ -14,6 +14,7 @@ from lightcurvedb.records.times_flags import (
     GetQualityFlagArraysRow,
     GetTargetCadencesRow,
     ListQualityFlagsOfObservationsRow,
+    ListTimesOfTargetRow,
     QualityFlagArrayRecord,
     TargetSpecificTimeRecord,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "get_target_cadences",
     "get_target_times",
     "list_quality_flags_of_observations",
+    "list_times_of_target",
     "upsert_target_time",
 ]
 
@@ -155,6 +157,33 @@ def get_target_cadences(conn: psycopg.Connection[Any], *, target_id: int, observ
     return rt.one(conn, _GET_TARGET_CADENCES, params, kwargs_row(GetTargetCadencesRow), "get_target_cadences")
 
 
+_LIST_TIMES_OF_TARGET: LiteralString = """
+SELECT observation_id, release_id, barycentric_julian_dates
+FROM target_specific_time
+WHERE target_id = %(target_id)s AND observation_id = ANY(%(observation_ids)s::int8[])
+"""
+
+
+def list_times_of_target(
+    conn: psycopg.Connection[Any],
+    *,
+    target_id: int,
+    observation_ids: Int64Array,
+) -> list[ListTimesOfTargetRow]:
+    """A target's barycentric times in the given observations (its own: only their partitions are planned), one
+    row
+
+    Returns every row as a list.
+
+    SQL: sql/queries/times_flags.sql:45 (:many).
+    """
+    params: dict[str, Any] = {
+        "target_id": target_id,
+        "observation_ids": rt.int_array("observation_ids", observation_ids),
+    }
+    return rt.many(conn, _LIST_TIMES_OF_TARGET, params, kwargs_row(ListTimesOfTargetRow))
+
+
 _LIST_QUALITY_FLAGS_OF_OBSERVATIONS: LiteralString = """
 SELECT q.id, q.type, q.observation_id, q.target_id, q.release_id, (q.xmin::text || ':' || q.ctid::text) AS version,
        CASE WHEN q.target_id IS NULL THEN NULL ELSE q.quality_flags END AS quality_flags
@@ -175,7 +204,7 @@ def list_quality_flags_of_observations(
 
     Returns every row as a list.
 
-    SQL: sql/queries/times_flags.sql:45 (:many).
+    SQL: sql/queries/times_flags.sql:52 (:many).
     """
     params: dict[str, Any] = {
         "observation_ids": rt.int_array("observation_ids", observation_ids),
@@ -201,7 +230,7 @@ def get_quality_flag_arrays(
 
     Returns every row as a list.
 
-    SQL: sql/queries/times_flags.sql:57 (:many).
+    SQL: sql/queries/times_flags.sql:64 (:many).
     """
     params: dict[str, Any] = {
         "ids": rt.int_array("ids", ids),

@@ -5,7 +5,7 @@ processing group).
 
 from pydantic import Field
 
-from lightcurvedb.record import Float64Array, Record
+from lightcurvedb.record import Float32Array, Float64Array, Record
 
 __all__ = [
     "DatasetInsert",
@@ -31,20 +31,32 @@ class DatasetRecord(Record):
     )
     target_id: int = Field(description="The target; ON DELETE CASCADE.")
     observation_id: int = Field(description="The observation (partition key); ON DELETE CASCADE.")
-    values: Float64Array = Field(
+    values: Float64Array | None = Field(
         description=(
-            "Measured values (e.g. flux), one per cadence of the observation; 1-D, no NULL elements "
-            "(NaN allowed). Stored uncompressed out of line (STORAGE EXTERNAL)."
+            "The values at float64 precision (NULL when stored as float32 in values_f4): one per "
+            "cadence of the observation's grid, NaN where missing."
         ),
     )
-    errors: Float64Array = Field(
+    errors: Float64Array | None = Field(
         description=(
-            "Uncertainties of values, same length; 1-D, no NULL elements (NaN allowed). STORAGE "
-            "EXTERNAL."
+            "The uncertainties at float64 precision (NULL when stored as float32 in errors_f4), aligned"
+            " with the values; NaN where unknown."
         ),
     )
     release_id: int | None = Field(
         description="The release the dataset belongs to (ON DELETE CASCADE); NULL when written without one.",
+    )
+    values_f4: Float32Array | None = Field(
+        description=(
+            "The values at float32 precision (real[], 4 bytes a value) when the data was float32 (e.g. "
+            "a FITS E column); else NULL and values holds them."
+        ),
+    )
+    errors_f4: Float32Array | None = Field(
+        description=(
+            "The uncertainties at float32 precision when they were float32; else NULL and errors holds "
+            "them."
+        ),
     )
 
 
@@ -56,18 +68,6 @@ class DatasetInsert(Record):
     )
     target_id: int = Field(description="The target; ON DELETE CASCADE.")
     observation_id: int = Field(description="The observation (partition key); ON DELETE CASCADE.")
-    values: Float64Array = Field(
-        description=(
-            "Measured values (e.g. flux), one per cadence of the observation; 1-D, no NULL elements "
-            "(NaN allowed). Stored uncompressed out of line (STORAGE EXTERNAL)."
-        ),
-    )
-    errors: Float64Array = Field(
-        description=(
-            "Uncertainties of values, same length; 1-D, no NULL elements (NaN allowed). STORAGE "
-            "EXTERNAL."
-        ),
-    )
     id: int | None = Field(
         default=None,
         description=(
@@ -75,50 +75,74 @@ class DatasetInsert(Record):
             "must include the partition key."
         ),
     )
+    values: Float64Array | None = Field(
+        default=None,
+        description=(
+            "The values at float64 precision (NULL when stored as float32 in values_f4): one per "
+            "cadence of the observation's grid, NaN where missing."
+        ),
+    )
+    errors: Float64Array | None = Field(
+        default=None,
+        description=(
+            "The uncertainties at float64 precision (NULL when stored as float32 in errors_f4), aligned"
+            " with the values; NaN where unknown."
+        ),
+    )
     release_id: int | None = Field(
         default=None,
         description="The release the dataset belongs to (ON DELETE CASCADE); NULL when written without one.",
     )
+    values_f4: Float32Array | None = Field(
+        default=None,
+        description=(
+            "The values at float32 precision (real[], 4 bytes a value) when the data was float32 (e.g. "
+            "a FITS E column); else NULL and values holds them."
+        ),
+    )
+    errors_f4: Float32Array | None = Field(
+        default=None,
+        description=(
+            "The uncertainties at float32 precision when they were float32; else NULL and errors holds "
+            "them."
+        ),
+    )
 
 
 class ListLightcurveDatasetsRow(Record):
-    """A row of list_lightcurve_datasets: A target's datasets in the given observations, with release, group,
-    times, time system and grid version.
+    """A row of list_lightcurve_datasets: A target's datasets in the given observations, with release and
+    processing group name, at stored precision.
     """
 
     observation_id: int = Field(description="The observation (partition key); ON DELETE CASCADE.")
     release_id: int | None = Field(
         description="The release the dataset belongs to (ON DELETE CASCADE); NULL when written without one.",
     )
-    observation_version: str
     processing_group_id: int = Field(
         description="The processing group (photometric source x detrending method); ON DELETE CASCADE.",
     )
     processing_group_name: str = Field(description="Human-readable name, e.g. 'SPOC PDCSAP'.")
-    values: Float64Array = Field(
+    values: Float64Array | None = Field(
         description=(
-            "Measured values (e.g. flux), one per cadence of the observation; 1-D, no NULL elements "
-            "(NaN allowed). Stored uncompressed out of line (STORAGE EXTERNAL)."
+            "The values at float64 precision (NULL when stored as float32 in values_f4): one per "
+            "cadence of the observation's grid, NaN where missing."
         ),
     )
-    errors: Float64Array = Field(
+    errors: Float64Array | None = Field(
         description=(
-            "Uncertainties of values, same length; 1-D, no NULL elements (NaN allowed). STORAGE "
-            "EXTERNAL."
+            "The uncertainties at float64 precision (NULL when stored as float32 in errors_f4), aligned"
+            " with the values; NaN where unknown."
         ),
     )
-    barycentric_julian_dates: Float64Array | None = Field(
+    values_f4: Float32Array | None = Field(
         description=(
-            "Times in the mission's time system (TESS: BTJD days), one per cadence; 1-D, no NULL "
-            "elements (NaN allowed). STORAGE EXTERNAL."
+            "The values at float32 precision (real[], 4 bytes a value) when the data was float32 (e.g. "
+            "a FITS E column); else NULL and values holds them."
         ),
     )
-    time_format_name: str = Field(
-        description="Unique astropy time format name registered for this mission, e.g. 'btjd'.",
+    errors_f4: Float32Array | None = Field(
+        description=(
+            "The uncertainties at float32 precision when they were float32; else NULL and errors holds "
+            "them."
+        ),
     )
-    time_unit: str = Field(description="Unit of the mission's time offsets (astropy unit string), e.g. 'd'.")
-    time_epoch: float = Field(
-        description="Epoch the mission's times count from, e.g. 2457000 for TESS (in time_epoch_format).",
-    )
-    time_epoch_scale: str = Field(description="Astropy time scale of the epoch, e.g. 'tdb'.")
-    time_epoch_format: str = Field(description="Astropy time format of the epoch value, e.g. 'jd'.")

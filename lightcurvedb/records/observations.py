@@ -17,8 +17,8 @@ __all__ = [
     "HstObservationRecord",
     "ListExistingPartitionsRow",
     "ListObservationGridsRow",
-    "ListObservationIdsOfTargetRow",
     "ListSectorsRow",
+    "ListTargetObservationsRow",
     "ListTessObservationsOfTargetRow",
     "ObservationInsert",
     "ObservationRecord",
@@ -268,12 +268,22 @@ class ListTessObservationsOfTargetRow(Record):
     )
 
 
-class ListObservationIdsOfTargetRow(Record):
-    """A row of list_observation_ids_of_target: The ids of the observations holding data of a target (the lookup
-    one-target reads restrict the data tables to,
+class ListTargetObservationsRow(Record):
+    """A row of list_target_observations: The observations holding data of a target (the target_observation
+    lookup: one-target reads restrict the data
     """
 
     observation_id: int = Field(description="An observation holding its data (ON DELETE CASCADE).")
+    observation_version: str
+    time_format_name: str = Field(
+        description="Unique astropy time format name registered for this mission, e.g. 'btjd'.",
+    )
+    time_unit: str = Field(description="Unit of the mission's time offsets (astropy unit string), e.g. 'd'.")
+    time_epoch: float = Field(
+        description="Epoch the mission's times count from, e.g. 2457000 for TESS (in time_epoch_format).",
+    )
+    time_epoch_scale: str = Field(description="Astropy time scale of the epoch, e.g. 'tdb'.")
+    time_epoch_format: str = Field(description="Astropy time format of the epoch value, e.g. 'jd'.")
 
 
 class ListObservationGridsRow(Record):

@@ -13,6 +13,7 @@ __all__ = [
     "GetQualityFlagArraysRow",
     "GetTargetCadencesRow",
     "ListQualityFlagsOfObservationsRow",
+    "ListTimesOfTargetRow",
     "QualityFlagArrayInsert",
     "QualityFlagArrayRecord",
     "TargetSpecificTimeInsert",
@@ -150,6 +151,23 @@ class GetTargetCadencesRow(Record):
         description=(
             "Bitmask per cadence (TESS QUALITY, int32); 1-D, no NULL elements. Test bits with flags & 1"
             " etc."
+        ),
+    )
+
+
+class ListTimesOfTargetRow(Record):
+    """A row of list_times_of_target: A target's barycentric times in the given observations (its own: only their
+    partitions are planned), one row
+    """
+
+    observation_id: int = Field(description="The observation (partition key); ON DELETE CASCADE.")
+    release_id: int | None = Field(
+        description="The release the times belong to (ON DELETE CASCADE); NULL when written without one.",
+    )
+    barycentric_julian_dates: Float64Array = Field(
+        description=(
+            "Times in the mission's time system (TESS: BTJD days), one per cadence; 1-D, no NULL "
+            "elements (NaN allowed). STORAGE EXTERNAL."
         ),
     )
 

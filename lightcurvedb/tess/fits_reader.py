@@ -28,11 +28,12 @@ _EXACT_INT = 2**53  # integers beyond this do not survive float64 storage
 
 @dataclass(frozen=True)
 class ColumnData:
-    """One dataset read from a file: the mapping and its values/errors as float64 (errors NaN when absent)."""
+    """One dataset read from a file: the mapping and its values/errors at the file's precision (float32 or
+    float64; integer columns as float64, exactly), errors NaN when absent."""
 
     column: ColumnMap
-    values: NDArray[np.float64]
-    errors: NDArray[np.float64]
+    values: NDArray[np.floating[Any]]
+    errors: NDArray[np.floating[Any]]
 
 
 @dataclass(frozen=True)
@@ -115,11 +116,12 @@ def _int_header(path: Path, headers: list[fits.Header], key: str, low: int, high
     return value
 
 
-def _float_column(path: Path, data: Any, name: str) -> NDArray[np.float64]:
+def _float_column(path: Path, data: Any, name: str) -> NDArray[np.floating[Any]]:
+    """A float column at its own precision, native byte order (float32 stays float32: stored as real[])."""
     raw = np.asarray(data[name])
     if raw.ndim != 1 or raw.dtype.kind != "f":
         raise _fail(path, f"column {name} is not a 1-D floating-point column (dtype {raw.dtype}, shape {raw.shape})")
-    return raw.astype(np.float64)  # float32 → float64 is exact: the stored value casts back bit-identically
+    return raw.astype(raw.dtype.newbyteorder("="))
 
 
 def _int_column(path: Path, data: Any, name: str) -> NDArray[np.int64]:
@@ -136,7 +138,7 @@ def _flags(path: Path, data: Any, name: str) -> NDArray[np.int32]:
     return raw.astype(np.int32)
 
 
-def _numeric(path: Path, data: Any, name: str) -> NDArray[np.float64]:
+def _numeric(path: Path, data: Any, name: str) -> NDArray[np.floating[Any]]:
     """A float or integer column as float64, exactly (integers beyond 2**53 are refused: they would round)."""
     raw = np.asarray(data[name])
     if raw.dtype.kind in "iu":
@@ -207,7 +209,7 @@ def _columns(path: Path, data: Any, header: fits.Header, layout: mapping.Layout,
             files.append(FileColumn(f"{column.values}_err", None, "errors", "float64", units[column.values],
                                     group=column.group, header_keyword=column.error_keyword))
         else:
-            errors = np.full(n, np.nan, dtype=np.float64)
+            errors = np.full(n, np.nan, dtype=values.dtype)  # no errors: NaN at the values' precision
         out.append(ColumnData(column, values, errors))
     if not out:
         raise _fail(path, "the lightcurve table has no flux: no numeric column besides time, cadence and flags")
@@ -311,7 +313,7 @@ def _read(path: Path, hdul: fits.HDUList) -> LightcurveFile:
     if data is None or len(data) == 0:
         raise _fail(path, "the LIGHTCURVE table has no rows")
     _check_layout(path, product, layout, set(data.columns.names))
-    times = _float_column(path, data, layout.time)
+    times = _float_column(path, data, layout.time).astype(np.float64)  # times are float64 (D) in every product
     n = int(times.shape[0])
     if not bool(np.any(np.isfinite(times))):
         raise _fail(path, f"column {layout.time} has no finite time (all {n} values are NaN or infinite)")

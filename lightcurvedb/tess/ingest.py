@@ -196,6 +196,11 @@ def _layout_rows(lc: LightcurveFile, groups: dict[str, int]) -> dict[str, Any]:
             "value_offsets": np.array([c.value_offset for c in cols], np.float64)}
 
 
+def _at_precision(column: str, arr: Any) -> dict[str, Any]:
+    """A dataset array under the column of its precision: float32 → `<column>_f4` (real[]), else `<column>`."""
+    return {f"{column}_f4": arr} if arr.dtype == np.float32 else {column: arr}
+
+
 def _keyword(lc: LightcurveFile, key: str, kind: type) -> Any:
     value = lc.keyword(key)
     if value is None or isinstance(value, bool):
@@ -243,7 +248,8 @@ def write_file(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference
         # model_construct: the file was validated when read, and the COPY encoder checks every array again
         datasets = bulk.write(conn, "dataset", [DatasetInsert.model_construct(
             processing_group_id=keys.groups[d.column.group], target_id=target_id, observation_id=obs_id,
-            values=d.values, errors=d.errors, release_id=release.id) for d in lc.columns])
+            **_at_precision("values", d.values), **_at_precision("errors", d.errors), release_id=release.id)
+            for d in lc.columns])
         times = bulk.write(conn, "target_specific_time", [TargetSpecificTimeInsert.model_construct(
             target_id=target_id, observation_id=obs_id, barycentric_julian_dates=lc.times,
             release_id=release.id)])

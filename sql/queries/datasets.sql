@@ -2,9 +2,12 @@
 -- tables: dataset
 
 -- name: create_dataset :one
--- Insert one dataset (bulk loads: lightcurvedb.bulk.write).
-INSERT INTO dataset (processing_group_id, target_id, observation_id, "values", errors)
-VALUES (:processing_group_id, :target_id, :observation_id, :values, :errors)
+-- Insert one dataset: values and errors as float64 (values, errors) or float32 (values_f4, errors_f4), one of each.
+-- Bulk loads: lightcurvedb.bulk.write, which picks the columns by each array's dtype.
+-- optional: values, errors, values_f4, errors_f4, release_id
+INSERT INTO dataset (processing_group_id, target_id, observation_id, "values", errors, values_f4, errors_f4,
+                     release_id)
+VALUES (:processing_group_id, :target_id, :observation_id, :values, :errors, :values_f4, :errors_f4, :release_id)
 RETURNING *;
 
 -- name: get_dataset :one
@@ -13,25 +16,16 @@ SELECT * FROM dataset
 WHERE processing_group_id = :processing_group_id AND target_id = :target_id AND observation_id = :observation_id;
 
 -- name: list_lightcurve_datasets :many
--- A target's datasets in the given observations, with release, group, times, time system and grid version.
--- Pass the target's own observations (list_observation_ids_of_target): only their partitions are then planned
--- and locked. One processing group if given; the times are those of the dataset's release.
--- The observation's row version (xmin:ctid) changes when the row is updated: the assembler caches grids by it.
+-- A target's datasets in the given observations, with release and processing group name, at stored precision.
+-- Pass the target's own observations (list_target_observations): only their partitions are then planned and
+-- locked. One processing group if given. Each array comes in the column of its precision, the other is None.
 -- optional: processing_group_id
--- not-null: observation_version, processing_group_name
--- nullable: barycentric_julian_dates
-SELECT d.observation_id, d.release_id, (o.xmin::text || ':' || o.ctid::text) AS observation_version,
-       d.processing_group_id,
-       g.name AS processing_group_name, d."values", d.errors, t.barycentric_julian_dates,
-       m.time_format_name, m.time_unit, m.time_epoch, m.time_epoch_scale, m.time_epoch_format
+-- not-null: processing_group_name
+-- nullable: values, errors, values_f4, errors_f4
+SELECT d.observation_id, d.release_id, d.processing_group_id, g.name AS processing_group_name,
+       d."values", d.errors, d.values_f4, d.errors_f4
 FROM dataset AS d
-JOIN observation AS o ON o.id = d.observation_id
 JOIN processing_group AS g ON g.id = d.processing_group_id
-JOIN target AS tg ON tg.id = d.target_id
-JOIN mission_catalog AS mc ON mc.id = tg.catalog_id
-JOIN mission AS m ON m.id = mc.host_mission_id
-LEFT JOIN target_specific_time AS t ON t.target_id = d.target_id AND t.observation_id = d.observation_id
-    AND t.release_id IS NOT DISTINCT FROM d.release_id AND t.observation_id = ANY(:observation_ids::int8[])
 WHERE d.target_id = :target_id AND d.observation_id = ANY(:observation_ids::int8[])
   AND (:processing_group_id::int8 IS NULL OR d.processing_group_id = :processing_group_id::int8)
 ORDER BY d.observation_id, d.release_id NULLS FIRST, g.name;

@@ -96,11 +96,20 @@ LEFT JOIN derived_cadence_grid AS g ON g.observation_id = o.id
 WHERE tobs.target_id = :target_id
 ORDER BY t.sector, o.cadence_reference[1], o.id;
 
--- name: list_observation_ids_of_target :many
--- The ids of the observations holding data of a target (the lookup one-target reads restrict the data tables to,
--- so that only those partitions are planned and locked).
--- not-null: observation_id
-SELECT observation_id FROM target_observation WHERE target_id = :target_id ORDER BY observation_id;
+-- name: list_target_observations :many
+-- The observations holding data of a target (the target_observation lookup: one-target reads restrict the data
+-- tables to these ids, so that only their partitions are planned and locked), with each observation's row
+-- version (xmin:ctid, for the grid cache) and the time system of the target's mission.
+-- not-null: observation_id, observation_version
+SELECT tobs.observation_id, (o.xmin::text || ':' || o.ctid::text) AS observation_version,
+       m.time_format_name, m.time_unit, m.time_epoch, m.time_epoch_scale, m.time_epoch_format
+FROM target_observation AS tobs
+JOIN observation AS o ON o.id = tobs.observation_id
+JOIN target AS tg ON tg.id = tobs.target_id
+JOIN mission_catalog AS mc ON mc.id = tg.catalog_id
+JOIN mission AS m ON m.id = mc.host_mission_id
+WHERE tobs.target_id = :target_id
+ORDER BY tobs.observation_id;
 
 -- name: list_observation_grids :many
 -- The cadence grids of the given observations with their row versions (xmin:ctid: an update changes it).

@@ -42,6 +42,13 @@ LEFT JOIN LATERAL (
 ) AS q ON true
 WHERE o.id = :observation_id;
 
+-- name: list_times_of_target :many
+-- A target's barycentric times in the given observations (its own: only their partitions are planned), one row
+-- per (observation, release).
+SELECT observation_id, release_id, barycentric_julian_dates
+FROM target_specific_time
+WHERE target_id = :target_id AND observation_id = ANY(:observation_ids::int8[]);
+
 -- name: list_quality_flags_of_observations :many
 -- A target's flag arrays (all types) in the given observations, and the observation-wide rows without arrays.
 -- Observation-wide rows come with quality_flags None and their row version (xmin:ctid): shared by every target

@@ -123,8 +123,8 @@ def test_dataset_table() -> None:
     dataset = schema.TABLES["dataset"]
     assert [(c.name, c.type, c.not_null) for c in dataset.columns] == [
         ("id", "int8", True), ("processing_group_id", "int8", True), ("target_id", "int8", True),
-        ("observation_id", "int8", True), ("values", "float8[]", True), ("errors", "float8[]", True),
-        ("release_id", "int8", False)]
+        ("observation_id", "int8", True), ("values", "float8[]", False), ("errors", "float8[]", False),
+        ("release_id", "int8", False), ("values_f4", "float4[]", False), ("errors_f4", "float4[]", False)]
     assert dataset.column("id").has_default and dataset.column("id").identity
     assert dataset.primary_key == ("id", "observation_id") and dataset.partitioned_by == ("observation_id",)
     key = dataset.natural_key

@@ -32,6 +32,11 @@ class World:
 
 @pytest.fixture
 def world(conn: psycopg.Connection[Any]) -> World:
+    return make_world(conn)
+
+
+def make_world(conn: psycopg.Connection[Any]) -> World:
+    """Create the small TESS world on `conn` (the caller owns the transaction)."""
     mission = missions.create_mission(conn, name="TESS", description=None, time_unit="d", time_epoch=2457000.0,
                                       time_epoch_scale="tdb", time_epoch_format="jd", time_format_name="btjd")
     tic = missions.create_catalog(conn, host_mission_id=mission.id, name="TIC")

@@ -9,17 +9,18 @@ from typing import Any
 import numpy as np
 import psycopg
 
+import lightcurvedb
 from lightcurvedb import bulk
 from lightcurvedb.lightcurve import load_lightcurves
 from lightcurvedb.queries import datasets, observations, targets, times_flags
 
-from .conftest import CADENCES, World
+from .conftest import CADENCES, World, make_world
 
 OTHERS = 40  # observations of other targets in the database
 
 
 def _held(conn: psycopg.Connection[Any], target_id: int) -> list[int]:
-    return [r.observation_id for r in observations.list_observation_ids_of_target(conn, target_id=target_id)]
+    return [r.observation_id for r in observations.list_target_observations(conn, target_id=target_id)]
 
 
 def _observations(conn: psycopg.Connection[Any], world: World, n: int) -> list[int]:
@@ -67,7 +68,12 @@ def test_after_deletes(conn: psycopg.Connection[Any], world: World) -> None:
     assert conn.execute("SELECT count(*) FROM target_observation").fetchone() == (0,)
 
 
-def test_a_one_target_read_touches_only_its_partitions(conn: psycopg.Connection[Any], world: World) -> None:
+def test_a_one_target_read_touches_only_its_partitions(fresh_dsn: str) -> None:
+    with lightcurvedb.connect(fresh_dsn) as conn:  # its own database: the test commits
+        _touches_only_its_partitions(conn, make_world(conn))
+
+
+def _touches_only_its_partitions(conn: psycopg.Connection[Any], world: World) -> None:
     star = world.target.id
     crowd = targets.create_target(conn, catalog_id=world.tic.id, name=2).id
     others = _observations(conn, world, OTHERS)

@@ -278,9 +278,13 @@ def cmd_reader(dsn: str, stop_file: str, bulk_family: bool) -> dict[str, Any]:
                     if key in seen:
                         out["bad"].append(f"duplicate {key}")
                     seen.add(key)
-                    if n is None or row.values.size != n or row.errors.size != n:
-                        out["bad"].append(f"length {key}: {row.values.size}/{row.errors.size} vs {n}")
-                    elif bulk_family and not np.array_equal(row.errors, row.values / 2):
+                    values = row.values if row.values is not None else row.values_f4  # float8 or real[]
+                    errors = row.errors if row.errors is not None else row.errors_f4
+                    if values is None or errors is None:
+                        out["bad"].append(f"no values or errors {key}")
+                    elif n is None or values.size != n or errors.size != n:
+                        out["bad"].append(f"length {key}: {values.size}/{errors.size} vs {n}")
+                    elif bulk_family and not np.array_equal(errors, values / 2):
                         out["bad"].append(f"mixed values/errors {key}")
             out["scans"] += 1
             if last:

@@ -42,9 +42,17 @@ def db(loaded: str) -> Any:
         yield conn
 
 
+def _precise(wide: Any, narrow: Any) -> np.ndarray[Any, Any]:
+    """The stored array of a dataset column pair: exactly one is set (float8 `values` or real `values_f4`)."""
+    assert (wide is None) != (narrow is None)
+    return wide if wide is not None else narrow  # type: ignore[no-any-return]
+
+
 def _same(stored: np.ndarray[Any, Any], original: np.ndarray[Any, Any], what: str) -> None:
     native = original.astype(original.dtype.newbyteorder("="))
-    back = stored.astype(native.dtype)  # float64 → float32 is exact for values that came from float32
+    if native.dtype == np.float32:  # float32 columns are stored as real[] and come back float32
+        assert stored.dtype == np.float32, f"{what}: stored as {stored.dtype}"
+    back = stored.astype(native.dtype)  # integer columns are stored as float64, exactly
     assert back.shape == native.shape, what
     if native.dtype.kind == "f":
         assert np.array_equal(np.isnan(back), np.isnan(native)), f"{what}: NaN positions differ"
@@ -83,13 +91,14 @@ def _check_file(conn: psycopg.Connection[Any], path: Path) -> None:
             assert group is not None and group.name == c.group
             ds = datasets.get_dataset(conn, processing_group_id=group.id, target_id=target.id,
                                       observation_id=obs.id)
-            _same(ds.values, np.asarray(table[c.values]), f"{path.name}:{c.values}")
+            values, errors = _precise(ds.values, ds.values_f4), _precise(ds.errors, ds.errors_f4)
+            _same(values, np.asarray(table[c.values]), f"{path.name}:{c.values}")
             if c.errors:
-                _same(ds.errors, np.asarray(table[c.errors]), f"{path.name}:{c.errors}")
+                _same(errors, np.asarray(table[c.errors]), f"{path.name}:{c.errors}")
             elif c.error_keyword:
-                assert np.all(ds.errors == float(header[c.error_keyword]))
+                assert errors.dtype == np.float64 and np.all(errors == float(header[c.error_keyword]))
             else:
-                assert np.isnan(ds.errors).all()
+                assert np.isnan(errors).all() and errors.dtype == values.dtype
 
 
 def test_every_real_column_reads_back_bit_identical(db: psycopg.Connection[Any], tess_files: list[Path]) -> None:
