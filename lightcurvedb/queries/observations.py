@@ -254,19 +254,21 @@ def list_sectors(conn: psycopg.Connection[Any]) -> list[ListSectorsRow]:
 
 
 _DELETE_OBSERVATION: LiteralString = """
-DELETE FROM observation WHERE id = %(id)s
+SELECT public.lcdb_delete_observation(%(id)s) AS deleted
 """
 
 
 def delete_observation(conn: psycopg.Connection[Any], *, id: int) -> int:
-    """Delete an observation with its extension row, frames, times, flags and datasets (database cascades).
+    """Delete an observation with everything of it, dropping its partitions (lcdb_delete_observation); 1, or 0 if
+    none.
 
-    Returns the number of rows affected.
+    Raises lightcurvedb.errors.NotFound when no row matches.
 
-    SQL: sql/queries/observations.sql:79 (:execrows).
+    SQL: sql/queries/observations.sql:79 (:scalar).
     """
     params: dict[str, Any] = {"id": id}
-    return rt.execute(conn, _DELETE_OBSERVATION, params)
+    value: int = rt.scalar(conn, _DELETE_OBSERVATION, params, "delete_observation")
+    return value
 
 
 _LIST_TESS_OBSERVATIONS_OF_TARGET: LiteralString = """
@@ -292,7 +294,7 @@ def list_tess_observations_of_target(
 
     Returns every row as a list.
 
-    SQL: sql/queries/observations.sql:83 (:many).
+    SQL: sql/queries/observations.sql:85 (:many).
     """
     params: dict[str, Any] = {"target_id": target_id}
     return rt.many(conn, _LIST_TESS_OBSERVATIONS_OF_TARGET, params, kwargs_row(ListTessObservationsOfTargetRow))
@@ -317,7 +319,7 @@ def list_target_observations(conn: psycopg.Connection[Any], *, target_id: int) -
 
     Returns every row as a list.
 
-    SQL: sql/queries/observations.sql:99 (:many).
+    SQL: sql/queries/observations.sql:101 (:many).
     """
     params: dict[str, Any] = {"target_id": target_id}
     return rt.many(conn, _LIST_TARGET_OBSERVATIONS, params, kwargs_row(ListTargetObservationsRow))
@@ -335,7 +337,7 @@ def list_observation_grids(conn: psycopg.Connection[Any], *, ids: Int64Array) ->
 
     Returns every row as a list.
 
-    SQL: sql/queries/observations.sql:114 (:many).
+    SQL: sql/queries/observations.sql:116 (:many).
     """
     params: dict[str, Any] = {"ids": rt.int_array("ids", ids)}
     return rt.many(conn, _LIST_OBSERVATION_GRIDS, params, kwargs_row(ListObservationGridsRow))
@@ -361,7 +363,7 @@ def list_existing_partitions(
 
     Returns every row as a list.
 
-    SQL: sql/queries/observations.sql:121 (:many).
+    SQL: sql/queries/observations.sql:123 (:many).
     """
     params: dict[str, Any] = {"parent_table": parent_table, "names": names}
     return rt.many(conn, _LIST_EXISTING_PARTITIONS, params, kwargs_row(ListExistingPartitionsRow))
@@ -378,7 +380,7 @@ def mark_grid_derived(conn: psycopg.Connection[Any], *, observation_id: int, cad
     """Record that an observation's cadence grid was derived from times (idempotent: a second mark changes
     nothing).
 
-    SQL: sql/queries/observations.sql:130 (:exec).
+    SQL: sql/queries/observations.sql:132 (:exec).
     """
     params: dict[str, Any] = {"observation_id": observation_id, "cadence_seconds": cadence_seconds, "rule": rule}
     rt.execute(conn, _MARK_GRID_DERIVED, params)

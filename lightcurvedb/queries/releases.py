@@ -146,19 +146,21 @@ def create_release(
 
 
 _DELETE_RELEASE: LiteralString = """
-DELETE FROM release WHERE id = %(id)s
+SELECT public.lcdb_delete_release(%(id)s) AS deleted
 """
 
 
 def delete_release(conn: psycopg.Connection[Any], *, id: int) -> int:
-    """Delete a release and exactly its data (datasets, times, flags, file record, layout cascade).
+    """Delete a release and exactly its data (datasets, times, flags, file record, layout cascade); an
+    observation
 
-    Returns the number of rows affected.
+    Raises lightcurvedb.errors.NotFound when no row matches.
 
-    SQL: sql/queries/releases.sql:38 (:execrows).
+    SQL: sql/queries/releases.sql:38 (:scalar).
     """
     params: dict[str, Any] = {"id": id}
-    return rt.execute(conn, _DELETE_RELEASE, params)
+    value: int = rt.scalar(conn, _DELETE_RELEASE, params, "delete_release")
+    return value
 
 
 _CREATE_INGESTED_FILE: LiteralString = """
@@ -188,7 +190,7 @@ def create_ingested_file(
 
     Returns the inserted row; constraint violations raise the typed errors of lightcurvedb.errors.
 
-    SQL: sql/queries/releases.sql:42 (:one).
+    SQL: sql/queries/releases.sql:44 (:one).
     """
     params: dict[str, Any] = {
         "release_id": release_id,
@@ -235,7 +237,7 @@ def create_release_columns(
 
     Returns the number of rows affected.
 
-    SQL: sql/queries/releases.sql:51 (:execrows).
+    SQL: sql/queries/releases.sql:53 (:execrows).
     """
     params: dict[str, Any] = {
         "release_id": release_id,
@@ -274,7 +276,7 @@ def list_releases_of_target(conn: psycopg.Connection[Any], *, target_id: int) ->
 
     Returns every row as a list.
 
-    SQL: sql/queries/releases.sql:63 (:many).
+    SQL: sql/queries/releases.sql:65 (:many).
     """
     params: dict[str, Any] = {"target_id": target_id}
     return rt.many(conn, _LIST_RELEASES_OF_TARGET, params, kwargs_row(ListReleasesOfTargetRow))
@@ -294,7 +296,7 @@ def list_release_columns(conn: psycopg.Connection[Any], *, release_ids: Int64Arr
 
     Returns every row as a list.
 
-    SQL: sql/queries/releases.sql:81 (:many).
+    SQL: sql/queries/releases.sql:83 (:many).
     """
     params: dict[str, Any] = {"release_ids": rt.int_array("release_ids", release_ids)}
     return rt.many(conn, _LIST_RELEASE_COLUMNS, params, kwargs_row(ListReleaseColumnsRow))

@@ -234,9 +234,6 @@ def write_file(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference
         product = releases.get_product_by_name(conn, name=lc.product)
         before = releases.list_tess_releases(conn, product_id=product.id, target_id=target_id, sector=lc.sector)
         number = max((r.number for r in before), default=0) + 1  # never reused, even after a replace
-        if replace:
-            for old in before:
-                releases.delete_release(conn, id=old.id)
         release = releases.create_release(conn, product_id=product.id, target_id=target_id, observation_id=obs_id,
                                           number=number)
         releases.create_ingested_file(
@@ -256,6 +253,9 @@ def write_file(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference
         flags = bulk.write(conn, "quality_flag_array", [QualityFlagArrayInsert.model_construct(
             type=kind, observation_id=obs_id, target_id=target_id, quality_flags=arr, release_id=release.id)
             for kind, arr in sorted(lc.flags.items())])
+        if replace:  # after the new data: an old release's observation is dropped only if left with nothing
+            for old in before:
+                releases.delete_release(conn, id=old.id)
     inserted = times.inserted + flags.inserted + datasets.inserted
     return IngestResult(path=lc.path, status="added", tic_id=lc.tic_id, sector=lc.sector, camera=lc.camera,
                         ccd=lc.ccd, product=lc.product, observation_id=obs_id,

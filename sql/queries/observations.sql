@@ -76,9 +76,11 @@ WHERE o.tess_observation__sector = :sector AND o.instrument_id = :instrument_id 
 -- not-null: observations
 SELECT sector, count(*) AS observations FROM tess_observation GROUP BY sector ORDER BY sector;
 
--- name: delete_observation :execrows
--- Delete an observation with its extension row, frames, times, flags and datasets (database cascades).
-DELETE FROM observation WHERE id = :id;
+-- name: delete_observation :scalar
+-- Delete an observation with everything of it, dropping its partitions (lcdb_delete_observation); 1, or 0 if none.
+-- Locks the data tables until commit: use a short transaction.
+-- not-null: deleted
+SELECT public.lcdb_delete_observation(:id) AS deleted;
 
 -- name: list_tess_observations_of_target :many
 -- The TESS observations holding data (datasets or times) of a target, with sector, camera, CCD and cadence grid

@@ -35,9 +35,11 @@ INSERT INTO release (product_id, target_id, observation_id, number)
 VALUES (:product_id, :target_id, :observation_id, :number)
 RETURNING *;
 
--- name: delete_release :execrows
--- Delete a release and exactly its data (datasets, times, flags, file record, layout cascade).
-DELETE FROM release WHERE id = :id;
+-- name: delete_release :scalar
+-- Delete a release and exactly its data (datasets, times, flags, file record, layout cascade); an observation
+-- left with nothing goes too, with its partitions (lcdb_delete_release). 1, or 0 if there is no such release.
+-- not-null: deleted
+SELECT public.lcdb_delete_release(:id) AS deleted;
 
 -- name: create_ingested_file :one
 -- Record an ingested file and the release it produced.
