@@ -11,9 +11,11 @@ import resource
 import statistics
 import struct
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,6 +45,7 @@ GOALS: dict[str, tuple[str, float | bool]] = {
     "float32_read_speedup": (">=", 1.6),
     "float32_roundtrip_exact": ("==", True),
     "sector_ingest_ratio_to_copy_limit": (">=", 0.9),
+    "ingest_jobs2_ratio": (">=", 1.0),
 }
 _COLUMNS = ("processing_group_id", "target_id", "observation_id", "values_f4", "errors_f4", "release_id")
 """The columns the sector's float32 rows land in (real[]: stored at their own precision)."""
@@ -74,6 +77,8 @@ class Config:
     sector_series: int
     sector_cadences: int
     sector_rounds: int
+    jobs_files: int = 160
+    jobs_rounds: int = 2
 
     @classmethod
     def make(cls, quick: bool) -> Config:
@@ -82,11 +87,11 @@ class Config:
             return cls(observations_small=20, observations_large=500, target_observations=17, target_cadences=200,
                        fetches=200, plan_reps=50, busy_groups=10, busy_cadences=13_000, busy_fetches=15,
                        float32_rows=200, float32_cadences=13_000, float32_rounds=4, sector_targets=2_000,
-                       sector_series=1, sector_cadences=13_000, sector_rounds=2)
+                       sector_series=1, sector_cadences=13_000, sector_rounds=2, jobs_files=160, jobs_rounds=2)
         return cls(observations_small=20, observations_large=2_000, target_observations=17, target_cadences=200,
                    fetches=500, plan_reps=200, busy_groups=10, busy_cadences=13_000, busy_fetches=50,
                    float32_rows=1_000, float32_cadences=13_000, float32_rounds=3, sector_targets=20_000,
-                   sector_series=10, sector_cadences=13_000, sector_rounds=1)
+                   sector_series=10, sector_cadences=13_000, sector_rounds=1, jobs_files=2_000, jobs_rounds=1)
 
 
 def _timed(fn: Callable[[], Any]) -> float:
@@ -426,6 +431,31 @@ def _sector(conn: Conn, instrument: int, targets: list[int], groups: list[int], 
     return out
 
 
+def _ingest_jobs(server_dsn: str, cfg: Config, log: Log) -> dict[str, Any]:
+    """`lcdb ingest --jobs 1` vs `--jobs 2` (lightcurvedb.tess.ingest.ingest_paths) of the same synthetic
+    SPOC-layout files (one sector, one CCD, 10-minute cadence: ~3,900 rows and 10 series each), each run into a
+    fresh database, alternating: files per second at 2 jobs ÷ at 1."""
+    from lightcurvedb.tess.ingest import ingest_paths
+    from lightcurvedb.tess.synthetic import SyntheticTarget, write_file
+
+    rng = np.random.default_rng(11)
+    with tempfile.TemporaryDirectory(prefix="lcdb_archive_jobs") as tmp:
+        files = [write_file(SyntheticTarget(700_000_000 + i, (20,), 1, 1, 1000.0 + i), 20, Path(tmp), rng)
+                 for i in range(cfg.jobs_files)]
+        times: dict[int, list[float]] = {1: [], 2: []}
+        for r in range(cfg.jobs_rounds):
+            for jobs in ((1, 2) if r % 2 == 0 else (2, 1)):
+                with throwaway_database(server_dsn, prefix="lcdb_archive_jobs") as dsn:
+                    t0 = time.perf_counter()
+                    summary = ingest_paths(dsn, files, jobs=jobs)
+                    times[jobs].append(time.perf_counter() - t0)
+                assert summary.count("added") == len(files), [(x.path.name, x.error) for x in summary.failed]
+                log(f"[jobs] round {r}: --jobs {jobs}: {len(files) / times[jobs][-1]:6.1f} files/s")
+    rate = {j: len(files) / statistics.median(ts) for j, ts in times.items()}
+    return {"ingest_jobs_files": len(files), "ingest_jobs1_files_per_s": round(rate[1], 1),
+            "ingest_jobs2_files_per_s": round(rate[2], 1), "ingest_jobs2_ratio": round(rate[2] / rate[1], 3)}
+
+
 def _data(server_dsn: str, cfg: Config, log: Log) -> dict[str, Any]:
     """Busy target, float32 and sector measurements in one throwaway database of full-length observations."""
     with throwaway_database(server_dsn, prefix="lcdb_archive_data") as dsn, \
@@ -461,6 +491,7 @@ def run(cfg: Config, quick: bool, server_dsn: str, log: Log) -> dict[str, Any]:
     log(f"PostgreSQL {server_version}, max_locks_per_transaction = {locks}; sizes {asdict(cfg)}")
     out.update(_growth(server_dsn, cfg, log))
     out.update(_data(server_dsn, cfg, log))
+    out.update(_ingest_jobs(server_dsn, cfg, log))
     out["peak_client_rss_mb"] = round(_rss_mb(), 1)
     out["goals"] = {k: f"{how} {goal}" for k, (how, goal) in GOALS.items()}
     out["goals_met"] = {k: _met(out.get(k), how, goal) for k, (how, goal) in GOALS.items()}
