@@ -46,6 +46,7 @@ GOALS: dict[str, tuple[str, float | bool]] = {
     "float32_roundtrip_exact": ("==", True),
     "sector_ingest_ratio_to_copy_limit": (">=", 0.9),
     "ingest_jobs2_ratio": (">=", 1.0),
+    "bulk_workers2_ratio": (">=", 1.0),
 }
 _COLUMNS = ("processing_group_id", "target_id", "observation_id", "values_f4", "errors_f4", "release_id")
 """The columns the sector's float32 rows land in (real[]: stored at their own precision)."""
@@ -79,6 +80,7 @@ class Config:
     sector_rounds: int
     jobs_files: int = 160
     jobs_rounds: int = 2
+    workers_targets: int = 3_000
 
     @classmethod
     def make(cls, quick: bool) -> Config:
@@ -87,11 +89,13 @@ class Config:
             return cls(observations_small=20, observations_large=500, target_observations=17, target_cadences=200,
                        fetches=200, plan_reps=50, busy_groups=10, busy_cadences=13_000, busy_fetches=15,
                        float32_rows=200, float32_cadences=13_000, float32_rounds=4, sector_targets=2_000,
-                       sector_series=1, sector_cadences=13_000, sector_rounds=2, jobs_files=160, jobs_rounds=2)
+                       sector_series=1, sector_cadences=13_000, sector_rounds=2, jobs_files=160, jobs_rounds=2,
+                       workers_targets=3_000)
         return cls(observations_small=20, observations_large=2_000, target_observations=17, target_cadences=200,
                    fetches=500, plan_reps=200, busy_groups=10, busy_cadences=13_000, busy_fetches=50,
                    float32_rows=1_000, float32_cadences=13_000, float32_rounds=3, sector_targets=20_000,
-                   sector_series=10, sector_cadences=13_000, sector_rounds=1, jobs_files=2_000, jobs_rounds=1)
+                   sector_series=10, sector_cadences=13_000, sector_rounds=1, jobs_files=2_000, jobs_rounds=1,
+                   workers_targets=20_000)
 
 
 def _timed(fn: Callable[[], Any]) -> float:
@@ -456,6 +460,31 @@ def _ingest_jobs(server_dsn: str, cfg: Config, log: Log) -> dict[str, Any]:
             "ingest_jobs2_files_per_s": round(rate[2], 1), "ingest_jobs2_ratio": round(rate[2] / rate[1], 3)}
 
 
+def _bulk_workers(server_dsn: str, cfg: Config, log: Log) -> dict[str, Any]:
+    """`bulk.write(dsn, "dataset", rows, workers=2)` vs one writer (workers=None) of the same float32 rows (values
+    and errors of 13,000 cadences per target, one observation each run), alternating one, two, two, one: arrays
+    per second with two worker processes ÷ with one writer."""
+    with throwaway_database(server_dsn, prefix="lcdb_archive_workers") as dsn:
+        with contextlib.closing(lightcurvedb.connect(dsn)) as conn:
+            instrument, targets, groups = _setup(conn, cfg.workers_targets, 1)
+            obs = _observations(conn, instrument, 4, first_sector=1, cadences=13_000)
+        rng = np.random.default_rng(5)
+        pool = [(rng.standard_normal(13_000).astype(np.float32), rng.random(13_000).astype(np.float32))
+                for _ in range(8)]
+        times: dict[str, list[float]] = {"one": [], "two": []}
+        for o, kind in zip(obs, ("one", "two", "two", "one"), strict=True):
+            rows = ({"processing_group_id": groups[0], "target_id": t, "observation_id": o,
+                     "values": pool[i % 8][0], "errors": pool[i % 8][1]} for i, t in enumerate(targets))
+            workers = 2 if kind == "two" else None
+            times[kind].append(_timed(lambda: write(dsn, "dataset", rows, commit=True,  # noqa: B023
+                                                    workers=workers)))  # noqa: B023
+            log(f"[workers] {kind}: {2 * len(targets) / times[kind][-1]:7.0f} arrays/s")
+    rate = {k: 2 * len(targets) / statistics.median(ts) for k, ts in times.items()}
+    return {"bulk_workers_arrays": 2 * len(targets), "bulk_workers1_arrays_per_s": round(rate["one"], 1),
+            "bulk_workers2_arrays_per_s": round(rate["two"], 1),
+            "bulk_workers2_ratio": round(rate["two"] / rate["one"], 3)}
+
+
 def _data(server_dsn: str, cfg: Config, log: Log) -> dict[str, Any]:
     """Busy target, float32 and sector measurements in one throwaway database of full-length observations."""
     with throwaway_database(server_dsn, prefix="lcdb_archive_data") as dsn, \
@@ -492,6 +521,7 @@ def run(cfg: Config, quick: bool, server_dsn: str, log: Log) -> dict[str, Any]:
     out.update(_growth(server_dsn, cfg, log))
     out.update(_data(server_dsn, cfg, log))
     out.update(_ingest_jobs(server_dsn, cfg, log))
+    out.update(_bulk_workers(server_dsn, cfg, log))
     out["peak_client_rss_mb"] = round(_rss_mb(), 1)
     out["goals"] = {k: f"{how} {goal}" for k, (how, goal) in GOALS.items()}
     out["goals_met"] = {k: _met(out.get(k), how, goal) for k, (how, goal) in GOALS.items()}
