@@ -208,16 +208,15 @@ def load_lightcurves(conn: psycopg.Connection[Any], target_id: int, *,
     values: dict[str, NDArray[np.floating[Any]]] = {}
     errors: dict[str, NDArray[np.floating[Any]]] = {}
     group_ids: dict[str, int] = {}
-    arrays = {id(r): (_stored(r.values, r.values_f4), _stored(r.errors, r.errors_f4)) for r in rows}
+    arrays = sorted(((r, _stored(r.values, r.values_f4), _stored(r.errors, r.errors_f4)) for r in rows),
+                    key=lambda x: x[0].processing_group_name)
     dtypes: dict[str, tuple[np.dtype[Any], np.dtype[Any]]] = {}
-    for r in rows:  # a group's column is float32 when every observation stored it so, else float64
-        v, e = arrays[id(r)]
+    for r, v, e in arrays:  # a group's column is float32 when every observation stored it so, else float64
         old_v, old_e = dtypes.get(r.processing_group_name, (v.dtype, e.dtype))
         dtypes[r.processing_group_name] = (np.result_type(old_v, v.dtype), np.result_type(old_e, e.dtype))
-    for r in sorted(rows, key=lambda r: r.processing_group_name):
+    for r, v, e in arrays:
         name = r.processing_group_name
         lo, hi = offsets[(r.observation_id, r.release_id)]
-        v, e = arrays[id(r)]
         if len(order) == 1:
             values[name], errors[name] = v, e
         else:

@@ -119,6 +119,8 @@ def extractor(tbl: BulkTable, extra: tuple[str, ...] = ()) -> Callable[[Any], tu
             return str(value)  # pathlib.Path binds as text
         return value
 
+    # a positional row may leave out the trailing columns that have defaults
+    shortest = max((i + 1 for i, c in enumerate(tbl.columns) if c not in defaults), default=0)
     paired = frozenset(c for pair in tbl.precision_pairs for c in pair)
     slots = [(columns.index(f8), columns.index(f4), f8) for f8, f4 in tbl.precision_pairs]
 
@@ -136,9 +138,7 @@ def extractor(tbl: BulkTable, extra: tuple[str, ...] = ()) -> Callable[[Any], tu
 
     def extract(record: Any) -> tuple[Any, ...]:
         if isinstance(record, tuple | list) and not hasattr(record, columns[0]):
-            optional_tail = len(tbl.columns) - next(i for i in range(len(tbl.columns), -1, -1)
-                                                    if i == 0 or tbl.columns[i - 1] not in defaults)
-            if not len(tbl.columns) - optional_tail <= len(record) <= len(columns):
+            if not shortest <= len(record) <= len(columns):
                 raise BulkWriteError(
                     f"a positional {tbl.name} row needs {len(tbl.columns)} values {tbl.columns}; got {len(record)}"
                 )

@@ -159,9 +159,9 @@ def list_releases(dsn: str | None, tic: int, console: Console | None = None) -> 
     for col in ("sector", "product", "release", "default", "cam/ccd", "cadences", "DATA_REL", "PROCVER", "ingested",
                 "sha256", "file"):
         table.add_column(col, justify="right" if col in {"sector", "release", "cadences", "DATA_REL"} else "left")
-    newest = {(r.sector, r.product_name): max(x.number for x in rows
-                                             if (x.sector, x.product_name) == (r.sector, r.product_name))
-              for r in rows}
+    newest: dict[tuple[int, str], int] = {}
+    for r in rows:
+        newest[(r.sector, r.product_name)] = max(r.number, newest.get((r.sector, r.product_name), 0))
     for r in rows:
         table.add_row(str(r.sector), r.product_name, str(r.number),
                       "yes" if newest[(r.sector, r.product_name)] == r.number else "",

@@ -17,7 +17,6 @@ from lightcurvedb import bulk
 from lightcurvedb._retry import backoff
 from lightcurvedb.errors import DuplicateKey, FitsFormatError, LightcurveDBError, NotFound, PermissionDenied
 from lightcurvedb.queries import instruments, missions, observations, processing, releases, targets
-from lightcurvedb.records.datasets import DatasetInsert
 from lightcurvedb.records.times_flags import QualityFlagArrayInsert, TargetSpecificTimeInsert
 from lightcurvedb.tess import mapping
 from lightcurvedb.tess.cadences import DERIVED_CADENCE_RULE
@@ -196,11 +195,6 @@ def _layout_rows(lc: LightcurveFile, groups: dict[str, int]) -> dict[str, Any]:
             "value_offsets": np.array([c.value_offset for c in cols], np.float64)}
 
 
-def _at_precision(column: str, arr: Any) -> dict[str, Any]:
-    """A dataset array under the column of its precision: float32 → `<column>_f4` (real[]), else `<column>`."""
-    return {f"{column}_f4": arr} if arr.dtype == np.float32 else {column: arr}
-
-
 def _keyword(lc: LightcurveFile, key: str, kind: type) -> Any:
     value = lc.keyword(key)
     if value is None or isinstance(value, bool):
@@ -243,10 +237,9 @@ def write_file(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference
             primary_header=lc.primary_header, table_header=lc.table_header)
         releases.create_release_columns(conn, release_id=release.id, **_layout_rows(lc, keys.groups))
         # model_construct: the file was validated when read, and the COPY encoder checks every array again
-        datasets = bulk.write(conn, "dataset", [DatasetInsert.model_construct(
-            processing_group_id=keys.groups[d.column.group], target_id=target_id, observation_id=obs_id,
-            **_at_precision("values", d.values), **_at_precision("errors", d.errors), release_id=release.id)
-            for d in lc.columns])
+        datasets = bulk.write(conn, "dataset", [  # the writer stores each array at its precision (real[] or float8[])
+            {"processing_group_id": keys.groups[d.column.group], "target_id": target_id, "observation_id": obs_id,
+             "values": d.values, "errors": d.errors, "release_id": release.id} for d in lc.columns])
         times = bulk.write(conn, "target_specific_time", [TargetSpecificTimeInsert.model_construct(
             target_id=target_id, observation_id=obs_id, barycentric_julian_dates=lc.times,
             release_id=release.id)])

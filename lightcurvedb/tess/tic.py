@@ -154,14 +154,18 @@ def _flag_column(flag_type: str) -> str:
     return "quality" if flag_type == mapping.QUALITY_FLAG else flag_type.removesuffix("_flag") + "_flags"
 
 
+def _target_id(conn: psycopg.Connection[Any], tic_id: int) -> int:
+    """The target id of TIC `tic_id`; NotFound saying how to add it when it is unknown."""
+    try:
+        return int(targets.get_target_by_name(conn, catalog_name=mapping.CATALOG, name=tic_id).id)
+    except NotFound:
+        raise NotFound(f"TIC {tic_id} is not in the database (ingest its files with `lcdb ingest`)") from None
+
+
 def tic_releases(conn: psycopg.Connection[Any], tic_id: int) -> list[Any]:
     """Every release of TIC `tic_id` (by sector, product, number) with the file it came from; NotFound when the
     target is unknown."""
-    try:
-        target = targets.get_target_by_name(conn, catalog_name=mapping.CATALOG, name=tic_id)
-    except NotFound:
-        raise NotFound(f"TIC {tic_id} is not in the database (ingest its files with `lcdb ingest`)") from None
-    return list(releases.list_releases_of_target(conn, target_id=target.id))
+    return list(releases.list_releases_of_target(conn, target_id=_target_id(conn, tic_id)))
 
 
 def _release_of(span: ObservationSpan, releases: dict[int, Any]) -> Any:
@@ -209,13 +213,10 @@ def load_tic(conn: psycopg.Connection[Any], tic_id: int, *, product: str | None 
     """
     wanted = canonical(product) if product is not None else None
     only = sorted(set(sectors)) if sectors is not None else None
-    try:
-        target = targets.get_target_by_name(conn, catalog_name=mapping.CATALOG, name=tic_id)
-    except NotFound:
-        raise NotFound(f"TIC {tic_id} is not in the database (ingest its files with `lcdb ingest`)") from None
-    lcs = load_lightcurves(conn, target.id)
-    tess = {o.id: o for o in observations.list_tess_observations_of_target(conn, target_id=target.id)}
-    rels = {r.id: r for r in releases.list_releases_of_target(conn, target_id=target.id)}
+    target_id = _target_id(conn, tic_id)
+    lcs = load_lightcurves(conn, target_id)
+    tess = {o.id: o for o in observations.list_tess_observations_of_target(conn, target_id=target_id)}
+    rels = {r.id: r for r in releases.list_releases_of_target(conn, target_id=target_id)}
     spans = []
     for span in lcs.observations:
         rel = _release_of(span, rels)
@@ -232,7 +233,7 @@ def load_tic(conn: psycopg.Connection[Any], tic_id: int, *, product: str | None 
         raise NotFound(f"TIC {tic_id} has no {what + ' ' if what else ''}lightcurve"
                        + (f" in sector(s) {', '.join(map(str, only))}" if only else "") + f" (it holds {holds})")
     chosen.sort(key=lambda sp: sp.start)
-    return _assemble(conn, tic_id, target.id, lcs, chosen, tess, rels)
+    return _assemble(conn, tic_id, target_id, lcs, chosen, tess, rels)
 
 
 def _assemble(conn: psycopg.Connection[Any], tic_id: int, target_id: int, lcs: Any, chosen: list[ObservationSpan],
