@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from codegen import database as db
 from codegen.nullability import aggregate_without_group_by, outer_join_tables
 from codegen.pytypes import Imports, UnsupportedType, annotation, camel, is_json
-from codegen.queryfiles import Query, QueryFile
+from codegen.queryfiles import Query, QueryFile, unpacked
 
 RECORDS_PKG = "lightcurvedb.records"
 
@@ -82,6 +82,7 @@ class Function:
     row_factory: str | None = None  # "kwargs_row(X)"
     returns: str = "None"
     always_one_row: bool = False  # :scalar of an aggregate without GROUP BY: never NotFound
+    packed: bool = False  # selects lcdb_packed arrays: the runtime loads its bytea results as ndarrays
 
 
 @dataclass
@@ -228,7 +229,8 @@ class Resolver:
         if q.kind in ("exec", "execrows"):
             fn.returns = "None" if q.kind == "exec" else "int"
             return fn
-        fields = described.fields
+        fields = self.unpack(q, described.fields) if q.packed else described.fields
+        fn.packed = q.packed
         if not fields:
             raise ModelError(f"{q.source}: :{q.kind} query {q.name} returns no columns")
         if dispatch is not None:
@@ -247,6 +249,25 @@ class Resolver:
         else:
             cls = self.matching_table_record(group, q, fields) or self.row_model(group, q, fields)
         return self._rows(fn, cls, cls)
+
+    def unpack(self, q: Query, fields: tuple[db.Field, ...]) -> tuple[db.Field, ...]:
+        """The result columns with each ``lcdb_packed(array)`` typed as its array (and its table column), checked:
+        the runtime loads every bytea of a packed query as an array, so it may return no other bytea."""
+        plain = db.describe(self.conn, q.name + "_unpacked", unpacked(q.describe_sql), q.source).fields
+        db.load_types(self.conn, self.catalog, {f.type_oid for f in plain})
+        out = []
+        if q.kind not in ("one", "opt", "many", "iter"):
+            raise ModelError(f"{q.source}: lcdb_packed arrays need a row query (:one, :opt, :many, :iter)")
+        for packed, inner in zip(fields, plain, strict=True):
+            if packed.type_oid == inner.type_oid:
+                if self.catalog.types[inner.type_oid].name == "bytea":
+                    raise ModelError(f"{q.source}: {q.name} selects lcdb_packed arrays and the bytea {inner.name}")
+                out.append(packed)
+            elif not self.catalog.types[inner.type_oid].name.endswith("[]"):
+                raise ModelError(f"{q.source}: lcdb_packed in {q.name} wraps {inner.name}, which is not an array")
+            else:
+                out.append(db.Field(packed.name, inner.type_oid, inner.table_oid, inner.table_col))
+        return tuple(out)
 
     def aggregates(self) -> set[str]:
         """Names of the aggregate functions the server knows (built-in and user-defined)."""

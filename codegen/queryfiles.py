@@ -12,6 +12,14 @@ _DIRECTIVE = re.compile(r"^--\s*(nullable|not-null|record|polymorphic|optional|t
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+_PACKED = re.compile(r"\blcdb_packed\(([^()]*)\)")
+
+
+def unpacked(statement: str) -> str:
+    """`statement` with every ``lcdb_packed(expr)`` replaced by ``expr``: what codegen describes for their types."""
+    return _PACKED.sub(r"\1", statement)
+
+
 class QueryFileError(Exception):
     """An annotated query file is malformed."""
 
@@ -33,6 +41,11 @@ class Query:
     params: list[str] = field(default_factory=list)  # in order of first use
     runtime_sql: str = ""  # psycopg placeholders %(name)s, literal % doubled
     describe_sql: str = ""  # libpq placeholders $n
+
+    @property
+    def packed(self) -> bool:
+        """Does it select arrays through lcdb_packed (bytea on the wire, ndarrays for the caller)?"""
+        return _PACKED.search(self.sql) is not None
 
 
 @dataclass

@@ -227,6 +227,7 @@ def _function(fn: Function) -> list[str]:
         call = {"one": "return rt.one", "opt": "return rt.opt", "many": "return rt.many",
                 "iter": "yield from rt.stream"}[q.kind]
         args = [const, "params", fn.row_factory or ""] + ([what] if q.kind == "one" else [])
+        args += ["packed=True"] if fn.packed else []
         line = f"    {call}(conn, {', '.join(args)})"
         if len(line) > 120:
             out.append(f"    {call}(")

@@ -164,8 +164,10 @@ def load_lightcurves(conn: psycopg.Connection[Any], target_id: int, *,
     register(conn)
     lookup = observations.list_target_observations(conn, target_id=target_id)
     held = np.array([r.observation_id for r in lookup], dtype=np.int64)  # only these partitions are planned
-    rows = datasets.list_lightcurve_datasets(conn, target_id=target_id, observation_ids=held,
-                                             processing_group_id=processing_group_id) if held.size else []
+    rows = sorted(datasets.list_lightcurve_datasets(conn, target_id=target_id, observation_ids=held,
+                                                    processing_group_id=processing_group_id) if held.size else [],
+                  key=lambda r: (r.observation_id, -1 if r.release_id is None else r.release_id,
+                                 r.processing_group_name))
     if not rows:
         empty_f, empty_i = np.empty(0, np.float64), np.empty(0, np.int64)
         return TargetLightcurves(target_id, None, empty_i, empty_f, empty_i, {}, {}, {}, {})
@@ -229,7 +231,9 @@ def load_lightcurves(conn: psycopg.Connection[Any], target_id: int, *,
     flags: dict[str, NDArray[np.int32]] = {}
     types_of: dict[_SpanKey, list[str]] = {key: [] for key in order}
     obs_ids = np.array(sorted({key[0] for key in order}), dtype=np.int64)
-    flag_rows = times_flags.list_quality_flags_of_observations(conn, target_id=target_id, observation_ids=obs_ids)
+    flag_rows = sorted(times_flags.list_quality_flags_of_observations(conn, target_id=target_id,
+                                                                      observation_ids=obs_ids),
+                       key=lambda f: (f.observation_id, f.type, -1 if f.target_id is None else f.target_id))
     shared = _observation_flags(conn, {f.id: f.version for f in flag_rows if f.quality_flags is None}, obs_ids)
     for f in flag_rows:
         # a release's flags go to its span; flags without a release to every span of the observation

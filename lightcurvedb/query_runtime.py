@@ -11,6 +11,7 @@ import psycopg
 from psycopg.rows import BaseRowFactory, tuple_row
 
 from lightcurvedb import _validate, errors, schema
+from lightcurvedb.adapters.loaders import PackedArrayLoader
 
 T = TypeVar("T")
 
@@ -75,10 +76,18 @@ def int_array(name: str, value: Any) -> Any:
     return value
 
 
+def _cursor(conn: psycopg.Connection[Any], row: BaseRowFactory[T], packed: bool) -> psycopg.Cursor[T]:
+    """A binary cursor; with `packed`, its bytea results are ``lcdb_packed(array)`` values and load as ndarrays."""
+    cur = conn.cursor(row_factory=row, binary=True)
+    if packed:
+        cur.adapters.register_loader("bytea", PackedArrayLoader)
+    return cur
+
+
 def one(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[str, Any],
-        row: BaseRowFactory[T], what: str) -> T:
+        row: BaseRowFactory[T], what: str, *, packed: bool = False) -> T:
     """Exactly one row (binary results), else NotFound."""
-    found = opt(conn, query, params, row)
+    found = opt(conn, query, params, row, packed=packed)
     if found is None:
         raise errors.NotFound(f"{what}: no row matches {_describe(params)}")
     return found
@@ -90,28 +99,28 @@ def one(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[str
 
 
 def opt(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[str, Any],
-        row: BaseRowFactory[T]) -> T | None:
+        row: BaseRowFactory[T], *, packed: bool = False) -> T | None:
     """The first row, or None."""
     _validate.check_params(params)
-    with translated(), conn.cursor(row_factory=row, binary=True) as cur:
+    with translated(), _cursor(conn, row, packed) as cur:
         cur.execute(query, params, prepare=False)
         return cur.fetchone()
 
 
 def many(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[str, Any],
-         row: BaseRowFactory[T]) -> list[T]:
+         row: BaseRowFactory[T], *, packed: bool = False) -> list[T]:
     """Every row, as a list."""
     _validate.check_params(params)
-    with translated(), conn.cursor(row_factory=row, binary=True) as cur:
+    with translated(), _cursor(conn, row, packed) as cur:
         cur.execute(query, params, prepare=False)
         return cur.fetchall()
 
 
 def stream(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[str, Any],
-           row: BaseRowFactory[T], size: int = 256) -> Iterator[T]:
+           row: BaseRowFactory[T], size: int = 256, *, packed: bool = False) -> Iterator[T]:
     """The rows one at a time as the server sends them (`Cursor.stream`: no full result in memory)."""
     _validate.check_params(params)
-    with translated(), conn.cursor(row_factory=row, binary=True) as cur:
+    with translated(), _cursor(conn, row, packed) as cur:
         yield from cur.stream(query, params, size=size)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from lightcurvedb.adapters._types import ArrayType, array_type, check_safe_cast
+from lightcurvedb.adapters._types import ARRAY_TYPES, ArrayType, array_type, check_safe_cast
 from lightcurvedb.errors import ArrayAdaptError, ArrayDimensionError, NullElementError
 
 # Binary array header: ndim, has-null flag, element OID; then per dimension: length, lower bound.
@@ -99,6 +99,48 @@ def _first_null(data: bytes | bytearray | memoryview, n: int, pg_array: ArrayTyp
             return i
         pos += 4 + length
     raise ArrayAdaptError(f"malformed binary {pg_array.name} value: has-null flag set, length mismatch, no NULL")
+
+
+# lcdb_packed's fast form: the stored array, little-endian. ndim, data offset (0: no NULL bitmap), element OID; then per
+# dimension: length, lower bound; the values start at MAXALIGN(16 + 8 * ndim) - 4 bytes (bytea drops the 4-byte
+# varlena header), i.e. 20 for one dimension.
+_STORED_HEAD = struct.Struct("<iiI")
+_STORED_HEAD_1D = struct.Struct("<iiIii")
+_BY_ELEMENT = {t.element_oid: t for t in ARRAY_TYPES}
+
+
+def decode_packed(data: bytes | bytearray | memoryview) -> NDArray[Any]:
+    """Decode what ``lcdb_packed(array)`` returns (either of its forms) into a new, writeable ndarray.
+
+    The element type comes from the value's own header; the dtype is that of the array type (float4 → float32…).
+    """
+    size = len(data)
+    if size >= _STORED_HEAD.size:
+        ndim, offset, element_oid = _STORED_HEAD.unpack_from(data, 0)
+        stored = _BY_ELEMENT.get(element_oid)
+        if stored is not None and ndim in (0, 1):
+            return _decode_stored(data, ndim, offset, stored)
+        if size >= _HEAD.size:
+            wire = _BY_ELEMENT.get(_HEAD.unpack_from(data, 0)[2])
+            if wire is not None:
+                return decode(data, wire)
+    raise ArrayAdaptError(f"malformed packed array: {size} bytes with neither a stored nor a binary array header")
+
+
+def _decode_stored(data: bytes | bytearray | memoryview, ndim: int, offset: int, pg_array: ArrayType) -> NDArray[Any]:
+    if ndim == 0:
+        return np.empty(0, dtype=pg_array.dtype)
+    if len(data) < _STORED_HEAD_1D.size:
+        raise ArrayAdaptError(f"malformed packed {pg_array.name} value: truncated dimension header")
+    n = _STORED_HEAD_1D.unpack_from(data, 0)[3]
+    if offset:  # a NULL bitmap follows the dimensions: bit i clear = element i is NULL
+        bits = np.unpackbits(np.frombuffer(data, np.uint8, (n + 7) // 8, _STORED_HEAD_1D.size), bitorder="little")
+        raise NullElementError(pg_array.name, int(np.flatnonzero(bits[:n] == 0)[0]))
+    expected = _STORED_HEAD_1D.size + n * pg_array.itemsize
+    if len(data) != expected:
+        raise ArrayAdaptError(f"malformed packed {pg_array.name} value: {len(data)} bytes, expected {expected}")
+    body = np.frombuffer(data, dtype=pg_array.dtype.newbyteorder("<"), count=n, offset=_STORED_HEAD_1D.size)
+    return body.astype(pg_array.dtype)
 
 
 def load_array(data: bytes | bytearray | memoryview, source: int | str) -> NDArray[Any]:

@@ -9,7 +9,7 @@ from psycopg import pq
 from psycopg.abc import Buffer
 from psycopg.adapt import Loader
 
-from lightcurvedb.adapters._codec import decode
+from lightcurvedb.adapters._codec import decode, decode_packed
 from lightcurvedb.adapters._types import (
     BOOL_ARRAY,
     FLOAT4_ARRAY,
@@ -79,3 +79,15 @@ ARRAY_LOADERS: tuple[type[NdarrayLoader], ...] = (
     Int8NdarrayLoader,
     BoolNdarrayLoader,
 )
+
+
+class PackedArrayLoader(Loader):
+    """Load ``lcdb_packed(array)`` (a bytea: the stored array or its binary wire form) as a typed ndarray.
+
+    Registered for bytea on the cursors of queries that select packed arrays (and no other bytea).
+    """
+
+    format = pq.Format.BINARY
+
+    def load(self, data: Buffer) -> NDArray[Any]:
+        return decode_packed(data)

@@ -8,12 +8,16 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from lightcurvedb.adapters import register
+from lightcurvedb.adapters.loaders import PackedArrayLoader
 from lightcurvedb.records.datasets import DatasetRecord
 
 _COLUMNS = ("id", "processing_group_id", "target_id", "observation_id", "values", "errors", "release_id",
             "values_f4", "errors_f4")
-_TYPES = ["int8", "int8", "int8", "int8", "float8[]", "float8[]", "int8", "float4[]", "float4[]"]
+_ARRAYS = frozenset({"values", "errors", "values_f4", "errors_f4"})
+_SELECT = sql.SQL(", ").join(
+    sql.SQL("lcdb_packed({})").format(sql.Identifier(c)) if c in _ARRAYS else sql.Identifier(c) for c in _COLUMNS)
+"""The arrays go through lcdb_packed (migration 0013): no per-element work on the server."""
+_TYPES = ["bytea" if c in _ARRAYS else "int8" for c in _COLUMNS]
 _TARGET_CHUNK = 10_000
 DatasetStream = Generator[DatasetRecord, None, None]
 """What `iter_datasets` returns: an iterator of records that `close()` ends early (cancelling the COPY)."""
@@ -37,7 +41,7 @@ def _where(target_ids: Sequence[int] | None, observation_id: int | None,
 def iter_datasets(conn: psycopg.Connection[Any], *, target_ids: Sequence[int] | None = None,
                   observation_id: int | None = None, processing_group_id: int | None = None,
                   ordered: bool = True) -> DatasetStream:
-    """Stream the datasets matching every given filter as `DatasetRecord`s with float64 ndarrays.
+    """Stream the datasets matching every given filter as `DatasetRecord`s with ndarrays at stored precision.
 
     One binary ``COPY (SELECT …) TO STDOUT`` per call (per 10,000 targets): the server streams, the client
     holds one row at a time, so memory stays bounded whatever the result size. The connection is busy until
@@ -54,13 +58,13 @@ def iter_datasets(conn: psycopg.Connection[Any], *, target_ids: Sequence[int] | 
         return
     if target_ids is not None and len(target_ids) == 0:
         return
-    query = sql.SQL("SELECT {} FROM dataset{}").format(
-        sql.SQL(", ").join(map(sql.Identifier, _COLUMNS)), _where(target_ids, observation_id, processing_group_id))
+    query = sql.SQL("SELECT {} FROM dataset{}").format(_SELECT, _where(target_ids, observation_id,
+                                                                         processing_group_id))
     if ordered:
         query += sql.SQL(" ORDER BY observation_id, processing_group_id, target_id")
-    register(conn)  # harmless if already registered; binary COPY rows load as ndarrays
     construct = DatasetRecord.model_construct
     with conn.cursor() as cur, cur.copy(sql.SQL("COPY ({}) TO STDOUT (FORMAT BINARY)").format(query)) as copy:
+        cur.adapters.register_loader("bytea", PackedArrayLoader)
         copy.set_types(_TYPES)
         for rid, group, target, obs, values, errors, release, values_f4, errors_f4 in copy.rows():
             for arr in (values, errors, values_f4, errors_f4):

@@ -91,12 +91,12 @@ def get_dataset(
 
 _LIST_LIGHTCURVE_DATASETS: LiteralString = """
 SELECT d.observation_id, d.release_id, d.processing_group_id, g.name AS processing_group_name,
-       d."values", d.errors, d.values_f4, d.errors_f4
+       lcdb_packed(d."values") AS "values", lcdb_packed(d.errors) AS errors,
+       lcdb_packed(d.values_f4) AS values_f4, lcdb_packed(d.errors_f4) AS errors_f4
 FROM dataset AS d
 JOIN processing_group AS g ON g.id = d.processing_group_id
 WHERE d.target_id = %(target_id)s AND d.observation_id = ANY(%(observation_ids)s::int8[])
   AND (%(processing_group_id)s::int8 IS NULL OR d.processing_group_id = %(processing_group_id)s::int8)
-ORDER BY d.observation_id, d.release_id NULLS FIRST, g.name
 """
 
 
@@ -119,7 +119,7 @@ def list_lightcurve_datasets(
         "observation_ids": rt.int_array("observation_ids", observation_ids),
         "processing_group_id": processing_group_id,
     }
-    return rt.many(conn, _LIST_LIGHTCURVE_DATASETS, params, kwargs_row(ListLightcurveDatasetsRow))
+    return rt.many(conn, _LIST_LIGHTCURVE_DATASETS, params, kwargs_row(ListLightcurveDatasetsRow), packed=True)
 
 
 _ITER_DATASETS_OF_SECTOR: LiteralString = """
@@ -141,7 +141,7 @@ def iter_datasets_of_sector(
 
     Streams the rows (Cursor.stream): iterate to the end, or close the generator, before the next query.
 
-    SQL: sql/queries/datasets.sql:33 (:iter).
+    SQL: sql/queries/datasets.sql:34 (:iter).
     """
     params: dict[str, Any] = {"sector": sector, "processing_group_id": processing_group_id}
     yield from rt.stream(conn, _ITER_DATASETS_OF_SECTOR, params, kwargs_row(DatasetRecord))
@@ -157,7 +157,7 @@ def delete_datasets_of_group(conn: psycopg.Connection[Any], *, processing_group_
 
     Returns the number of rows affected.
 
-    SQL: sql/queries/datasets.sql:41 (:execrows).
+    SQL: sql/queries/datasets.sql:42 (:execrows).
     """
     params: dict[str, Any] = {"processing_group_id": processing_group_id, "observation_id": observation_id}
     return rt.execute(conn, _DELETE_DATASETS_OF_GROUP, params)

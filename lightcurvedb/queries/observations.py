@@ -326,7 +326,7 @@ def list_target_observations(conn: psycopg.Connection[Any], *, target_id: int) -
 
 
 _LIST_OBSERVATION_GRIDS: LiteralString = """
-SELECT o.id, (o.xmin::text || ':' || o.ctid::text) AS version, o.cadence_reference
+SELECT o.id, (o.xmin::text || ':' || o.ctid::text) AS version, lcdb_packed(o.cadence_reference) AS cadence_reference
 FROM observation AS o
 WHERE o.id = ANY(%(ids)s::int8[])
 """
@@ -340,7 +340,7 @@ def list_observation_grids(conn: psycopg.Connection[Any], *, ids: Int64Array) ->
     SQL: sql/queries/observations.sql:116 (:many).
     """
     params: dict[str, Any] = {"ids": rt.int_array("ids", ids)}
-    return rt.many(conn, _LIST_OBSERVATION_GRIDS, params, kwargs_row(ListObservationGridsRow))
+    return rt.many(conn, _LIST_OBSERVATION_GRIDS, params, kwargs_row(ListObservationGridsRow), packed=True)
 
 
 _LIST_EXISTING_PARTITIONS: LiteralString = """

@@ -158,7 +158,7 @@ def get_target_cadences(conn: psycopg.Connection[Any], *, target_id: int, observ
 
 
 _LIST_TIMES_OF_TARGET: LiteralString = """
-SELECT observation_id, release_id, barycentric_julian_dates
+SELECT observation_id, release_id, lcdb_packed(barycentric_julian_dates) AS barycentric_julian_dates
 FROM target_specific_time
 WHERE target_id = %(target_id)s AND observation_id = ANY(%(observation_ids)s::int8[])
 """
@@ -181,15 +181,14 @@ def list_times_of_target(
         "target_id": target_id,
         "observation_ids": rt.int_array("observation_ids", observation_ids),
     }
-    return rt.many(conn, _LIST_TIMES_OF_TARGET, params, kwargs_row(ListTimesOfTargetRow))
+    return rt.many(conn, _LIST_TIMES_OF_TARGET, params, kwargs_row(ListTimesOfTargetRow), packed=True)
 
 
 _LIST_QUALITY_FLAGS_OF_OBSERVATIONS: LiteralString = """
 SELECT q.id, q.type, q.observation_id, q.target_id, q.release_id, (q.xmin::text || ':' || q.ctid::text) AS version,
-       CASE WHEN q.target_id IS NULL THEN NULL ELSE q.quality_flags END AS quality_flags
+       lcdb_packed(CASE WHEN q.target_id IS NULL THEN NULL ELSE q.quality_flags END) AS quality_flags
 FROM quality_flag_array AS q
 WHERE q.observation_id = ANY(%(observation_ids)s::int8[]) AND (q.target_id = %(target_id)s OR q.target_id IS NULL)
-ORDER BY q.observation_id, q.type, q.target_id NULLS FIRST
 """
 
 
@@ -210,11 +209,17 @@ def list_quality_flags_of_observations(
         "observation_ids": rt.int_array("observation_ids", observation_ids),
         "target_id": target_id,
     }
-    return rt.many(conn, _LIST_QUALITY_FLAGS_OF_OBSERVATIONS, params, kwargs_row(ListQualityFlagsOfObservationsRow))
+    return rt.many(
+        conn,
+        _LIST_QUALITY_FLAGS_OF_OBSERVATIONS,
+        params,
+        kwargs_row(ListQualityFlagsOfObservationsRow),
+        packed=True,
+    )
 
 
 _GET_QUALITY_FLAG_ARRAYS: LiteralString = """
-SELECT q.id, (q.xmin::text || ':' || q.ctid::text) AS version, q.quality_flags
+SELECT q.id, (q.xmin::text || ':' || q.ctid::text) AS version, lcdb_packed(q.quality_flags) AS quality_flags
 FROM quality_flag_array AS q
 WHERE q.id = ANY(%(ids)s::int8[]) AND q.observation_id = ANY(%(observation_ids)s::int8[])
 """
@@ -236,4 +241,4 @@ def get_quality_flag_arrays(
         "ids": rt.int_array("ids", ids),
         "observation_ids": rt.int_array("observation_ids", observation_ids),
     }
-    return rt.many(conn, _GET_QUALITY_FLAG_ARRAYS, params, kwargs_row(GetQualityFlagArraysRow))
+    return rt.many(conn, _GET_QUALITY_FLAG_ARRAYS, params, kwargs_row(GetQualityFlagArraysRow), packed=True)

@@ -116,7 +116,7 @@ ORDER BY tobs.observation_id;
 -- name: list_observation_grids :many
 -- The cadence grids of the given observations with their row versions (xmin:ctid: an update changes it).
 -- not-null: version
-SELECT o.id, (o.xmin::text || ':' || o.ctid::text) AS version, o.cadence_reference
+SELECT o.id, (o.xmin::text || ':' || o.ctid::text) AS version, lcdb_packed(o.cadence_reference) AS cadence_reference
 FROM observation AS o
 WHERE o.id = ANY(:ids::int8[]);
 
