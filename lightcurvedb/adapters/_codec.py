@@ -109,6 +109,20 @@ _STORED_HEAD_1D = struct.Struct("<iiIii")
 _BY_ELEMENT = {t.element_oid: t for t in ARRAY_TYPES}
 
 
+def encode_packed(arr: NDArray[Any], target: ArrayType) -> bytearray:
+    """Encode a 1-D ndarray in lcdb_packed's fast form (what lcdb_unpacked takes): the stored header, then the
+    values little-endian. The same checks as `encode`: lossy narrowing, masked elements, ndim ≠ 1 raise."""
+    arr = _as_1d(arr)
+    check_safe_cast(arr.dtype, target)
+    n = arr.shape[0]
+    if n == 0:
+        return bytearray(_STORED_HEAD.pack(0, 0, target.element_oid))
+    out = bytearray(_STORED_HEAD_1D.size + n * target.itemsize)
+    _STORED_HEAD_1D.pack_into(out, 0, 1, 0, target.element_oid, n, 1)
+    np.frombuffer(out, dtype=target.dtype.newbyteorder("<"), count=n, offset=_STORED_HEAD_1D.size)[:] = arr
+    return out
+
+
 def decode_packed(data: bytes | bytearray | memoryview) -> NDArray[Any]:
     """Decode what ``lcdb_packed(array)`` returns (either of its forms) into a new, writeable ndarray.
 

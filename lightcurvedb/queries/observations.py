@@ -38,6 +38,7 @@ __all__ = [
     "list_tess_observations_of_sector",
     "list_tess_observations_of_target",
     "mark_grid_derived",
+    "packed_writes_available",
 ]
 
 
@@ -369,6 +370,25 @@ def list_existing_partitions(
     return rt.many(conn, _LIST_EXISTING_PARTITIONS, params, kwargs_row(ListExistingPartitionsRow))
 
 
+_PACKED_WRITES_AVAILABLE: LiteralString = """
+SELECT coalesce(has_function_privilege(to_regprocedure('public.lcdb_unpacked(bytea, anyarray)'), 'EXECUTE'),
+                false) AS available
+"""
+
+
+def packed_writes_available(conn: psycopg.Connection[Any]) -> bool | None:
+    """Can this session send packed arrays to lcdb_unpacked (migration 0013's fast form, EXECUTE granted)? Else
+    the
+
+    Raises lightcurvedb.errors.NotFound when no row matches.
+
+    SQL: sql/queries/observations.sql:132 (:scalar).
+    """
+    params: dict[str, Any] = {}
+    value: bool | None = rt.scalar(conn, _PACKED_WRITES_AVAILABLE, params, "packed_writes_available")
+    return value
+
+
 _MARK_GRID_DERIVED: LiteralString = """
 INSERT INTO derived_cadence_grid (observation_id, cadence_seconds, rule)
 VALUES (%(observation_id)s, %(cadence_seconds)s, %(rule)s)
@@ -380,7 +400,7 @@ def mark_grid_derived(conn: psycopg.Connection[Any], *, observation_id: int, cad
     """Record that an observation's cadence grid was derived from times (idempotent: a second mark changes
     nothing).
 
-    SQL: sql/queries/observations.sql:132 (:exec).
+    SQL: sql/queries/observations.sql:138 (:exec).
     """
     params: dict[str, Any] = {"observation_id": observation_id, "cadence_seconds": cadence_seconds, "rule": rule}
     rt.execute(conn, _MARK_GRID_DERIVED, params)

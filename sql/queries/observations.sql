@@ -129,6 +129,12 @@ JOIN pg_class AS c ON c.oid = i.inhrelid
 WHERE i.inhparent = (:parent_table::text)::regclass AND c.relnamespace = 'public'::regnamespace
   AND c.relname = ANY(:names::text[]);
 
+-- name: packed_writes_available :scalar
+-- Can this session send packed arrays to lcdb_unpacked (migration 0013's fast form, EXECUTE granted)? Else the
+-- bulk writers COPY.
+SELECT coalesce(has_function_privilege(to_regprocedure('public.lcdb_unpacked(bytea, anyarray)'), 'EXECUTE'),
+                false) AS available;
+
 -- name: mark_grid_derived :exec
 -- Record that an observation's cadence grid was derived from times (idempotent: a second mark changes nothing).
 INSERT INTO derived_cadence_grid (observation_id, cadence_seconds, rule)

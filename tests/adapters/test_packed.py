@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lightcurvedb.adapters._codec import decode_packed
+from lightcurvedb.adapters._codec import decode_packed, encode_packed
+from lightcurvedb.adapters._types import array_type
 from lightcurvedb.adapters.loaders import PackedArrayLoader
 from lightcurvedb.errors import ArrayAdaptError, NullElementError
 
@@ -90,3 +91,70 @@ def test_the_loader_on_a_cursor_loads_every_bytea_as_an_array(np_conn: psycopg.C
         got, missing = cur.fetchone() or (None, None)
     assert missing is None and got is not None and same(got, times)
 
+
+
+# --- the way in: lcdb_unpacked ------------------------------------------------------------------------------------
+
+WITNESS = {"f4": "real[]", "f8": "float8[]", "i2": "int2[]", "i4": "int4[]", "i8": "int8[]"}
+
+
+def _fast_form_or_skip(conn: psycopg.Connection[Any]) -> None:
+    if conn.execute("SELECT to_regprocedure('lcdb_unpacked(bytea, anyarray)')").fetchone() == (None,):
+        pytest.skip("lcdb_packed has its portable form here: the writers COPY")
+
+
+@pytest.mark.parametrize("code", list(WITNESS))
+@SERVER
+@given(data=st.data())
+def test_unpacked_is_the_array_bit_for_bit(np_conn: psycopg.Connection[Any], code: str,
+                                           data: st.DataObject) -> None:
+    _fast_form_or_skip(np_conn)
+    arr = data.draw(arrays(code))
+    row = np_conn.execute(f"SELECT lcdb_unpacked(%s, NULL::{WITNESS[code]}) = %s::{WITNESS[code]}, "
+                          f"lcdb_unpacked(%s, NULL::{WITNESS[code]})",
+                          [encode_packed(arr, array_type(WITNESS[code])), arr,
+                           encode_packed(arr, array_type(WITNESS[code]))], binary=True).fetchone()
+    assert row is not None
+    equal, back = row
+    assert same(back, arr)
+    assert equal or (arr.dtype.kind == "f" and np.isnan(arr).any())  # NaN = NaN is true for arrays; -0.0 too
+
+
+@SERVER
+@given(data=st.data())
+def test_unpacked_refuses_every_malformed_header(np_conn: psycopg.Connection[Any], data: st.DataObject) -> None:
+    """Any change to the header, the length or the type is refused before the bytes can become an array."""
+    _fast_form_or_skip(np_conn)
+    code = data.draw(st.sampled_from(list(WITNESS)))
+    arr = data.draw(arrays(code).filter(lambda a: a.size > 0))
+    good = encode_packed(arr, array_type(WITNESS[code]))
+    how = data.draw(st.sampled_from(["flip header byte", "truncate", "extend", "other type", "random"]))
+    if how == "flip header byte":
+        bad = bytearray(good)
+        at = data.draw(st.integers(0, 19))
+        bad[at] ^= data.draw(st.integers(1, 255))
+        witness = WITNESS[code]
+    elif how == "truncate":
+        bad, witness = good[:data.draw(st.integers(0, len(good) - 1))], WITNESS[code]
+    elif how == "extend":
+        bad, witness = good + bytes(data.draw(st.integers(1, 9))), WITNESS[code]
+    elif how == "other type":
+        bad, witness = good, data.draw(st.sampled_from([w for c, w in WITNESS.items() if c != code]))
+    else:
+        bad, witness = bytearray(data.draw(st.binary(max_size=64))), WITNESS[code]
+        if bytes(bad) in (bytes(encode_packed(np.empty(0, DTYPES[code][1]), array_type(witness))),):
+            return
+    with pytest.raises(psycopg.Error), np_conn.transaction():
+        np_conn.execute(f"SELECT lcdb_unpacked(%s, NULL::{witness})", [bytes(bad)])
+
+
+def test_writers_unpack_but_cannot_reinterpret_bytes_themselves(fresh_dsn: str,
+                                                                 login_as: Any) -> None:
+    with psycopg.connect(fresh_dsn) as admin:
+        _fast_form_or_skip(admin)
+    writer = login_as(fresh_dsn, "lcdb_writer")
+    with psycopg.connect(writer) as c:
+        packed = bytes(encode_packed(np.arange(3, dtype=np.float32), array_type("real[]")))
+        assert c.execute("SELECT lcdb_unpacked(%s, NULL::real[])::text", [packed]).fetchone() == ("{0,1,2}",)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            c.execute("SELECT lcdb_raw_array(%s, NULL::real[])", [packed])

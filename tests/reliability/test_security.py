@@ -128,9 +128,11 @@ def test_writer_writes_data_and_auto_creates_partitions_but_runs_no_ddl(logins: 
             tally("writer: DDL/role/function refused")
 
 
-CALLABLE_BY_WRITERS = {"lcdb_delete_observation(bigint)", "lcdb_delete_release(bigint)"}
-"""SECURITY DEFINER functions writers call (they drop partitions owned by the schema owner); each refuses a session
-user without DELETE on its table."""
+CALLABLE_BY_WRITERS = {"lcdb_delete_observation(bigint)", "lcdb_delete_release(bigint)",
+                       "lcdb_unpacked(bytea,anyarray)"}
+"""SECURITY DEFINER functions writers call: the two deletes drop partitions owned by the schema owner (each refuses a
+session user without DELETE on its table); lcdb_unpacked calls the owner-only lcdb_raw_array after checking its
+input (tests/adapters/test_packed.py)."""
 
 
 def test_security_definer_functions_pin_search_path_and_are_not_public(raw_conn: Conn) -> None:
@@ -147,7 +149,7 @@ def test_security_definer_functions_pin_search_path_and_are_not_public(raw_conn:
         assert paths[0].split("=", 1)[1].replace(" ", "").split(",")[0] == "pg_catalog", (name, paths)
         assert "pg_temp" not in paths[0].split(",")[0], (name, paths)
         assert not public_exec, f"{name} is executable by PUBLIC"
-        if name in CALLABLE_BY_WRITERS:  # they check the session user's DELETE privilege (tests/sql/test_cleanup.py)
+        if name in CALLABLE_BY_WRITERS:
             assert writer_exec, f"{name} is meant for writers"
         else:
             assert not writer_exec, f"{name} is executable by lcdb_writer directly"
