@@ -1,20 +1,18 @@
-"""Worker processes of `bulk.write(dsn, …, workers=N)`: each has its own connection and commits its batches."""
+"""Worker threads of `bulk.write(dsn, …, workers=N)`: each has its own connection and commits its batches."""
 
 from __future__ import annotations
 
-import multiprocessing
+import threading
 from collections.abc import Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 import psycopg
 
 from lightcurvedb.adapters import register
 from lightcurvedb.bulk._engine import WriteResult, batches, prepare, run_batch
-from lightcurvedb.bulk._tables import BULK_TABLES, BulkTable
+from lightcurvedb.bulk._tables import BulkTable
 from lightcurvedb.errors import BulkWriteError
-
-_CONN: psycopg.Connection[Any] | None = None
 
 
 def connect(dsn: str) -> psycopg.Connection[Any]:
@@ -24,40 +22,52 @@ def connect(dsn: str) -> psycopg.Connection[Any]:
     return conn
 
 
-def _init_worker(dsn: str) -> None:
-    global _CONN
-    _CONN = connect(dsn)
+class _Connections(threading.local):
+    """One connection per worker thread, opened on its first batch; all closed when the write ends."""
 
-
-def _write_batch(table: str, rows: list[tuple[Any, ...]], mode: str, max_retries: int, dropped: int) -> WriteResult:
-    if _CONN is None:
-        raise BulkWriteError("parallel worker has no connection")
-    return run_batch(_CONN, BULK_TABLES[table], rows, mode, max_retries=max_retries, dropped=dropped)
+    def __init__(self, dsn: str, opened: list[psycopg.Connection[Any]]) -> None:
+        self.conn = connect(dsn)
+        opened.append(self.conn)
 
 
 def write(dsn: str, tbl: BulkTable, rows: Iterable[Any], *, mode: str, workers: int, batch_size: int,
           max_retries: int) -> WriteResult:
-    """Prepare batches here (sorted by natural key), write them in `workers` spawned processes."""
+    """Prepare batches here (sorted by natural key), write them from `workers` threads, one connection each.
+
+    Threads, not processes: the arrays reach a worker without being pickled through a pipe, and the work that
+    counts runs outside the GIL (NumPy's encoding copies, libpq's sends, the server's backends).
+    """
     if workers < 1:
         raise BulkWriteError(f"workers must be >= 1, got {workers}")
     total = WriteResult()
-    ctx = multiprocessing.get_context("spawn")  # no inherited sockets: each worker opens its own connection
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                             initargs=(dsn,)) as pool:
-        pending: set[Future[WriteResult]] = set()
-        try:
-            for chunk in batches(rows, batch_size):
-                prepared, dropped = prepare(tbl, chunk, mode)
-                del chunk
-                while len(pending) >= 2 * workers:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        total.add(fut.result())
-                pending.add(pool.submit(_write_batch, tbl.name, prepared, mode, max_retries, dropped))
-            for fut in pending:
-                total.add(fut.result())
-        except BaseException:
-            for fut in pending:
-                fut.cancel()
-            raise
+    opened: list[psycopg.Connection[Any]] = []
+    local = _Connections(dsn, opened)  # the calling thread's connection checks the DSN before any batch
+    lock = threading.Lock()
+
+    def write_batch(prepared: list[tuple[Any, ...]], dropped: int) -> WriteResult:
+        with lock:
+            conn = local.conn  # threading.local runs __init__ (connect) on a worker's first access
+        return run_batch(conn, tbl, prepared, mode, max_retries=max_retries, dropped=dropped)
+
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lcdb-bulk") as pool:
+            pending: set[Future[WriteResult]] = set()
+            try:
+                for chunk in batches(rows, batch_size):
+                    prepared, dropped = prepare(tbl, chunk, mode)
+                    del chunk
+                    while len(pending) >= 2 * workers:
+                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        for fut in done:
+                            total.add(fut.result())
+                    pending.add(pool.submit(write_batch, prepared, dropped))
+                for fut in pending:
+                    total.add(fut.result())
+            except BaseException:
+                for fut in pending:
+                    fut.cancel()
+                raise
+    finally:
+        for conn in opened:
+            conn.close()
     return total

@@ -47,8 +47,8 @@ def write(conn: psycopg.Connection[Any] | str, table: str, rows: Iterable[Any], 
     - ``commit=True``: COMMITS ONCE PER BATCH. `conn` must have no transaction open (or be a DSN, for which one
       connection is opened). A failing batch is rolled back whole and raised; the batches before it stay
       committed, so re-run with mode="skip" to resume.
-    - ``workers=N`` (needs a DSN and ``commit=True``): N worker processes, each with its own connection,
-      COMMITTING ONCE PER BATCH. The caller's process prepares the batches (at most 2 × N in flight); on error
+    - ``workers=N`` (needs a DSN and ``commit=True``): N worker threads, each with its own connection,
+      COMMITTING ONCE PER BATCH. The calling thread prepares the batches (at most 2 × N in flight); on error
       no new batch is started, and batches already committed stay.
     """
     check_mode(mode)
@@ -56,7 +56,7 @@ def write(conn: psycopg.Connection[Any] | str, table: str, rows: Iterable[Any], 
     size = tbl.batch_size if batch_size is None else batch_size
     if workers is not None:
         if not isinstance(conn, str):
-            raise BulkWriteError("workers need a DSN: each worker process opens its own connection")
+            raise BulkWriteError("workers need a DSN: each worker opens its own connection")
         if not commit:
             raise BulkWriteError("workers commit once per batch: pass commit=True")
         return _parallel.write(conn, tbl, rows, mode=mode, workers=workers, batch_size=size,
