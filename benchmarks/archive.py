@@ -236,6 +236,11 @@ def _growth(server_dsn: str, cfg: Config, log: Log) -> dict[str, Any]:
     }
 
 
+_FLOOR = ("SELECT lcdb_packed(values_f4), lcdb_packed(errors_f4) FROM dataset "
+          "WHERE target_id = %s AND observation_id = ANY(%s::int8[])")
+"""The busy target's float32 values and errors as bytea: what any reader of this storage must at least receive."""
+
+
 def _busy(conn: Conn, instrument: int, me: int, groups: list[int], cfg: Config, log: Log) -> dict[str, Any]:
     """A target with 17 full-length observations, every series: load_lightcurves p50."""
     c, n = cfg.busy_cadences, cfg.target_observations
@@ -247,12 +252,17 @@ def _busy(conn: Conn, instrument: int, me: int, groups: list[int], cfg: Config, 
     assert len(lc) == n * c and len(lc.values) == len(groups), (len(lc), len(lc.values))
     arrays = n * (2 * len(groups) + 1 + 2)  # values and errors per group, times, two flag arrays
     fetch = [_timed(lambda: load_lightcurves(conn, me)) for _ in range(cfg.busy_fetches)]
-    out = {"busy_target_fetch_p50_ms": _ms(fetch), "busy_target_observations": n, "busy_target_cadences": c,
+    held = [r.observation_id for r in list_target_observations(conn, target_id=me)]
+    with conn.cursor(binary=True) as cur:  # the floor: the same float32 arrays as raw bytes, nothing decoded
+        floor = [_timed(lambda: cur.execute(_FLOOR, [me, held]).fetchall()) for _ in range(cfg.busy_fetches)]
+    out = {"busy_target_fetch_p50_ms": _ms(fetch), "busy_target_wire_floor_ms": _ms(floor),
+           "busy_target_observations": n, "busy_target_cadences": c,
            "busy_target_groups": len(groups), "busy_target_arrays": arrays,
            "busy_target_dtype": "float32 values and errors, float64 times",
            "busy_target_mb": round(n * c * (2 * len(groups) * 4 + 8) / 2**20, 1)}
     log(f"[busy] {n} observations x {c:,} cadences x {len(groups)} groups ({arrays} arrays, "
-        f"{out['busy_target_mb']} MB): fetch p50 {out['busy_target_fetch_p50_ms']:.1f} ms")
+        f"{out['busy_target_mb']} MB): fetch p50 {out['busy_target_fetch_p50_ms']:.1f} ms; its float32 arrays as "
+        f"raw bytes (the wire floor) {out['busy_target_wire_floor_ms']:.1f} ms")
     return out
 
 
