@@ -148,6 +148,10 @@ class LossyConversionError(ArrayAdaptError):
     """Dumping would narrow an ndarray (float64 → float4, int64 → int4…): convert explicitly instead."""
 
 
+class InvalidSkyInput(InvalidInput):
+    """A position, search radius, limit or target list the sky functions cannot use (lightcurvedb.sky)."""
+
+
 class CadenceAlignmentError(InvalidInput):
     """A partial series cannot be placed on a cadence grid without guessing."""
 

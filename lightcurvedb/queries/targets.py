@@ -9,13 +9,15 @@ import psycopg
 from psycopg.rows import kwargs_row
 
 from lightcurvedb import query_runtime as rt
-from lightcurvedb.records.targets import TargetRecord
+from lightcurvedb.record import Int64Array
+from lightcurvedb.records.targets import GetOrCreateTargetsRow, TargetRecord
 
 __all__ = [
     "count_targets_of_catalog",
     "create_target",
     "find_target_id",
     "get_or_create_target",
+    "get_or_create_targets",
     "get_target",
     "get_target_by_name",
     "list_targets_of_catalog",
@@ -139,3 +141,36 @@ def list_targets_of_catalog(conn: psycopg.Connection[Any], *, catalog_id: uuid.U
     """
     params: dict[str, Any] = {"catalog_id": catalog_id}
     yield from rt.stream(conn, _LIST_TARGETS_OF_CATALOG, params, kwargs_row(TargetRecord))
+
+
+_GET_OR_CREATE_TARGETS: LiteralString = """
+WITH wanted AS (SELECT DISTINCT unnest(%(names)s::int8[]) AS name),
+made AS (
+    INSERT INTO target (catalog_id, name)
+    SELECT %(catalog_id)s::uuid, name FROM wanted
+    ON CONFLICT ON CONSTRAINT uq_target_catalog_name DO NOTHING
+    RETURNING id, name
+)
+SELECT id, name, true AS created FROM made
+UNION ALL
+SELECT t.id, t.name, false AS created
+FROM target AS t JOIN wanted AS w ON w.name = t.name
+WHERE t.catalog_id = %(catalog_id)s::uuid AND NOT EXISTS (SELECT 1 FROM made WHERE made.name = t.name)
+"""
+
+
+def get_or_create_targets(
+    conn: psycopg.Connection[Any],
+    *,
+    names: Int64Array,
+    catalog_id: uuid.UUID,
+) -> list[GetOrCreateTargetsRow]:
+    """The targets of a catalog with these numbers, inserted first where missing (`created`), one row per
+    distinct
+
+    Returns every row as a list.
+
+    SQL: sql/queries/targets.sql:42 (:many).
+    """
+    params: dict[str, Any] = {"names": rt.int_array("names", names), "catalog_id": catalog_id}
+    return rt.many(conn, _GET_OR_CREATE_TARGETS, params, kwargs_row(GetOrCreateTargetsRow))

@@ -9,6 +9,7 @@ from pydantic import Field
 from lightcurvedb.record import Record
 
 __all__ = [
+    "GetOrCreateTargetsRow",
     "TargetInsert",
     "TargetRecord",
 ]
@@ -37,3 +38,13 @@ class TargetInsert(Record):
         default=None,
         description="When the row was inserted (server default now()).",
     )
+
+
+class GetOrCreateTargetsRow(Record):
+    """A row of get_or_create_targets: The targets of a catalog with these numbers, inserted first where missing
+    (`created`), one row per distinct
+    """
+
+    id: int
+    name: int
+    created: bool

@@ -13,7 +13,7 @@ import numpy as np
 import psycopg
 from psycopg import errors as pg_errors
 
-from lightcurvedb import bulk
+from lightcurvedb import bulk, sky
 from lightcurvedb._retry import backoff
 from lightcurvedb.errors import DuplicateKey, FitsFormatError, LightcurveDBError, NotFound, PermissionDenied
 from lightcurvedb.queries import instruments, missions, observations, processing, releases, targets
@@ -230,12 +230,14 @@ def write_file(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference
         number = max((r.number for r in before), default=0) + 1  # never reused, even after a replace
         release = releases.create_release(conn, product_id=product.id, target_id=target_id, observation_id=obs_id,
                                           number=number)
-        releases.create_ingested_file(
+        file = releases.create_ingested_file(
             conn, release_id=release.id, path=str(lc.path.resolve()), size_bytes=lc.size_bytes, sha256=lc.sha256,
             origin=_keyword(lc, "ORIGIN", str), procver=_keyword(lc, "PROCVER", str),
             data_rel=_keyword(lc, "DATA_REL", int), file_date=_keyword(lc, "DATE", str),
             primary_header=lc.primary_header, table_header=lc.table_header)
         releases.create_release_columns(conn, release_id=release.id, **_layout_rows(lc, keys.groups))
+        sky.record_header_position(conn, target_id=target_id, header=lc.primary_header, ingested_file_id=file.id,
+                                   source=file.path)
         # model_construct: the file was validated when read, and the COPY encoder checks every array again
         datasets = bulk.write(conn, "dataset", [  # the writer stores each array at its precision (real[] or float8[])
             {"processing_group_id": keys.groups[d.column.group], "target_id": target_id, "observation_id": obs_id,

@@ -38,3 +38,20 @@ SELECT count(*) AS count FROM target WHERE catalog_id = :catalog_id;
 -- name: list_targets_of_catalog :iter
 -- Every target of a catalog by number, streamed.
 SELECT * FROM target WHERE catalog_id = :catalog_id ORDER BY name;
+
+-- name: get_or_create_targets :many
+-- The targets of a catalog with these numbers, inserted first where missing (`created`), one row per distinct
+-- number. A number a concurrent writer inserts meanwhile may be missing from the result: call again for it.
+-- not-null: id, name, created
+WITH wanted AS (SELECT DISTINCT unnest(:names::int8[]) AS name),
+made AS (
+    INSERT INTO target (catalog_id, name)
+    SELECT :catalog_id::uuid, name FROM wanted
+    ON CONFLICT ON CONSTRAINT uq_target_catalog_name DO NOTHING
+    RETURNING id, name
+)
+SELECT id, name, true AS created FROM made
+UNION ALL
+SELECT t.id, t.name, false AS created
+FROM target AS t JOIN wanted AS w ON w.name = t.name
+WHERE t.catalog_id = :catalog_id::uuid AND NOT EXISTS (SELECT 1 FROM made WHERE made.name = t.name);
