@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+from psycopg import conninfo
 from psycopg_pool import ConnectionPool
 
 from lightcurvedb import migrate
@@ -35,6 +36,21 @@ def _configure(conn: psycopg.Connection[Any]) -> None:
     register(conn)
 
 
+SESSION_OPTIONS = "-c jit=off"
+"""Every lightcurvedb session runs without JIT: PostgreSQL compiles a query whose estimated cost passes
+jit_above_cost, and the estimate of a cone search (a join on HEALPix ranges the planner cannot size) passed it:
+compiling took 840 ms for a query that then ran in 0.1 ms. lightcurvedb's queries touch few rows."""
+
+
+def session_dsn(dsn: str) -> str:
+    """`dsn` with SESSION_OPTIONS added to its libpq `options` (a setting the DSN makes itself wins)."""
+    params = conninfo.conninfo_to_dict(dsn)
+    options = str(params.get("options") or "")
+    if "jit" in options:
+        return dsn
+    return conninfo.make_conninfo(dsn, options=f"{options} {SESSION_OPTIONS}".strip())
+
+
 def connect(dsn: str | None = None, *, check_schema: bool = True, **kwargs: Any) -> psycopg.Connection[Any]:
     """Connect with the NumPy adapters registered.
 
@@ -42,7 +58,7 @@ def connect(dsn: str | None = None, *, check_schema: bool = True, **kwargs: Any)
     whose schema lags behind this package raises `SchemaBehind` ("run `lcdb migrate`"). Extra keyword
     arguments go to `psycopg.connect` (e.g. `autocommit=True`). The caller owns the transaction.
     """
-    target = resolve(dsn).dsn
+    target = session_dsn(resolve(dsn).dsn)
     conn = psycopg.connect(target, **kwargs)
     try:
         _configure(conn)
@@ -59,7 +75,7 @@ def connect(dsn: str | None = None, *, check_schema: bool = True, **kwargs: Any)
 def pool(dsn: str | None = None, *, min_size: int = 1, max_size: int = 8, check_schema: bool = True,
          **kwargs: Any) -> ConnectionPool[psycopg.Connection[Any]]:
     """A psycopg_pool ConnectionPool whose connections carry the NumPy adapters (opened on return)."""
-    target = resolve(dsn).dsn
+    target = session_dsn(resolve(dsn).dsn)
     if check_schema:
         with psycopg.connect(target, autocommit=True) as conn:
             migrate.check_schema(conn)

@@ -12,12 +12,13 @@ import psycopg
 from lightcurvedb.adapters import register
 from lightcurvedb.bulk._engine import WriteResult, batches, prepare, run_batch
 from lightcurvedb.bulk._tables import BulkTable
+from lightcurvedb.connection import session_dsn
 from lightcurvedb.errors import BulkWriteError
 
 
 def connect(dsn: str) -> psycopg.Connection[Any]:
     """An autocommit connection with the NumPy adapters: each batch's transaction block is a transaction."""
-    conn = psycopg.connect(dsn, autocommit=True)
+    conn = psycopg.connect(session_dsn(dsn), autocommit=True)
     register(conn)
     return conn
 

@@ -31,7 +31,8 @@ __all__ = [
 
 
 _CONE_SEARCH: LiteralString = """
-SELECT p.target_id, tg.name AS tic, p.ra, p.dec, s.separation * 3600.0 AS separation_arcsec, p.tessmag,
+SELECT p.target_id, (SELECT tg.name FROM target AS tg WHERE tg.id = p.target_id) AS tic, p.ra, p.dec,
+       s.separation * 3600.0 AS separation_arcsec, p.tessmag,
        ARRAY(SELECT DISTINCT t.sector FROM target_observation AS o
              JOIN tess_observation AS t ON t.id = o.observation_id
              WHERE o.target_id = p.target_id ORDER BY 1) AS sectors,
@@ -39,7 +40,6 @@ SELECT p.target_id, tg.name AS tic, p.ra, p.dec, s.separation * 3600.0 AS separa
              WHERE r.target_id = p.target_id ORDER BY 1) AS products
 FROM unnest(%(lo)s::int8[], %(hi)s::int8[]) AS cell(lo, hi)
 JOIN target_position AS p ON p.healpix >= cell.lo AND p.healpix < cell.hi
-JOIN target AS tg ON tg.id = p.target_id
 CROSS JOIN LATERAL (
     SELECT degrees(atan2(
         sqrt((cos(radians(p.dec)) * sin(radians(p.ra - %(ra)s::float8))) ^ 2
@@ -51,7 +51,7 @@ CROSS JOIN LATERAL (
 WHERE s.separation <= %(radius)s::float8
   AND (%(tmag_max)s::float8 IS NULL OR p.tessmag <= %(tmag_max)s::float8)
   AND p.target_id IS DISTINCT FROM %(exclude_target_id)s::int8
-ORDER BY s.separation, tg.name
+ORDER BY separation_arcsec, tic
 LIMIT %(limit)s::int8
 """
 
@@ -97,7 +97,7 @@ def get_position_of_target(conn: psycopg.Connection[Any], *, target_id: int) -> 
 
     Returns None when no row matches.
 
-    SQL: sql/queries/sky.sql:33 (:opt).
+    SQL: sql/queries/sky.sql:35 (:opt).
     """
     params: dict[str, Any] = {"target_id": target_id}
     return rt.opt(conn, _GET_POSITION_OF_TARGET, params, kwargs_row(TargetPositionRecord))
@@ -122,7 +122,7 @@ def find_position_by_name(
 
     Returns None when no row matches.
 
-    SQL: sql/queries/sky.sql:37 (:opt).
+    SQL: sql/queries/sky.sql:39 (:opt).
     """
     params: dict[str, Any] = {"catalog_name": catalog_name, "name": name}
     return rt.opt(conn, _FIND_POSITION_BY_NAME, params, kwargs_row(FindPositionByNameRow))
@@ -161,7 +161,7 @@ def upsert_target_position(
 ) -> None:
     """Set a target's kept position and parameters from a file's header (HEALPix cell computed by the caller).
 
-    SQL: sql/queries/sky.sql:46 (:exec).
+    SQL: sql/queries/sky.sql:48 (:exec).
     """
     params: dict[str, Any] = {
         "target_id": target_id,
@@ -206,7 +206,7 @@ def create_position_disagreement(
 ) -> None:
     """Record values for a target that differ from the kept ones (and which were kept).
 
-    SQL: sql/queries/sky.sql:59 (:exec).
+    SQL: sql/queries/sky.sql:61 (:exec).
     """
     params: dict[str, Any] = {
         "target_id": target_id,
@@ -237,7 +237,7 @@ def list_position_disagreements(
 
     Returns every row as a list.
 
-    SQL: sql/queries/sky.sql:67 (:many).
+    SQL: sql/queries/sky.sql:69 (:many).
     """
     params: dict[str, Any] = {"target_id": target_id}
     return rt.many(conn, _LIST_POSITION_DISAGREEMENTS, params, kwargs_row(TargetPositionDisagreementRecord))
@@ -271,7 +271,7 @@ def upsert_listed_positions(
 
     Returns the number of rows affected.
 
-    SQL: sql/queries/sky.sql:71 (:execrows).
+    SQL: sql/queries/sky.sql:73 (:execrows).
     """
     params: dict[str, Any] = {
         "source": source,
@@ -305,7 +305,7 @@ def held_in_sectors(conn: psycopg.Connection[Any], *, target_id: int) -> list[He
 
     Returns every row as a list.
 
-    SQL: sql/queries/sky.sql:85 (:many).
+    SQL: sql/queries/sky.sql:87 (:many).
     """
     params: dict[str, Any] = {"target_id": target_id}
     return rt.many(conn, _HELD_IN_SECTORS, params, kwargs_row(HeldInSectorsRow))

@@ -151,7 +151,7 @@ class ConeSearchRow(Record):
     """
 
     target_id: int = Field(description="The target (one position each).")
-    tic: int = Field(description="The catalog number of the target (bigint: TIC ids reach ~1e10).")
+    tic: int
     ra: float = Field(description="Right ascension, degrees in [0, 360) (RA_OBJ).")
     dec: float = Field(description="Declination, degrees in [-90, 90] (DEC_OBJ).")
     separation_arcsec: float

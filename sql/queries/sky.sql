@@ -5,9 +5,12 @@
 -- Targets within `radius` degrees of (ra, dec), nearest first: the HEALPix ranges [lo, hi) covering the cone
 -- (lightcurvedb.sky computes them) are scanned in ix_target_position_healpix, then the exact separation (Vincenty,
 -- as astropy's) is checked. With the sectors the database holds for each, and the products of their releases.
+-- The TIC, sectors and products are looked up per row found (subqueries): a join would let the planner, which
+-- cannot size a join on ranges, hash the whole target table.
 -- optional: tmag_max, limit, exclude_target_id
 -- not-null: tic, separation_arcsec, sectors, products
-SELECT p.target_id, tg.name AS tic, p.ra, p.dec, s.separation * 3600.0 AS separation_arcsec, p.tessmag,
+SELECT p.target_id, (SELECT tg.name FROM target AS tg WHERE tg.id = p.target_id) AS tic, p.ra, p.dec,
+       s.separation * 3600.0 AS separation_arcsec, p.tessmag,
        ARRAY(SELECT DISTINCT t.sector FROM target_observation AS o
              JOIN tess_observation AS t ON t.id = o.observation_id
              WHERE o.target_id = p.target_id ORDER BY 1) AS sectors,
@@ -15,7 +18,6 @@ SELECT p.target_id, tg.name AS tic, p.ra, p.dec, s.separation * 3600.0 AS separa
              WHERE r.target_id = p.target_id ORDER BY 1) AS products
 FROM unnest(:lo::int8[], :hi::int8[]) AS cell(lo, hi)
 JOIN target_position AS p ON p.healpix >= cell.lo AND p.healpix < cell.hi
-JOIN target AS tg ON tg.id = p.target_id
 CROSS JOIN LATERAL (
     SELECT degrees(atan2(
         sqrt((cos(radians(p.dec)) * sin(radians(p.ra - :ra::float8))) ^ 2
@@ -27,7 +29,7 @@ CROSS JOIN LATERAL (
 WHERE s.separation <= :radius::float8
   AND (:tmag_max::float8 IS NULL OR p.tessmag <= :tmag_max::float8)
   AND p.target_id IS DISTINCT FROM :exclude_target_id::int8
-ORDER BY s.separation, tg.name
+ORDER BY separation_arcsec, tic
 LIMIT :limit::int8;
 
 -- name: get_position_of_target :opt
