@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 from astropy.io import fits
+from astropy.table import Column, Table
 from astropy.time import Time
 from astropy.timeseries import TimeSeries
 
@@ -141,19 +142,44 @@ def write_lightcurves(lcs: TicLightcurves, path: str | Path, *, flux_group: str 
         if fmt == "fits":
             write_fits(ts, partial, lcs)
         else:
-            ts.write(partial, format=f"ascii.{fmt}")
+            plain_table(ts, lcs).write(partial, format=f"ascii.{fmt}")
     return ts
 
 
+def plain_table(ts: TimeSeries, lcs: TicLightcurves) -> Table:
+    """`ts` with `time` as a plain float column in days (NaN where unknown) and its convention in the metadata
+    (TIME_FORMAT, TIME_SCALE, TIME_UNIT, TIME_REFERENCE): astropy alone reads it, with or without lightcurvedb or
+    lightkurve imported (it knows no 'btjd' format), and `read_export` turns it back into the same Time. In the
+    mission's format the values are the stored BTJD floats themselves (exact)."""
+    fmt = ts.time.format
+    if fmt == lcs.time_format:
+        values = np.asarray(lcs.columns["time"], dtype=np.float64)
+        reference = f"JD {lcs.time_system.time_epoch} ({lcs.time_system.time_epoch_scale.upper()})"
+    else:
+        values = np.ma.filled(np.ma.masked_array(ts.time.to_value(fmt)).astype(np.float64), np.nan)
+        reference = fmt
+    table = Table(ts)
+    table.remove_indices("time")  # the TimeSeries' index on its Time column
+    table.replace_column("time", Column(values, unit="d", description=f"time, days since {reference}"))
+    table.meta.update({"TIME_FORMAT": fmt, "TIME_SCALE": ts.time.scale, "TIME_UNIT": "d",
+                       "TIME_REFERENCE": reference})
+    return table
+
+
 def read_export(path: str | Path, *, time_format: str = "btjd") -> TimeSeries:
-    """Read a file written by `write_lightcurves` back as a TimeSeries (time in TDB; CSV needs its time format)."""
+    """Read a file written by `write_lightcurves` back as a TimeSeries (time in TDB, in the format written; CSV
+    needs its time format)."""
     p = Path(path)
     fmt = export_format(p)
-    if fmt == "ecsv":
-        return TimeSeries.read(p, format="ascii.ecsv")
-    if fmt == "csv":
-        return TimeSeries.read(p, format="ascii.csv", time_column="time", time_format=time_format,
-                              time_scale="tdb")
+    if fmt in ("ecsv", "csv"):  # CSV keeps no metadata: its time format is the caller's `time_format`
+        table = Table.read(p, format=f"ascii.{fmt}")
+        if isinstance(table["time"], Time):  # an ECSV written before time was a plain column
+            return TimeSeries(table)
+        raw = np.asarray(np.ma.filled(np.ma.masked_array(table["time"], dtype=np.float64), np.nan))
+        time = Time(np.ma.masked_invalid(raw), format=str(table.meta.get("TIME_FORMAT", time_format)),
+                    scale=str(table.meta.get("TIME_SCALE", "tdb")))
+        table.remove_column("time")
+        return TimeSeries(time=time, data=table)
     with fits.open(p) as hdul:
         hdu = hdul["LIGHTCURVE"]
         h = hdu.header

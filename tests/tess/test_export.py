@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -105,3 +107,35 @@ def test_unknown_target(dsn: str) -> None:
         load_tic(conn, 1)
 
 
+
+
+_PLAIN_READ = """
+import sys
+from astropy.table import Table
+table = Table.read(sys.argv[1])
+assert "lightcurvedb" not in sys.modules and "lightkurve" not in sys.modules, sorted(sys.modules)
+print(len(table), table["time"].dtype, table.meta.get("TIME_FORMAT"), table.meta.get("TIME_REFERENCE"))
+"""
+"""A fresh interpreter that imports only astropy (no 'btjd' time format registered) reads an export."""
+
+
+@pytest.mark.parametrize("time_format", ["btjd", "jd"])
+@pytest.mark.parametrize("suffix", [".ecsv", ".csv"])
+def test_text_exports_open_with_plain_astropy(dsn: str, tmp_path: Path, suffix: str, time_format: str) -> None:
+    with lightcurvedb.connect(dsn) as conn:
+        lcs = load_tic(conn, 55525572)
+    out = tmp_path / f"lc{suffix}"
+    written = write_lightcurves(lcs, out, time_format=time_format)
+    proc = subprocess.run([sys.executable, "-c", _PLAIN_READ, str(out)], capture_output=True, text=True,
+                          check=False, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    rows, dtype, fmt, reference = proc.stdout.split(maxsplit=3)
+    assert int(rows) == len(written) and dtype == "float64"
+    if suffix == ".ecsv":
+        assert fmt == time_format and reference.strip() == ("JD 2457000.0 (TDB)" if time_format == "btjd" else "jd")
+        back = read_export(out)
+        assert back["time"].format == time_format and back["time"].scale == "tdb"
+        mask = np.asarray(written["time"].mask)
+        assert np.array_equal(np.asarray(back["time"].mask), mask)
+        if time_format == "btjd":  # the stored floats themselves: exact
+            assert np.array_equal(back["time"].btjd[~mask], written["time"].btjd[~mask])
