@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
-import platform
 import resource
 import statistics
 import struct
@@ -24,6 +22,7 @@ from numpy.typing import NDArray
 from psycopg import sql
 
 import lightcurvedb
+from benchmarks._report import Goals, add_goals, emit
 from benchmarks._setup import populate
 from lightcurvedb import schema
 from lightcurvedb.adapters import dump_array
@@ -36,7 +35,7 @@ from lightcurvedb.scratch import throwaway_database
 
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 OBSERVATIONS_PER_COMMIT = 50  # each observation creates 3 partitions: one transaction cannot lock thousands
-GOALS: dict[str, tuple[str, float | bool]] = {
+GOALS: Goals = {
     "fetch_growth_20_to_2000_observations": ("<=", 1.5),
     "busy_target_fetch_p50_ms": ("<=", 15.0),
     "plan_ms_at_2000_observations": ("<=", 2.0),
@@ -512,14 +511,6 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def _met(value: Any, how: str, goal: float | bool) -> bool:
-    if how == "==":
-        return bool(value == goal)
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return False
-    return value <= goal if how == "<=" else value >= goal
-
-
 def run(cfg: Config, quick: bool, server_dsn: str, log: Log) -> dict[str, Any]:
     """Run every measurement on throwaway databases of `server_dsn`'s server; return the figures."""
     with psycopg.connect(server_dsn) as conn:
@@ -533,8 +524,7 @@ def run(cfg: Config, quick: bool, server_dsn: str, log: Log) -> dict[str, Any]:
     out.update(_ingest_jobs(server_dsn, cfg, log))
     out.update(_bulk_workers(server_dsn, cfg, log))
     out["peak_client_rss_mb"] = round(_rss_mb(), 1)
-    out["goals"] = {k: f"{how} {goal}" for k, (how, goal) in GOALS.items()}
-    out["goals_met"] = {k: _met(out.get(k), how, goal) for k, (how, goal) in GOALS.items()}
+    add_goals(out, GOALS)
     return out
 
 
@@ -562,14 +552,7 @@ def main(argv: list[str] | None = None) -> int:
     # with --json, stdout carries the JSON object only: progress (and the migrations' output) goes to stderr
     with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
         result = run(cfg, bool(args.quick), args.dsn, lambda line: print(line, flush=True))
-    result["elapsed_s"] = round(time.perf_counter() - t0, 1)
-    result["machine"] = f"{platform.machine()} {os.cpu_count()} cpu, Python {platform.python_version()}"
-    if args.json:
-        print(json.dumps(result, sort_keys=True))
-    else:
-        width = max(map(len, result))
-        for key, value in result.items():
-            print(f"{key:<{width}}  {value}")
+    emit(result, elapsed_s=time.perf_counter() - t0, as_json=args.json)
     return 0
 
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -22,12 +20,13 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
 import lightcurvedb
+from benchmarks._report import Goals, add_goals, emit
 from lightcurvedb import sky
 from lightcurvedb.queries import sky as sky_queries
 from lightcurvedb.scratch import throwaway_database
 
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
-GOALS: dict[str, tuple[str, float | bool]] = {
+GOALS: Goals = {
     "cone_1arcmin_p50_ms": ("<=", 5.0),
     "cone_growth_100k_to_1m": ("<=", 1.5),
     "seqscan_ratio": (">=", 100.0),
@@ -126,9 +125,7 @@ def run(quick: bool, server_dsn: str, log: Log) -> dict[str, Any]:
         "cone_results_match_bruteforce": match_arcmin and match_deg,
         "bruteforce_targets_found": {"1arcmin": found_arcmin, "1deg": found_deg},
     })
-    out["goals"] = {k: f"{how} {goal}" for k, (how, goal) in GOALS.items()}
-    out["goals_met"] = {k: (out[k] == goal if how == "==" else out[k] <= goal if how == "<=" else out[k] >= goal)
-                        for k, (how, goal) in GOALS.items()}
+    add_goals(out, GOALS)
     return out
 
 
@@ -143,14 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
         result = run(bool(args.quick), args.dsn, lambda line: print(line, flush=True))
-    result["elapsed_s"] = round(time.perf_counter() - t0, 1)
-    result["machine"] = f"{platform.machine()} {os.cpu_count()} cpu, Python {platform.python_version()}"
-    if args.json:
-        print(json.dumps(result, sort_keys=True))
-    else:
-        width = max(map(len, result))
-        for key, value in result.items():
-            print(f"{key:<{width}}  {value}")
+    emit(result, elapsed_s=time.perf_counter() - t0, as_json=args.json)
     return 0
 
 

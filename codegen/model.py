@@ -253,11 +253,11 @@ class Resolver:
     def unpack(self, q: Query, fields: tuple[db.Field, ...]) -> tuple[db.Field, ...]:
         """The result columns with each ``lcdb_packed(array)`` typed as its array (and its table column), checked:
         the runtime loads every bytea of a packed query as an array, so it may return no other bytea."""
+        if q.kind not in ("one", "opt", "many", "iter"):
+            raise ModelError(f"{q.source}: lcdb_packed arrays need a row query (:one, :opt, :many, :iter)")
         plain = db.describe(self.conn, q.name + "_unpacked", unpacked(q.describe_sql), q.source).fields
         db.load_types(self.conn, self.catalog, {f.type_oid for f in plain})
         out = []
-        if q.kind not in ("one", "opt", "many", "iter"):
-            raise ModelError(f"{q.source}: lcdb_packed arrays need a row query (:one, :opt, :many, :iter)")
         for packed, inner in zip(fields, plain, strict=True):
             if packed.type_oid == inner.type_oid:
                 if self.catalog.types[inner.type_oid].name == "bytea":

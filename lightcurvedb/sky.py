@@ -12,7 +12,7 @@ import astropy.units as u
 import cdshealpix.nested as healpix
 import numpy as np
 import psycopg
-from astropy.coordinates import Latitude, Longitude
+from astropy.coordinates import Latitude, Longitude, angular_separation
 from numpy.typing import NDArray
 
 from lightcurvedb.errors import InvalidSkyInput, MissingDependency, NotFound
@@ -236,12 +236,7 @@ def _version(ticver: str | None) -> tuple[int, ...]:
 
 
 def _separation_arcsec(ra1: float, dec1: float, ra2: float, dec2: float) -> float:
-    r1, d1, r2, d2 = map(math.radians, (ra1, dec1, ra2, dec2))
-    dra = r2 - r1
-    num = math.hypot(math.cos(d2) * math.sin(dra), math.cos(d1) * math.sin(d2) - math.sin(d1) * math.cos(d2) *
-                     math.cos(dra))
-    return math.degrees(math.atan2(num, math.sin(d1) * math.sin(d2) + math.cos(d1) * math.cos(d2) * math.cos(dra))
-                        ) * 3600.0
+    return float(angular_separation(ra1 * u.deg, dec1 * u.deg, ra2 * u.deg, dec2 * u.deg).to_value(u.arcsec))
 
 
 def record_header_position(conn: psycopg.Connection[Any], *, target_id: int, header: Mapping[str, Any],
@@ -350,8 +345,9 @@ def load_positions(conn: psycopg.Connection[Any], *, path: str | Path) -> Loaded
         raise InvalidSkyInput(f"{file}: TIC {int(unique[counts > 1][0])} is listed more than once")
     catalog_id = ensure_reference(conn).catalog_id
     rows = targets.get_or_create_targets(conn, catalog_id=catalog_id, names=tics)
-    rows += targets.get_or_create_targets(  # numbers a concurrent writer inserted meanwhile
-        conn, catalog_id=catalog_id, names=np.setdiff1d(tics, np.array([r.name for r in rows], dtype=np.int64)))
+    raced = np.setdiff1d(tics, np.array([r.name for r in rows], dtype=np.int64))
+    if raced.size:  # numbers a concurrent writer inserted meanwhile
+        rows += targets.get_or_create_targets(conn, catalog_id=catalog_id, names=raced)
     id_of = {r.name: r.id for r in rows}
     ras %= 360.0
     ras[np.abs(ras) < _TINY_DEG] = 0.0
