@@ -356,6 +356,13 @@ CONSTRAINTS: dict[str, ConstraintFact] = {
         sqlstate="23514",
         columns=("position", "header_keyword"),
     ),
+    "ck_release_column_text_values": ConstraintFact(
+        name="ck_release_column_text_values",
+        table="release_column",
+        kind="check",
+        sqlstate="23514",
+        columns=("role", "dtype", "text_values"),
+    ),
     "ck_release_number_positive": ConstraintFact(
         name="ck_release_number_positive",
         table="release",
@@ -1510,6 +1517,7 @@ TABLES: dict[str, TableFact] = {
             ColumnFact(name="unit", type="text", not_null=False, has_default=False),
             ColumnFact(name="header_keyword", type="text", not_null=False, has_default=False),
             ColumnFact(name="value_offset", type="float8", not_null=True, has_default=True),
+            ColumnFact(name="text_values", type="text[]", not_null=False, has_default=False),
         ),
         primary_key=("release_id", "name"),
         natural_key=KeyFact(

@@ -25,9 +25,11 @@ __all__ = [
     "create_ingested_file",
     "create_release",
     "create_release_columns",
+    "create_release_text_column",
     "delete_release",
     "find_ingested_file",
     "get_product_by_name",
+    "list_ingested_files_of_releases",
     "list_products",
     "list_release_columns",
     "list_releases_of_target",
@@ -254,6 +256,39 @@ def create_release_columns(
     return rt.execute(conn, _CREATE_RELEASE_COLUMNS, params)
 
 
+_CREATE_RELEASE_TEXT_COLUMN: LiteralString = """
+INSERT INTO release_column (release_id, name, position, role, dtype, unit, text_values)
+VALUES (%(release_id)s, %(name)s, %(position)s, 'text', %(dtype)s, %(unit)s, %(text_values)s::text[])
+"""
+
+
+def create_release_text_column(
+    conn: psycopg.Connection[Any],
+    *,
+    release_id: int,
+    name: str,
+    position: int,
+    dtype: str,
+    unit: str | None = None,
+    text_values: list[str],
+) -> int:
+    """Record a text column of a release's file with its values (role text; e.g. CDIPS's IRQ quality letters).
+
+    Returns the number of rows affected.
+
+    SQL: sql/queries/releases.sql:65 (:execrows).
+    """
+    params: dict[str, Any] = {
+        "release_id": release_id,
+        "name": name,
+        "position": position,
+        "dtype": dtype,
+        "unit": unit,
+        "text_values": text_values,
+    }
+    return rt.execute(conn, _CREATE_RELEASE_TEXT_COLUMN, params)
+
+
 _LIST_RELEASES_OF_TARGET: LiteralString = """
 SELECT r.id, r.number, r.observation_id, r.created_on, p.name AS product_name, t.sector,
        (i.properties ->> 'camera')::integer AS camera, (i.properties ->> 'ccd')::integer AS ccd,
@@ -276,10 +311,31 @@ def list_releases_of_target(conn: psycopg.Connection[Any], *, target_id: int) ->
 
     Returns every row as a list.
 
-    SQL: sql/queries/releases.sql:65 (:many).
+    SQL: sql/queries/releases.sql:71 (:many).
     """
     params: dict[str, Any] = {"target_id": target_id}
     return rt.many(conn, _LIST_RELEASES_OF_TARGET, params, kwargs_row(ListReleasesOfTargetRow))
+
+
+_LIST_INGESTED_FILES_OF_RELEASES: LiteralString = """
+SELECT * FROM ingested_file WHERE release_id = ANY(%(release_ids)s::int8[]) ORDER BY release_id
+"""
+
+
+def list_ingested_files_of_releases(
+    conn: psycopg.Connection[Any],
+    *,
+    release_ids: Int64Array,
+) -> list[IngestedFileRecord]:
+    """The files the given releases came from, headers included (releases stored before files were recorded have
+    none).
+
+    Returns every row as a list.
+
+    SQL: sql/queries/releases.sql:89 (:many).
+    """
+    params: dict[str, Any] = {"release_ids": rt.int_array("release_ids", release_ids)}
+    return rt.many(conn, _LIST_INGESTED_FILES_OF_RELEASES, params, kwargs_row(IngestedFileRecord))
 
 
 _LIST_RELEASE_COLUMNS: LiteralString = """
@@ -296,7 +352,7 @@ def list_release_columns(conn: psycopg.Connection[Any], *, release_ids: Int64Arr
 
     Returns every row as a list.
 
-    SQL: sql/queries/releases.sql:83 (:many).
+    SQL: sql/queries/releases.sql:93 (:many).
     """
     params: dict[str, Any] = {"release_ids": rt.int_array("release_ids", release_ids)}
     return rt.many(conn, _LIST_RELEASE_COLUMNS, params, kwargs_row(ListReleaseColumnsRow))

@@ -187,6 +187,13 @@ class ReleaseColumnRecord(Record):
             " BJD, stored as BTJD; checked exact at ingest); 0 for most columns."
         ),
     )
+    text_values: list[str] | None = Field(
+        description=(
+            "The values of a text column (role text), one per row of the file, as the file wrote them "
+            "(trailing blanks removed, as FITS readers do); NULL for every other role, whose values "
+            "live in the data tables."
+        ),
+    )
 
 
 class ReleaseColumnInsert(Record):
@@ -226,6 +233,14 @@ class ReleaseColumnInsert(Record):
         description=(
             "The file's value = the stored value + value_offset (e.g. 2457000 for a time column in full"
             " BJD, stored as BTJD; checked exact at ingest); 0 for most columns."
+        ),
+    )
+    text_values: list[str] | None = Field(
+        default=None,
+        description=(
+            "The values of a text column (role text), one per row of the file, as the file wrote them "
+            "(trailing blanks removed, as FITS readers do); NULL for every other role, whose values "
+            "live in the data tables."
         ),
     )
 
@@ -345,6 +360,13 @@ class ListReleaseColumnsRow(Record):
         description=(
             "The file's value = the stored value + value_offset (e.g. 2457000 for a time column in full"
             " BJD, stored as BTJD; checked exact at ingest); 0 for most columns."
+        ),
+    )
+    text_values: list[str] | None = Field(
+        description=(
+            "The values of a text column (role text), one per row of the file, as the file wrote them "
+            "(trailing blanks removed, as FITS readers do); NULL for every other role, whose values "
+            "live in the data tables."
         ),
     )
     processing_group_name: str | None = Field(description="Human-readable name, e.g. 'SPOC PDCSAP'.")

@@ -2,6 +2,7 @@
 
 from lightcurvedb.tess.fits_reader import ColumnData, LightcurveFile, read_lightcurve
 from lightcurvedb.tess.ingest import IngestResult, IngestSummary, ingest_file, ingest_paths, iter_ingest
+from lightcurvedb.tess.lightkurve_collection import to_lightkurve
 
 __all__ = [
     "ColumnData",
@@ -12,4 +13,5 @@ __all__ = [
     "ingest_paths",
     "iter_ingest",
     "read_lightcurve",
+    "to_lightkurve",
 ]

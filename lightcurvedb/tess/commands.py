@@ -14,7 +14,9 @@ from rich.table import Table
 
 import lightcurvedb
 from lightcurvedb.connection import resolve
+from lightcurvedb.errors import InvalidInput
 from lightcurvedb.tess.ingest import IngestResult, IngestSummary, expand_paths, iter_ingest
+from lightcurvedb.tess.quality import QualityBitmask, parse_bitmask
 
 
 def add_parsers(sub: Any) -> None:
@@ -40,17 +42,21 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--time-format", choices=["btjd", "jd"], default="btjd", help="time format of `time`")
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists (default: refuse)")
     _add_selection(p)
+    _add_masking(p, "export")
     p.set_defaults(func=lambda a: export(a.dsn, a.tic, a.output, flux=a.flux, time_format=a.time_format,
                                          overwrite=a.overwrite, product=a.product, sectors=a.sector,
-                                         release=a.release))
+                                         release=a.release, quality_bitmask=a.quality_bitmask,
+                                         normalize=a.normalize))
     p = sub.add_parser("plot", help="plot a TIC target's lightcurve, one panel per sector (PNG/PDF/SVG)")
     p.add_argument("tic", type=int, help="TIC id")
     p.add_argument("-o", "--output", type=Path, required=True, help="output image file")
     p.add_argument("--flux", default=None, help="processing group to plot (default: PDCSAP if present)")
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists (default: refuse)")
     _add_selection(p)
+    _add_masking(p, "plot")
     p.set_defaults(func=lambda a: plot(a.dsn, a.tic, a.output, flux=a.flux, overwrite=a.overwrite,
-                                       product=a.product, sectors=a.sector, release=a.release))
+                                       product=a.product, sectors=a.sector, release=a.release,
+                                       quality_bitmask=a.quality_bitmask, normalize=a.normalize))
 
 
 def _sectors(text: str) -> list[int]:
@@ -70,6 +76,21 @@ def _add_selection(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sector", type=_sectors, default=None, metavar="N[,M…]", help="only these sectors")
     p.add_argument("--release", type=_release, default=None, metavar="N",
                    help="the release number (`lcdb releases TIC`); default: the newest")
+
+
+def _add_masking(p: argparse.ArgumentParser, verb: str) -> None:
+    p.add_argument("--quality-bitmask", type=_bitmask, default="none", metavar="none|default|hard|hardest|INT",
+                   help=f"{verb} without the cadences whose QUALITY has these bits: lightkurve's presets (per "
+                        "product, e.g. QLP's low-precision bit in hard) or an integer; default none: every cadence")
+    p.add_argument("--normalize", action="store_true",
+                   help="divide each sector's flux and flux_err by its median flux (lightkurve's normalize())")
+
+
+def _bitmask(text: str) -> QualityBitmask:
+    try:
+        return parse_bitmask(text)
+    except InvalidInput as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _release(text: str) -> int:
@@ -175,7 +196,8 @@ def list_releases(dsn: str | None, tic: int, console: Console | None = None) -> 
 
 def export(dsn: str | None, tic: int, output: Path, *, flux: str | None = None, time_format: str = "btjd",
            overwrite: bool = False, product: str | None = None, sectors: list[int] | None = None,
-           release: int | None = None, console: Console | None = None) -> int:
+           release: int | None = None, quality_bitmask: QualityBitmask = "none", normalize: bool = False,
+           console: Console | None = None) -> int:
     """`lcdb export TIC -o FILE`: refuses an existing FILE unless `overwrite`."""
     from lightcurvedb.tess.export import check_output, export_format, write_lightcurves
     from lightcurvedb.tess.tic import load_tic
@@ -185,15 +207,17 @@ def export(dsn: str | None, tic: int, output: Path, *, flux: str | None = None, 
     check_output(output, overwrite=overwrite)
     with lightcurvedb.connect(resolve(dsn).dsn) as conn:
         lcs = load_tic(conn, tic, product=product, sectors=sectors, release=release)
-    ts = write_lightcurves(lcs, output, flux_group=flux, time_format=time_format, overwrite=overwrite)
+    ts = write_lightcurves(lcs, output, flux_group=flux, time_format=time_format, overwrite=overwrite,
+                           quality_bitmask=quality_bitmask, normalize=normalize)
+    masked = f", quality bitmask {quality_bitmask}" if quality_bitmask != "none" else ""
     console.print(f"wrote {output} ({len(ts)} cadences, {len(ts.colnames)} columns, flux = "
-                  f"{ts.meta['FLUX_GROUP']})", markup=False)
+                  f"{ts.meta['FLUX_GROUP']}{' normalised' if normalize else ''}{masked})", markup=False)
     return 0
 
 
 def plot(dsn: str | None, tic: int, output: Path, *, flux: str | None = None, overwrite: bool = False,
          product: str | None = None, sectors: list[int] | None = None, release: int | None = None,
-         console: Console | None = None) -> int:
+         quality_bitmask: QualityBitmask = "none", normalize: bool = False, console: Console | None = None) -> int:
     """`lcdb plot TIC -o FILE.png`: refuses an existing FILE unless `overwrite`."""
     from lightcurvedb.tess.export import check_output
     from lightcurvedb.tess.plot import plot_lightcurves
@@ -203,6 +227,7 @@ def plot(dsn: str | None, tic: int, output: Path, *, flux: str | None = None, ov
     check_output(output, overwrite=overwrite)
     with lightcurvedb.connect(resolve(dsn).dsn) as conn:
         lcs = load_tic(conn, tic, product=product, sectors=sectors, release=release)
-    plot_lightcurves(lcs, output, flux_group=flux, overwrite=overwrite)
+    plot_lightcurves(lcs, output, flux_group=flux, overwrite=overwrite, quality_bitmask=quality_bitmask,
+                     normalize=normalize)
     console.print(f"wrote {output}", markup=False)
     return 0

@@ -18,6 +18,7 @@ from astropy.timeseries import TimeSeries
 import lightcurvedb
 from lightcurvedb.errors import ConfigurationError, OutputFileError
 from lightcurvedb.tess import mapping
+from lightcurvedb.tess.quality import QualityBitmask
 from lightcurvedb.tess.tic import TicLightcurves
 
 FORMATS = {".ecsv": "ecsv", ".csv": "csv", ".fits": "fits", ".fit": "fits", ".fits.gz": "fits"}
@@ -80,7 +81,7 @@ def _fits_column(name: str, column: Any, stored_unit: str | None) -> fits.Column
     arr = np.asarray(column)
     ints = {1: "I", 2: "I", 4: "J", 8: "K"}
     code = {"f": "E" if arr.dtype.itemsize == 4 else "D", "i": ints.get(arr.dtype.itemsize, "K"), "u": "K",
-            "b": "L"}[arr.dtype.kind]
+            "b": "L", "S": f"{arr.dtype.itemsize}A"}[arr.dtype.kind]
     unit = getattr(column, "unit", None)
     text = unit.to_string() if unit is not None else stored_unit
     return fits.Column(name=name.upper(), format=code, array=arr, unit=text if text is not None else _UNITS.get(name))
@@ -125,19 +126,26 @@ def write_fits(ts: TimeSeries, path: Path, lcs: TicLightcurves) -> None:
     p["SECTORS"] = (",".join(map(str, sectors)), "sectors (column SECTOR per row)")
     p["PRODUCTS"] = (str(ts.meta.get("PRODUCTS", "")), "products read (one per sector)")
     p["RELEASES"] = (str(ts.meta.get("RELEASES", "")), "sector:product:release read")
+    p["QUALMASK"] = (str(ts.meta.get("QUALITY_BITMASK", "none")), "quality bitmask applied (none: every cadence)")
+    p["NORMFLUX"] = (bool(ts.meta.get("NORMALIZED", False)), "FLUX divided by each observation's median")
     fits.HDUList([primary, table]).writeto(path)
 
 
 def write_lightcurves(lcs: TicLightcurves, path: str | Path, *, flux_group: str | None = None,
-                  time_format: str | None = None, overwrite: bool = False) -> TimeSeries:
+                      time_format: str | None = None, quality_bitmask: QualityBitmask = "none",
+                      normalize: bool = False, overwrite: bool = False) -> TimeSeries:
     """Write the target's TimeSeries to `path` (format from the suffix); returns the TimeSeries written.
 
-    An existing file is refused unless `overwrite`; every file-system failure is an OutputFileError.
+    `quality_bitmask` drops the cadences it masks (a preset or an integer, per product as lightkurve does;
+    "none" keeps every cadence, with the quality column); `normalize` divides each observation's flux and
+    flux_err by its median flux. An existing file is refused unless `overwrite`; every file-system failure is an
+    OutputFileError.
     """
     out = Path(path)
     fmt = export_format(out)
     check_output(out, overwrite=overwrite)
-    ts = lcs.timeseries(flux_group, time_format=time_format)
+    lcs = lcs.masked(quality_bitmask)
+    ts = lcs.timeseries(flux_group, time_format=time_format, normalize=normalize)
     with output_file(out, overwrite=overwrite) as partial:
         if fmt == "fits":
             write_fits(ts, partial, lcs)

@@ -42,13 +42,14 @@ class FileColumn:
 
     name: str
     position: int | None  # 1-based in the table; None for a header keyword's column
-    role: Literal["time", "cadence", "values", "errors", "flags"]
+    role: Literal["time", "cadence", "values", "errors", "flags", "text"]
     dtype: str  # the file's precision, a NumPy type name: exports cast back to it
     unit: str | None
     group: str | None = None  # roles values/errors
     flag_type: str | None = None  # role flags
     header_keyword: str | None = None
     value_offset: float = 0.0  # the file's value = stored + value_offset (a time column in full BJD: 2457000)
+    text_values: tuple[str, ...] | None = None  # role text: the values (stored with the layout)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class LightcurveFile:
     sha256: str = ""
     primary_header: dict[str, Any] = field(default_factory=dict)
     table_header: dict[str, Any] = field(default_factory=dict)
-    unstored: tuple[str, ...] = ()  # the table's non-numeric columns (e.g. CDIPS's text quality flags)
+    unstored: tuple[str, ...] = ()  # columns neither numeric nor text (e.g. logical or multi-dimensional)
 
     @property
     def cadence_count(self) -> int:
@@ -224,6 +225,22 @@ def _columns(path: Path, data: Any, header: fits.Header, layout: mapping.Layout,
     return tuple(out), tuple(sorted(files, key=lambda f: (f.position is None, f.position or 0, f.name)))
 
 
+def _text_columns(data: Any, header: fits.Header, layout: mapping.Layout) -> tuple[FileColumn, ...]:
+    """The table's one-dimensional text columns (e.g. CDIPS's IRQ quality letters), values as the file wrote them
+    (bytes read as Latin-1, so any byte comes back; trailing blanks removed, as FITS readers do)."""
+    names = list(data.columns.names)
+    units = _units(header, names, layout)
+    out = []
+    for position, name in enumerate(names, start=1):
+        arr = np.asarray(data[name])
+        if arr.dtype.kind not in "SU" or arr.ndim != 1:
+            continue
+        width = arr.dtype.itemsize // (4 if arr.dtype.kind == "U" else 1)
+        values = tuple((v.decode("latin-1") if isinstance(v, bytes) else v).rstrip(" ") for v in arr.tolist())
+        out.append(FileColumn(name, position, "text", f"S{max(width, 1)}", units[name], text_values=values))
+    return tuple(out)
+
+
 def _layout(path: Path, hdul: fits.HDUList, table: fits.Header) -> tuple[str, mapping.Layout]:
     """The file's product (lightcurvedb.tess.products.identify) and its layout; a file that is no product, or a
     product this version has no layout for, is refused with a reason naming what it is."""
@@ -339,8 +356,11 @@ def _read(path: Path, hdul: fits.HDUList) -> LightcurveFile:
     if n > 1 and not bool(np.all(np.diff(cadences) > 0)):
         raise _fail(path, f"column {layout.cadence} is not strictly increasing")
     columns, files = _columns(path, data, hdu.header, layout, n, derived is not None, offset)
+    texts = _text_columns(data, hdu.header, layout)
     flags = {kind: _flags(path, data, name) for name, kind in layout.flags}
-    unstored = tuple(c for c in data.columns.names if np.asarray(data[c]).dtype.kind not in "fiu")
+    stored = {f.name for f in texts} | {c for c in data.columns.names if np.asarray(data[c]).dtype.kind in "fiu"}
+    unstored = tuple(c for c in data.columns.names if c not in stored)
+    files = tuple(sorted(files + texts, key=lambda f: (f.position is None, f.position or 0, f.name)))
     return LightcurveFile(
         path=path, product=product, tic_id=_tic(path, hdul[0].header, hdu.header, layout),
         sector=_int_header(path, headers, "SECTOR", 1, 100_000), camera=_int_header(path, headers, "CAMERA", 1, 4),

@@ -186,7 +186,7 @@ def _skipped(lc: LightcurveFile, known: Any) -> IngestResult:
 
 
 def _layout_rows(lc: LightcurveFile, groups: dict[str, int]) -> dict[str, Any]:
-    cols = lc.layout
+    cols = [c for c in lc.layout if c.role != "text"]  # text columns: create_release_text_column
     return {"names": [c.name for c in cols], "positions": np.array([c.position or 0 for c in cols], np.int32),
             "roles": [c.role for c in cols],
             "processing_group_ids": np.array([groups[c.group] if c.group else 0 for c in cols], np.int64),
@@ -236,6 +236,11 @@ def write_file(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference
             data_rel=_keyword(lc, "DATA_REL", int), file_date=_keyword(lc, "DATE", str),
             primary_header=lc.primary_header, table_header=lc.table_header)
         releases.create_release_columns(conn, release_id=release.id, **_layout_rows(lc, keys.groups))
+        for text in lc.layout:
+            if text.text_values is not None and text.position is not None:
+                releases.create_release_text_column(conn, release_id=release.id, name=text.name,
+                                                    position=text.position, dtype=text.dtype, unit=text.unit,
+                                                    text_values=list(text.text_values))
         sky.record_header_position(conn, target_id=target_id, header=lc.primary_header, ingested_file_id=file.id,
                                    source=file.path)
         # model_construct: the file was validated when read, and the COPY encoder checks every array again
@@ -256,7 +261,7 @@ def write_file(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference
                         ccd=lc.ccd, product=lc.product, observation_id=obs_id,
                         new_observation=keys.new_observation, rows_inserted=inserted, release=number,
                         replaced=len(before) if replace else 0,
-                        note=f"text columns not stored: {', '.join(lc.unstored)}" if lc.unstored else None,
+                        note=f"columns not stored: {', '.join(lc.unstored)}" if lc.unstored else None,
                         retries=times.retries + flags.retries + datasets.retries)
 
 

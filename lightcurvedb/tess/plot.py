@@ -8,14 +8,18 @@ import numpy as np
 
 from lightcurvedb.errors import MissingDependency
 from lightcurvedb.tess.export import check_output, output_file
+from lightcurvedb.tess.quality import QualityBitmask
 from lightcurvedb.tess.tic import TicLightcurves
 
 
 def plot_lightcurves(lcs: TicLightcurves, path: str | Path, *, flux_group: str | None = None, dpi: int = 110,
-                 overwrite: bool = False) -> Path:
+                     quality_bitmask: QualityBitmask = "none", normalize: bool = False,
+                     overwrite: bool = False) -> Path:
     """Write a PNG/PDF/SVG (by suffix) of `flux` against BTJD; red crosses mark cadences with quality != 0.
 
-    An existing file is refused unless `overwrite`; every file-system failure is an OutputFileError.
+    `quality_bitmask` leaves out the cadences it masks (as `write_lightcurves`); `normalize` plots each
+    observation's flux divided by its median. An existing file is refused unless `overwrite`; every file-system
+    failure is an OutputFileError.
     """
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -27,8 +31,9 @@ def plot_lightcurves(lcs: TicLightcurves, path: str | Path, *, flux_group: str |
 
     out = Path(path)
     check_output(out, overwrite=overwrite)  # before the figure is drawn
-    flux, _, groups = lcs.flux(flux_group)
-    label = ", ".join(groups)
+    lcs = lcs.masked(quality_bitmask)
+    flux, _, groups = lcs.flux(flux_group, normalize=normalize)
+    label = ", ".join(groups) + (" (normalised)" if normalize else "")
     cols = lcs.columns
     sectors = sorted({o.sector for o in lcs.observations})
     fig = Figure(figsize=(10, 2.6 * max(1, len(sectors))), layout="constrained")
@@ -47,7 +52,7 @@ def plot_lightcurves(lcs: TicLightcurves, path: str | Path, *, flux_group: str |
         held = ", ".join(dict.fromkeys(f"{o.product} release {o.release}" for o in lcs.observations
                                        if o.sector == sector and o.product))
         ax.set_title(f"TIC {lcs.tic_id} — sector {sector}" + (f" ({held})" if held else ""), fontsize=10)
-        ax.set_ylabel("flux")
+        ax.set_ylabel("flux / median" if normalize else "flux")
         ax.legend(loc="upper right", fontsize=8, markerscale=3)
     axes[-1].set_xlabel(f"time [{lcs.time_format.upper()} = BJD(TDB) − 2457000, d]")
     with output_file(out, overwrite=overwrite) as partial:

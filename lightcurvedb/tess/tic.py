@@ -5,6 +5,7 @@ Built on the one assembler, `lightcurvedb.lightcurve.load_lightcurves`: this mod
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,7 @@ from numpy.typing import NDArray
 from lightcurvedb.errors import NotFound
 from lightcurvedb.lightcurve import ObservationSpan, load_lightcurves
 from lightcurvedb.queries import observations, releases, targets
-from lightcurvedb.tess import mapping
+from lightcurvedb.tess import mapping, quality
 from lightcurvedb.tess.products import READ_PREFERENCE, canonical
 from lightcurvedb.timesystem import MissionTimeSystem, mission_time
 
@@ -72,15 +73,33 @@ class TicLightcurves:
     groups: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # group -> (column, error column)
     units: dict[str, str | None] = field(default_factory=dict)  # column -> the unit its file wrote
     file_columns: list[str] = field(default_factory=list)  # the files' columns (lower-cased), in file order
+    quality_bitmask: quality.QualityBitmask = "none"  # what `masked` removed ("none": every cadence is here)
 
     @property
     def time_format(self) -> str:
         """The mission's astropy time format name (TESS: "btjd")."""
         return self.time_system.time_format_name
 
-    def timeseries(self, flux_group: str | None = None, *, time_format: str | None = None) -> TimeSeries:
-        """An astropy TimeSeries with lightkurve's conventions: time (TDB), flux, flux_err, quality, … ."""
-        flux, flux_err, groups = self.flux(flux_group)
+    def masked(self, quality_bitmask: quality.QualityBitmask) -> TicLightcurves:
+        """These lightcurves without the cadences `quality_bitmask` masks: a preset ("none", "default", "hard",
+        "hardest") or an integer, applied per observation with its product's bits (`quality.bitmask_for`, as
+        lightkurve's readers do). Cadences with an unknown time stay (lightkurve drops those too: `to_lightkurve`)."""
+        keep = np.ones(len(self.columns["time"]), dtype=bool)
+        observations, start = [], 0
+        for o in self.observations:
+            stop = start + o.cadences
+            bits = quality.bitmask_for(quality_bitmask, product=o.product, sector=o.sector)
+            keep[start:stop] = quality.good_cadences(self.columns["quality"][start:stop], bits)
+            observations.append(dataclasses.replace(o, cadences=int(np.count_nonzero(keep[start:stop]))))
+            start = stop
+        return dataclasses.replace(self, observations=observations, quality_bitmask=quality_bitmask,
+                                   columns={name: values[keep] for name, values in self.columns.items()})
+
+    def timeseries(self, flux_group: str | None = None, *, time_format: str | None = None,
+                   normalize: bool = False) -> TimeSeries:
+        """An astropy TimeSeries with lightkurve's conventions: time (TDB), flux, flux_err, quality, … ;
+        `normalize`: flux and flux_err divided by each observation's median flux (lightkurve's `normalize()`)."""
+        flux, flux_err, groups = self.flux(flux_group, normalize=normalize)
         fmt = time_format or self.time_format
         time = mission_time(self.columns["time"], self.time_system)
         if fmt != self.time_format:
@@ -98,7 +117,7 @@ class TicLightcurves:
         data.update({k: v for k, v in self.columns.items() if k not in data and k != "time"})
         ts = TimeSeries(time=time, data=data)
         flux_unit = {self.units.get(self.groups[g][0]) for g in groups}
-        units = {**self.units, "flux": flux_unit.pop() if len(flux_unit) == 1 else None}
+        units = {**self.units, "flux": "" if normalize else flux_unit.pop() if len(flux_unit) == 1 else None}
         units["flux_err"] = units["flux"]
         for name, unit in units.items():  # integer columns stay integers (a Quantity would be float)
             if name in ts.colnames and name != "time" and unit is not None and ts[name].dtype.kind == "f":
@@ -108,14 +127,17 @@ class TicLightcurves:
         ts.meta.update({"TICID": self.tic_id, "OBJECT": f"TIC {self.tic_id}", "TELESCOP": "TESS",
                         "FLUX_ORIGIN": ", ".join(self.groups[g][0] for g in groups),
                         "FLUX_GROUP": ", ".join(groups), "PRODUCTS": ", ".join(products),
-                        "RELEASES": ", ".join(releases)})
+                        "RELEASES": ", ".join(releases), "QUALITY_BITMASK": self.quality_bitmask,
+                        "NORMALIZED": normalize})
         return ts
 
-    def flux(self, requested: str | None = None) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]],
-                                                          list[str]]:
+    def flux(self, requested: str | None = None, *, normalize: bool = False) -> tuple[
+            NDArray[np.floating[Any]], NDArray[np.floating[Any]], list[str]]:
         """(flux, flux_err, the groups used): the requested group's columns, else per observation its product's
         default flux (`mapping.DEFAULT_FLUX`: PDCSAP for spoc/tess-spoc, KSPSAP/DET for qlp, cal_aper_flux for
-        tglc), at the files' precision (float32 unless a source is float64)."""
+        tglc), at the files' precision (float32 unless a source is float64). `normalize`: each observation's
+        flux and flux_err divided by the NaN-ignoring median of its flux over the cadences with a time, at the
+        flux's precision (lightkurve's `normalize()` of each observation's lightcurve)."""
         n = len(self.columns["time"])
         chosen = [self.flux_group(requested, observation=o) for o in self.observations]
         sources = [self.groups[g] for g in dict.fromkeys(chosen)]
@@ -129,6 +151,12 @@ class TicLightcurves:
             flux[start:stop] = self.columns[value_col][start:stop]
             if err_col:
                 flux_err[start:stop] = self.columns[err_col][start:stop]
+            if normalize:
+                timed = flux[start:stop][np.isfinite(self.columns["time"][start:stop])]
+                if bool(np.isfinite(timed).any()):
+                    median = np.nanmedian(timed)
+                    flux[start:stop] /= median
+                    flux_err[start:stop] /= median.astype(flux_err.dtype)
             start = stop
         return flux, flux_err, list(dict.fromkeys(chosen))
 
@@ -173,9 +201,9 @@ def _release_of(span: ObservationSpan, releases: dict[int, Any]) -> Any:
 
 
 def _choose(spans: list[tuple[int, str | None, int | None, ObservationSpan]], *, product: str | None,
-            release: int | None, every: bool) -> list[ObservationSpan]:
-    """Per sector: one product (asked for, else the first held in READ_PREFERENCE) and one release of it (asked
-    for, else the newest); `every`: everything."""
+            release: int | None, every: bool, each_product: bool = False) -> list[ObservationSpan]:
+    """Per sector: one product (asked for, else the first held in READ_PREFERENCE; `each_product`: every product
+    held) and one release of it (asked for, else the newest); `every`: everything."""
     if every:
         return [sp for *_, sp in spans]
     chosen: list[ObservationSpan] = []
@@ -183,29 +211,30 @@ def _choose(spans: list[tuple[int, str | None, int | None, ObservationSpan]], *,
         here = [(p, r, sp) for s, p, r, sp in spans if s == sector]
         held = {p for p, _, _ in here}
         if product is not None:
-            pick: str | None = product if product in held else None
+            picks: list[str] = [product] if product in held else []
         else:
             ranked = sorted((p for p in held if p in READ_PREFERENCE), key=READ_PREFERENCE.index)
-            pick = ranked[0] if ranked else None
-            if pick is None and None in held:
+            if each_product:
+                ranked += sorted(p for p in held if p is not None and p not in READ_PREFERENCE)
+            picks = ranked if each_product else ranked[:1]
+            if (each_product or not picks) and None in held:
                 chosen += [sp for p, _, sp in here if p is None]  # data written without a release: as it is
-                continue
-        if pick is None:
-            continue
-        numbers = {r for p, r, _ in here if p == pick}
-        number = release if release is not None else max((r for r in numbers if r is not None), default=None)
-        chosen += [sp for p, r, sp in here if p == pick and r == number]
+        for pick in picks:
+            numbers = {r for p, r, _ in here if p == pick}
+            number = release if release is not None else max((r for r in numbers if r is not None), default=None)
+            chosen += [sp for p, r, sp in here if p == pick and r == number]
     return chosen
 
 
 def load_tic(conn: psycopg.Connection[Any], tic_id: int, *, product: str | None = None,
              sectors: Iterable[int] | None = None, release: int | None = None,
-             every_product: bool = False) -> TicLightcurves:
+             every_product: bool = False, each_product: bool = False) -> TicLightcurves:
     """Read what is stored for TIC `tic_id`: one product and one release per sector, never two interleaved.
 
     `product` (a canonical name, any case) picks it; by default each sector takes the first product it holds in
     `products.READ_PREFERENCE` (spoc, then tess-spoc, qlp, tglc, …; spoc-fast only when asked). `release` picks
     the release number (`lcdb releases TIC` lists them); by default the newest. `sectors` limits the sectors.
+    `each_product` takes every product of each sector (each at `release`, else its newest: `to_lightkurve`);
     `every_product` takes every product and release of each sector instead (`lcdb show`: a summary, whose rows
     then interleave). Columns are the files' own (lower-cased names, file precision, units) plus time, flux,
     flux_err, quality, cadenceno, sector, camera, ccd. NotFound when the target is unknown or holds nothing that
@@ -223,7 +252,7 @@ def load_tic(conn: psycopg.Connection[Any], tic_id: int, *, product: str | None 
         spans.append((tess[span.observation_id].sector, rel.product_name if rel else None,
                       rel.number if rel else None, span))
     chosen = _choose([s for s in spans if only is None or s[0] in only], product=wanted, release=release,
-                     every=every_product)
+                     every=every_product, each_product=each_product)
     if not chosen:
         held: dict[int, set[str]] = {}
         for sector, prod, number, _ in spans:
@@ -272,6 +301,12 @@ def _assemble(conn: psycopg.Connection[Any], tic_id: int, target_id: int, lcs: A
         if layout:
             for c in layout:
                 name = c.name.lower()
+                if c.role == "text":  # kept with the layout: the file's rows exactly
+                    put(name, lo, hi, np.array([v.encode("latin-1") for v in c.text_values], c.dtype), c.dtype)
+                    result.units.setdefault(name, c.unit)
+                    if name not in result.file_columns:
+                        result.file_columns.append(name)
+                    continue
                 source = {"time": lcs.time, "cadence": lcs.cadence,
                           "values": lcs.values.get(c.processing_group_name or ""),
                           "errors": lcs.errors.get(c.processing_group_name or ""),
@@ -303,10 +338,10 @@ def _assemble(conn: psycopg.Connection[Any], tic_id: int, target_id: int, lcs: A
     for name, pieces in parts.items():
         dtype = np.result_type(*dtypes[name])
         covered = sum(hi - lo for lo, hi, _ in pieces)
-        if covered < n and dtype.kind in "iu":  # a column some files lack: masked there (no made-up value)
+        if covered < n and dtype.kind in "iuS":  # a column some files lack: masked there (no made-up value)
             out: NDArray[Any] = np.ma.masked_all(n, dtype=dtype)  # type: ignore[no-untyped-call]
         else:
-            out = np.full(n, np.nan if dtype.kind == "f" else 0, dtype=dtype)
+            out = np.full(n, np.nan if dtype.kind == "f" else b"" if dtype.kind == "S" else 0, dtype=dtype)
         for lo, hi, arr in pieces:
             out[lo:hi] = arr.astype(dtype, copy=False)
         cols[name] = out

@@ -62,6 +62,12 @@ FROM unnest(:names::text[], :positions::int4[], :roles::text[], :processing_grou
             :value_offsets::float8[])
      AS c(name, position, role, processing_group_id, flag_type, dtype, unit, header_keyword, value_offset);
 
+-- name: create_release_text_column :execrows
+-- Record a text column of a release's file with its values (role text; e.g. CDIPS's IRQ quality letters).
+-- optional: unit
+INSERT INTO release_column (release_id, name, position, role, dtype, unit, text_values)
+VALUES (:release_id, :name, :position, 'text', :dtype, :unit, :text_values::text[]);
+
 -- name: list_releases_of_target :many
 -- Every release of a target with its product, TESS sector, camera and CCD, and the file it came from (None for
 -- data stored before files were recorded), by sector, product and number.
@@ -79,6 +85,10 @@ JOIN instrument AS i ON i.id = o.instrument_id
 LEFT JOIN ingested_file AS f ON f.release_id = r.id
 WHERE r.target_id = :target_id
 ORDER BY t.sector, p.name, r.number;
+
+-- name: list_ingested_files_of_releases :many
+-- The files the given releases came from, headers included (releases stored before files were recorded have none).
+SELECT * FROM ingested_file WHERE release_id = ANY(:release_ids::int8[]) ORDER BY release_id;
 
 -- name: list_release_columns :many
 -- The file layouts of the given releases, in file order (header-derived columns last).

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from lightcurvedb.tess import ingest_paths
 from lightcurvedb.tess.synthetic import write_sample
+
+from .product_fixtures import KINDS, write_fixture
+
+REFUSED = ("TRAPPIST-1_lightcurve.fits", "hlsp_tess-3i_tess_ffi_3iatlas-s1751-cam2-ccd3_tess_v1.2_lc.fits")
+"""The two real files of ../shared that are no TIC target's archive product (refused at ingest)."""
 
 
 @pytest.fixture(scope="session")
@@ -24,3 +30,14 @@ def module_dsn(clone_db: Callable[[str], AbstractContextManager[str]]) -> Iterat
     """A migrated database shared by one test module (committed data; dropped afterwards)."""
     with clone_db("lcdb_tess") as dsn:
         yield dsn
+
+
+@pytest.fixture(scope="module")
+def products(module_dsn: str, tess_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[Path]]:
+    """Every real file of ../shared (but the two refused) and a fixture of each documented layout, ingested."""
+    fixtures = tmp_path_factory.mktemp("layouts")
+    files = [p.resolve() for p in sorted(tess_dir.glob("*.fits")) if p.name not in REFUSED]
+    files += [write_fixture(kind, fixtures, tic=300000000 + i) for i, kind in enumerate(KINDS)]
+    summary = ingest_paths(module_dsn, files, jobs=2)
+    assert summary.failed == [], [(r.path.name, r.error) for r in summary.failed]
+    return module_dsn, files

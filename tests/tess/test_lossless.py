@@ -8,17 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psycopg
 import pytest
 from astropy.io import fits
 
 import lightcurvedb
-from lightcurvedb.tess import ingest_paths
+from lightcurvedb.errors import InvalidData
+from lightcurvedb.queries import releases
 from lightcurvedb.tess.export import read_export, write_lightcurves
-from lightcurvedb.tess.tic import TicLightcurves, load_tic
+from lightcurvedb.tess.fits_reader import read_lightcurve
+from lightcurvedb.tess.tic import TicLightcurves, load_tic, tic_releases
 
-from .product_fixtures import KINDS, write_fixture
-
-REFUSED = ("TRAPPIST-1_lightcurve.fits", "hlsp_tess-3i_tess_ffi_3iatlas-s1751-cam2-ccd3_tess_v1.2_lc.fits")
+from .product_fixtures import KINDS
 
 
 def _table(path: Path) -> tuple[fits.FITS_rec, fits.Header, fits.Header]:
@@ -45,20 +46,7 @@ def _numeric(data: fits.FITS_rec) -> list[str]:
     return [n for n in data.columns.names if np.asarray(data[n]).dtype.kind in "fiu"]
 
 
-@pytest.fixture(scope="module")
-def products(module_dsn: str, tess_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[Path]]:
-    """Every real file of ../shared (but the two refused) and a fixture of each documented layout, ingested."""
-    fixtures = tmp_path_factory.mktemp("layouts")
-    files = [p for p in sorted(tess_dir.glob("*.fits")) if p.name not in REFUSED]
-    files += [write_fixture(kind, fixtures, tic=300000000 + i) for i, kind in enumerate(KINDS)]
-    summary = ingest_paths(module_dsn, files, jobs=2)
-    assert summary.failed == [], [(r.path.name, r.error) for r in summary.failed]
-    return module_dsn, files
-
-
 def _read_back(dsn: str, path: Path) -> TicLightcurves:
-    from lightcurvedb.tess.fits_reader import read_lightcurve
-
     lc = read_lightcurve(path)
     with lightcurvedb.connect(dsn) as conn:
         return load_tic(conn, lc.tic_id, product=lc.product, sectors=[lc.sector])
@@ -71,9 +59,11 @@ def test_every_column_of_every_product_reads_back_bit_identical(products: tuple[
         data, header, _ = _table(path)
         lcs = _read_back(dsn, path)
         for i, name in enumerate(data.columns.names, start=1):
-            if name not in _numeric(data):
-                continue
             assert name.lower() in lcs.columns, f"{path.name}: {name} not exported"
+            if name not in _numeric(data):  # text (CDIPS's IRQ letters): kept with the layout, as bytes
+                text = [v.encode("latin-1") for v in np.asarray(data[name]).tolist()]
+                assert lcs.columns[name.lower()].tolist() == text, f"{path.name}:{name}"
+                continue
             _same(np.asarray(data[name]), lcs.columns[name.lower()], f"{path.name}:{name}")
             unit = header.get(f"TUNIT{i}")
             if unit is not None:
@@ -108,3 +98,23 @@ def test_units_and_flux_per_product(products: tuple[str, list[Path]]) -> None:
         assert ts.meta["FLUX_ORIGIN"] == column, kind
         assert np.array_equal(np.asarray(ts["flux"]), np.asarray(lcs.columns[column]), equal_nan=True), kind
         assert lcs.units.get(column) == unit, kind
+
+
+def test_text_columns_are_checked(products: tuple[str, list[Path]]) -> None:
+    """A text column carries its values and an S<width> dtype; nothing else carries values (0015.text_columns)."""
+    dsn, files = products
+    cdips = read_lightcurve(next(p for p in files if p.name.startswith("hlsp_cdips")))
+    with lightcurvedb.connect(dsn) as conn:
+        (release,) = [r for r in tic_releases(conn, cdips.tic_id) if r.product_name == "cdips"]
+        texts = [c for c in releases.list_release_columns(conn, release_ids=np.array([release.id]))
+                 if c.role == "text"]
+        assert [(c.name, c.dtype) for c in texts] == [("IRQ1", "S1"), ("IRQ2", "S1"), ("IRQ3", "S1"),
+                                                      ("RSTFC", texts[3].dtype)]
+        assert all(len(c.text_values or []) == cdips.cadence_count for c in texts)
+        for dtype in ("float32", "U1", "S0"):
+            with pytest.raises(InvalidData, match=r"ck_release_column_(text_values|dtype)"), conn.transaction():
+                releases.create_release_text_column(conn, release_id=release.id, name="EXTRA", position=999,
+                                                    dtype=dtype, unit=None, text_values=["a"])
+        with pytest.raises(psycopg.errors.CheckViolation, match="ck_release_column_text_values"), conn.transaction():
+            conn.execute("UPDATE release_column SET text_values = '{a}' WHERE release_id = %s AND role = 'time'",
+                         [release.id])
