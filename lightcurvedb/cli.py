@@ -1,4 +1,4 @@
-"""The `lcdb` command line: embedded server control, migrations, status, the TESS and the sky commands."""
+"""The `lcdb` command line: embedded server control, migrations, status, the TESS, sky and cluster commands."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import psycopg
 from psycopg import conninfo
 
-from lightcurvedb import embedded, migrate, sky_commands
+from lightcurvedb import embedded, migrate, scale_commands, sky_commands
 from lightcurvedb.config import load_config, redact, resolve_dsn, scrub
 from lightcurvedb.connection import resolve
 from lightcurvedb.errors import LightcurveDBError, PermissionDenied
@@ -20,7 +20,8 @@ from lightcurvedb.tess import demo
 
 ENV_DEBUG = "LCDB_DEBUG"
 _WRITES = {"migrate": "change the schema", "ingest": "write lightcurves", "demo": "write lightcurves",
-           "positions": "write target positions"}
+           "positions": "write target positions",
+           "bls": "store period search results"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply the schema migrations to the database").set_defaults(func=_migrate)
     tess_commands.add_parsers(sub)
     sky_commands.add_parsers(sub)
+    scale_commands.add_parsers(sub)
     demo.add_parser(sub)
     return parser
 

@@ -68,6 +68,10 @@ class MissingDependency(LightcurveDBError, ImportError):
     """An optional dependency is not installed (the message names the extra that brings it)."""
 
 
+class NoServerAvailable(LightcurveDBError, ConnectionError):
+    """None of the servers given for reads (a primary and its standbys) is reachable and caught up."""
+
+
 class PermissionDenied(LightcurveDBError, PermissionError, sqlstate="42501"):
     """The database role may not do this (insufficient_privilege): e.g. an lcdb_reader member writing, or migrating."""
 

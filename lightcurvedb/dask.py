@@ -1,0 +1,85 @@
+"""Lightcurves as a Dask bag: the client plans partitions from ids, each worker reads its own over binary COPY,
+from a primary or its hot standbys. Needs the `[scale]` extra (Dask)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import psycopg
+
+import lightcurvedb
+from lightcurvedb.config import redact, scrub
+from lightcurvedb.errors import MissingDependency, NoServerAvailable
+from lightcurvedb.replicas import DEFAULT_MAX_LAG_SECONDS, ReplicaSkipped, usable
+from lightcurvedb.tess.partitions import DEFAULT_PART_SIZE, Partition, plan_partitions, read_partition
+
+EXTRA = "pip install 'tess-lightcurvedb[scale]'"
+
+
+def require_dask() -> Any:
+    """The `dask` package with its bag and delayed modules; MissingDependency naming the extra without it."""
+    try:
+        import dask
+        import dask.bag
+        import dask.delayed
+    except ImportError as exc:
+        raise MissingDependency(f"distributed work needs Dask: {EXTRA}") from exc
+    return dask
+
+
+def _dsns(dsn_or_dsns: str | Sequence[str]) -> list[str]:
+    return [dsn_or_dsns] if isinstance(dsn_or_dsns, str) else list(dsn_or_dsns)
+
+
+def read_part(dsns: Sequence[str], partition: Partition, processing_group: str | None) -> list[dict[str, Any]]:
+    """One partition's records (what a Dask task runs): from the first of `dsns` that answers; a server that
+    fails is skipped with a ReplicaSkipped warning and the next one reads the partition."""
+    for dsn in dsns:
+        try:
+            with lightcurvedb.connect(dsn) as conn:
+                return read_partition(conn, partition, processing_group=processing_group)
+        except psycopg.OperationalError as exc:
+            warnings.warn(f"{redact(dsn)} failed reading observation {partition.observation_id}: "
+                          f"{scrub(str(exc).strip(), dsn)}; reading it elsewhere", ReplicaSkipped, stacklevel=2)
+    raise NoServerAvailable(f"no server could read observation {partition.observation_id} "
+                            f"({', '.join(map(redact, dsns))})")
+
+
+def lightcurves(dsn_or_dsns: str | Sequence[str], *, sectors: Iterable[int] | None = None,
+                product: str | None = None, release: int | None = None, processing_group: str | None = None,
+                part_size: int = DEFAULT_PART_SIZE, max_lag_seconds: float = DEFAULT_MAX_LAG_SECONDS) -> Any:
+    """The selected lightcurves as a `dask.bag.Bag` of records (`lightcurvedb.tess.partitions.RECORD_FIELDS`:
+    tic, sector, camera, ccd, product, release, time, flux, flux_err, quality, cadenceno, …).
+
+    One Dask partition per observation, split into parts of at most `part_size` lightcurves; the client only plans
+    (ids), each task reads its part over binary COPY. Given several DSNs (a primary and its standbys), the parts are
+    spread over those that answer and have replayed the primary's WAL within `max_lag_seconds`; a server that is
+    skipped, or fails while reading, is warned about (ReplicaSkipped) and its parts are read by the others.
+    `sectors`, `product`, `release` (a release number; default the newest) and `processing_group` (default each
+    product's flux) select as `lcdb export` does. Needs the `[scale]` extra.
+    """
+    dask = require_dask()
+    servers = usable(_dsns(dsn_or_dsns), max_lag_seconds=max_lag_seconds)
+    with lightcurvedb.connect(servers[0]) as conn:
+        parts = plan_partitions(conn, sectors=sectors, product=product, release=release, part_size=part_size)
+    tasks = []
+    for i, part in enumerate(parts):
+        order = servers[i % len(servers):] + servers[:i % len(servers)]  # round robin, then the others
+        tasks.append(dask.delayed(read_part, pure=True)(order, part, processing_group,
+                                                        dask_key_name=f"lcdb-read-{part.observation_id}-"
+                                                                      f"{part.release_ids[0]}"))
+    return dask.bag.from_delayed(tasks)
+
+
+def map_lightcurves(fn: Callable[..., Any], dsn_or_dsns: str | Sequence[str], *, per_partition: bool = False,
+                    sectors: Iterable[int] | None = None, product: str | None = None, release: int | None = None,
+                    processing_group: str | None = None, part_size: int = DEFAULT_PART_SIZE,
+                    max_lag_seconds: float = DEFAULT_MAX_LAG_SECONDS) -> Any:
+    """`fn` applied on the workers to every selected lightcurve record (`per_partition`: to each partition's list
+    of records, e.g. to store results in one statement), as a lazy `dask.bag.Bag`; the selection is
+    `lightcurves`'s. Compute it with any Dask scheduler (a `distributed.Client` for a cluster)."""
+    bag = lightcurves(dsn_or_dsns, sectors=sectors, product=product, release=release,
+                      processing_group=processing_group, part_size=part_size, max_lag_seconds=max_lag_seconds)
+    return bag.map_partitions(fn) if per_partition else bag.map(fn)

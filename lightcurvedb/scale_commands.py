@@ -1,0 +1,140 @@
+"""The `lcdb` commands that run on a Dask cluster: bls (a transit search of every selected lightcurve)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from contextlib import ExitStack
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+import lightcurvedb
+from lightcurvedb import replicas
+from lightcurvedb.connection import resolve
+from lightcurvedb.dask import EXTRA, map_lightcurves
+from lightcurvedb.errors import InvalidInput, MissingDependency
+from lightcurvedb.queries import periodograms
+from lightcurvedb.tess.bls import BlsParameters, searcher
+from lightcurvedb.tess.commands import _sectors, console_for_stdout
+from lightcurvedb.tess.tic import _target_id
+
+
+def add_parsers(sub: Any) -> None:
+    """Register `lcdb bls` on `lcdb`'s subparsers."""
+    p = sub.add_parser("bls", help="Box Least Squares transit search of every selected lightcurve on a Dask "
+                                   "cluster, results stored per dataset (--show TIC prints them)")
+    p.add_argument("--sectors", type=_sectors, default=None, metavar="N[,M…]", help="only these sectors")
+    p.add_argument("--product", default=None, help="only this product (spoc, qlp, …)")
+    p.add_argument("--release", type=int, default=None, metavar="N", help="this release number (default: newest)")
+    p.add_argument("--flux", default=None, help="processing group searched (default: each product's flux)")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--workers", type=int, default=2, metavar="N",
+                     help="worker processes of a local Dask cluster (default 2)")
+    how.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="a running dask.distributed scheduler, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--min-period", type=float, default=BlsParameters.min_period, metavar="D",
+                   help=f"shortest period searched, days (default {BlsParameters.min_period})")
+    p.add_argument("--max-period", type=float, default=BlsParameters.max_period, metavar="D",
+                   help=f"longest period searched, days (default {BlsParameters.max_period}; at most half the "
+                        "span of each lightcurve)")
+    p.add_argument("--quality-bitmask", default="default", metavar="none|default|hard|hardest|INT",
+                   help="cadences left out of the search (default: lightkurve's default)")
+    p.add_argument("--replica", action="append", default=[], metavar="DSN",
+                   help="a hot standby of --dsn to spread the reads over (repeatable); results go to --dsn")
+    p.add_argument("--show", type=int, default=None, metavar="TIC", help="print the stored results of TIC")
+    p.add_argument("--json", action="store_true", help="with --show: a JSON array")
+    p.set_defaults(func=lambda a: show(a.dsn, a.show, as_json=a.json) if a.show is not None else bls(
+        a.dsn, replicas_=a.replica, sectors=a.sectors, product=a.product, release=a.release, flux=a.flux,
+        workers=a.workers, scheduler=a.scheduler,
+        params=BlsParameters(min_period=a.min_period, max_period=a.max_period, quality_bitmask=a.quality_bitmask)))
+
+
+def _distributed() -> Any:
+    try:
+        import distributed
+    except ImportError as exc:
+        raise MissingDependency(f"this command needs dask.distributed: {EXTRA}") from exc
+    return distributed
+
+
+def _client(workers: int, scheduler: str | None, stack: ExitStack) -> Any:
+    """A client of the scheduler at `scheduler`, else of a new local cluster of `workers` processes."""
+    distributed = _distributed()
+    if scheduler is not None:
+        return stack.enter_context(distributed.Client(scheduler))
+    if workers < 1:
+        raise InvalidInput(f"--workers must be at least 1, got {workers}")
+    cluster = stack.enter_context(distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                           dashboard_address=None))
+    return stack.enter_context(distributed.Client(cluster))
+
+
+def run_bls(primary: str, *, params: BlsParameters, standbys: Sequence[str] = (), client: Any,
+            sectors: Iterable[int] | None = None, product: str | None = None, release: int | None = None,
+            processing_group: str | None = None, progress: Progress | None = None) -> dict[str, int]:
+    """Search every selected lightcurve on `client`'s cluster (reads spread over `primary` and `standbys`, results
+    stored in `primary`); returns the totals searched, stored (new) and skipped (already stored)."""
+    as_completed = _distributed().as_completed
+    bag = map_lightcurves(searcher(dsn=primary, params=params), [primary, *standbys], per_partition=True,
+                          sectors=sectors, product=product, release=release, processing_group=processing_group)
+    futures = client.compute(bag.to_delayed())
+    totals = {"searched": 0, "stored": 0, "skipped": 0}
+    task = progress.add_task("searching", total=len(futures)) if progress is not None else None
+    for future in as_completed(futures):
+        for summary in future.result():
+            for key in totals:
+                totals[key] += summary[key]
+        if progress is not None and task is not None:
+            progress.advance(task)
+    return totals
+
+
+def bls(dsn: str | None, *, replicas_: Sequence[str], params: BlsParameters, workers: int = 2,
+        scheduler: str | None = None, sectors: list[int] | None = None, product: str | None = None,
+        release: int | None = None, flux: str | None = None, console: Console | None = None) -> int:
+    """`lcdb bls`: search, store, and say how many were searched, stored and skipped."""
+    primary = resolve(dsn).dsn
+    console = console or console_for_stdout()
+    replicas.usable([primary])  # the primary answers before a cluster is started
+    with ExitStack() as stack:
+        client = _client(workers, scheduler, stack)
+        progress = stack.enter_context(Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                                TimeElapsedColumn(), console=console, transient=True))
+        totals = run_bls(primary, params=params, standbys=replicas_, client=client, sectors=sectors,
+                         product=product, release=release, processing_group=flux, progress=progress)
+    console.print(f"bls: {totals['searched']} lightcurve(s) searched, {totals['stored']} result(s) stored, "
+                  f"{totals['skipped']} already stored (periods {params.min_period:g}-{params.max_period:g} d)",
+                  markup=False)
+    return 0
+
+
+def show(dsn: str | None, tic: int, *, as_json: bool = False, console: Console | None = None) -> int:
+    """`lcdb bls --show TIC`: the stored results of a target, one row per dataset and parameters."""
+    with lightcurvedb.connect(resolve(dsn).dsn) as conn:
+        rows = periodograms.list_periodogram_results_of_target(conn, target_id=_target_id(conn, tic))
+    console = console or console_for_stdout()
+    if as_json:
+        console.print_json(json.dumps([
+            {"sector": r.sector, "camera": r.camera, "ccd": r.ccd, "product": r.product_name,
+             "release": r.release_number, "flux": r.processing_group_name, "method": r.method,
+             "parameters": r.parameters, "code_version": r.code_version, "period": r.period, "epoch": r.epoch,
+             "duration": r.duration, "depth": r.depth, "depth_snr": r.depth_snr, "power": r.power,
+             "n_points": r.n_points} for r in rows]))
+        return 0
+    table = Table(title=f"TIC {tic}: {len(rows)} stored period search result(s)")
+    for col in ("sector", "product", "release", "flux", "method", "period (d)", "epoch (BTJD)", "duration (d)",
+                "depth", "depth SNR", "points"):
+        table.add_column(col, justify="right")
+
+    def number(value: float | None, fmt: str) -> str:
+        return "-" if value is None else format(value, fmt)
+
+    for r in rows:
+        table.add_row(str(r.sector), r.product_name or "-", str(r.release_number or "-"), r.processing_group_name,
+                      r.method, number(r.period, ".5f"), number(r.epoch, ".4f"), number(r.duration, ".3f"),
+                      number(r.depth, ".2e"), number(r.depth_snr, ".1f"), str(r.n_points))
+    console.print(table)
+    return 0

@@ -1,0 +1,115 @@
+"""Lightcurve partitions, the unit of distributed work: planned from ids alone, each read whole over binary COPY."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import psycopg
+from numpy.typing import NDArray
+
+from lightcurvedb.adapters import register
+from lightcurvedb.bulk.readers import iter_datasets, iter_release_flags, iter_release_times
+from lightcurvedb.errors import NotFound
+from lightcurvedb.lightcurve import QUALITY_FLAG
+from lightcurvedb.queries import observations, partitions, processing
+from lightcurvedb.tess import mapping
+from lightcurvedb.tess.products import canonical
+
+DEFAULT_PART_SIZE = 2000
+"""Lightcurves per partition: an observation (a sector's camera and CCD) holding more is split."""
+
+RECORD_FIELDS = ("tic", "sector", "camera", "ccd", "product", "release", "time", "flux", "flux_err", "quality",
+                 "cadenceno", "flux_group", "observation_id", "release_id", "dataset_id")
+"""The keys of a lightcurve record: the target, where and what it is, its arrays (BTJD time, the flux group's
+values and errors at their stored precision, QUALITY bits, cadence numbers) and the ids results are stored under."""
+
+
+@dataclass(frozen=True)
+class Partition:
+    """Some releases of one observation, read together by one worker."""
+
+    observation_id: int
+    sector: int
+    release_ids: tuple[int, ...]
+
+
+def plan_partitions(conn: psycopg.Connection[Any], *, sectors: Iterable[int] | None = None,
+                    product: str | None = None, release: int | None = None,
+                    part_size: int = DEFAULT_PART_SIZE) -> list[Partition]:
+    """The partitions of the selected lightcurves: per observation (in sector order), parts of at most
+    `part_size` releases. `sectors` and `product` (any case) select; `release` is a release number (default: the
+    newest of each product, target and observation). NotFound when nothing matches."""
+    if part_size < 1:
+        raise ValueError("part_size must be at least 1")
+    wanted = sorted(set(sectors)) if sectors is not None else None
+    name = canonical(product) if product is not None else None
+    rows = partitions.plan_lightcurve_partitions(
+        conn, sectors=np.array(wanted, dtype=np.int32) if wanted is not None else None, product=name,
+        release_number=release, part_size=part_size)
+    if not rows:
+        what = " ".join(x for x in (name, f"release {release}" if release else None) if x)
+        raise NotFound(f"no {what + ' ' if what else ''}lightcurves"
+                       + (f" in sector(s) {', '.join(map(str, wanted))}" if wanted else " in the database"))
+    return [Partition(r.observation_id, r.sector, tuple(int(i) for i in r.release_ids)) for r in rows]
+
+
+def _preference(product: str, requested: str | None) -> tuple[str, ...]:
+    """The flux groups a lightcurve of `product` takes, first held first (as `TicLightcurves.flux_group`)."""
+    if requested is not None:
+        return (mapping.resolve_group(requested),)
+    return mapping.DEFAULT_FLUX.get(product, ()) + mapping.DEFAULT_FLUX_GROUPS
+
+
+def read_partition(conn: psycopg.Connection[Any], partition: Partition, *,
+                   processing_group: str | None = None) -> list[dict[str, Any]]:
+    """The lightcurve records (`RECORD_FIELDS`) of one partition, by TIC: four binary COPY streams (times,
+    QUALITY flags, the candidate flux groups' datasets) and the observation's cadence grid. Each release's flux is
+    `processing_group` (a group or short name), else its product's default, the same choice as `lcdb export`;
+    a release without that group is left out."""
+    register(conn)
+    ids = list(partition.release_ids)
+    releases = {r.id: r for r in partitions.list_partition_releases(conn, release_ids=np.array(ids, np.int64))}
+    (grid,) = observations.list_observation_grids(conn, ids=np.array([partition.observation_id], np.int64))
+    cadences = np.asarray(grid.cadence_reference, dtype=np.int64)
+    times = dict(iter_release_times(conn, observation_id=partition.observation_id, release_ids=ids))
+    shared = np.zeros(cadences.shape[0], dtype=np.int32)
+    flags: dict[int, NDArray[np.int32]] = {}
+    for release_id, bits in iter_release_flags(conn, observation_id=partition.observation_id, release_ids=ids,
+                                               flag_type=QUALITY_FLAG):
+        if release_id is None:
+            shared |= bits
+        else:
+            flags[release_id] = bits
+    group_ids = {g.name: g.id for g in processing.list_processing_groups(conn)}
+    candidates = dict.fromkeys(g for r in releases.values() for g in _preference(r.product_name, processing_group)
+                               if g in group_ids)
+    found: dict[tuple[int, str], Any] = {}
+    for candidate in candidates:
+        for d in iter_datasets(conn, observation_id=partition.observation_id,
+                               processing_group_id=group_ids[candidate], release_ids=ids, ordered=False):
+            found[(int(d.release_id or 0), candidate)] = d
+    records = []
+    for release_id in ids:
+        r = releases.get(release_id)
+        if r is None:  # deleted since the plan
+            continue
+        group = next((g for g in _preference(r.product_name, processing_group) if (release_id, g) in found), None)
+        if group is None:
+            continue
+        d = found[(release_id, group)]
+        flux = d.values if d.values is not None else d.values_f4
+        flux_err = d.errors if d.errors is not None else d.errors_f4
+        time = times.get(release_id)
+        records.append({
+            "tic": int(r.tic), "sector": r.sector, "camera": r.camera, "ccd": r.ccd, "product": r.product_name,
+            "release": r.number, "flux_group": group,
+            "time": time if time is not None else np.full(cadences.shape[0], np.nan),
+            "flux": flux, "flux_err": flux_err, "quality": flags.get(release_id, np.zeros_like(shared)) | shared,
+            "cadenceno": cadences, "observation_id": partition.observation_id, "release_id": release_id,
+            "dataset_id": int(d.id),
+        })
+    records.sort(key=lambda rec: (rec["tic"], rec["product"], rec["release"]))
+    return records
