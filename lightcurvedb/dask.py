@@ -13,7 +13,13 @@ import lightcurvedb
 from lightcurvedb.config import redact, scrub
 from lightcurvedb.errors import MissingDependency, NoServerAvailable
 from lightcurvedb.replicas import DEFAULT_MAX_LAG_SECONDS, ReplicaSkipped, usable
-from lightcurvedb.tess.partitions import DEFAULT_PART_SIZE, Partition, plan_partitions, read_partition
+from lightcurvedb.tess.partitions import (
+    DEFAULT_PART_SIZE,
+    Partition,
+    plan_partitions,
+    read_partition,
+    read_target_part,
+)
 
 EXTRA = "pip install 'tess-lightcurvedb[scale]'"
 
@@ -33,18 +39,29 @@ def _dsns(dsn_or_dsns: str | Sequence[str]) -> list[str]:
     return [dsn_or_dsns] if isinstance(dsn_or_dsns, str) else list(dsn_or_dsns)
 
 
-def read_part(dsns: Sequence[str], partition: Partition, processing_group: str | None) -> list[dict[str, Any]]:
-    """One partition's records (what a Dask task runs): from the first of `dsns` that answers; a server that
-    fails is skipped with a ReplicaSkipped warning and the next one reads the partition."""
+def read_part(dsns: Sequence[str], part: Partition | tuple[Partition, ...],
+              processing_group: str | None) -> list[dict[str, Any]]:
+    """One part's records (what a Dask task runs): an observation's partition, or a target part
+    (`plan_target_parts`). From the first of `dsns` that answers; a server that fails is skipped with a
+    ReplicaSkipped warning and the next one reads the part."""
+    what = (f"observation {part.observation_id}" if isinstance(part, Partition)
+            else f"the part of observation(s) {', '.join(str(p.observation_id) for p in part)}")
     for dsn in dsns:
         try:
             with lightcurvedb.connect(dsn) as conn:
-                return read_partition(conn, partition, processing_group=processing_group)
+                if isinstance(part, Partition):
+                    return read_partition(conn, part, processing_group=processing_group)
+                return read_target_part(conn, part, processing_group=processing_group)
         except psycopg.OperationalError as exc:
-            warnings.warn(f"{redact(dsn)} failed reading observation {partition.observation_id}: "
-                          f"{scrub(str(exc).strip(), dsn)}; reading it elsewhere", ReplicaSkipped, stacklevel=2)
-    raise NoServerAvailable(f"no server could read observation {partition.observation_id} "
-                            f"({', '.join(map(redact, dsns))})")
+            warnings.warn(f"{redact(dsn)} failed reading {what}: {scrub(str(exc).strip(), dsn)}; reading it "
+                          "elsewhere", ReplicaSkipped, stacklevel=2)
+    raise NoServerAvailable(f"no server could read {what} ({', '.join(map(redact, dsns))})")
+
+
+def spread(servers: Sequence[str], i: int) -> list[str]:
+    """The servers part `i` tries, in order: round robin over `servers`, then the others."""
+    k = i % len(servers)
+    return [*servers[k:], *servers[:k]]
 
 
 def lightcurves(dsn_or_dsns: str | Sequence[str], *, sectors: Iterable[int] | None = None,
@@ -66,8 +83,7 @@ def lightcurves(dsn_or_dsns: str | Sequence[str], *, sectors: Iterable[int] | No
         parts = plan_partitions(conn, sectors=sectors, product=product, release=release, part_size=part_size)
     tasks = []
     for i, part in enumerate(parts):
-        order = servers[i % len(servers):] + servers[:i % len(servers)]  # round robin, then the others
-        tasks.append(dask.delayed(read_part, pure=True)(order, part, processing_group,
+        tasks.append(dask.delayed(read_part, pure=True)(spread(servers, i), part, processing_group,
                                                         dask_key_name=f"lcdb-read-{part.observation_id}-"
                                                                       f"{part.release_ids[0]}"))
     return dask.bag.from_delayed(tasks)

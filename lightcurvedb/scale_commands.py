@@ -1,10 +1,12 @@
-"""The `lcdb` commands that run on a Dask cluster: bls (a transit search of every selected lightcurve)."""
+"""The `lcdb` commands that run on a Dask cluster: bls (a transit search of every selected lightcurve) and
+publish hats (a HATS catalog of the lightcurves)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -16,25 +18,46 @@ from lightcurvedb import replicas
 from lightcurvedb.connection import resolve
 from lightcurvedb.dask import EXTRA, map_lightcurves
 from lightcurvedb.errors import InvalidInput, MissingDependency
+from lightcurvedb.publish import check_catalog_output, publish_hats
 from lightcurvedb.queries import periodograms
 from lightcurvedb.tess.bls import BlsParameters, searcher
 from lightcurvedb.tess.commands import _sectors, console_for_stdout
 from lightcurvedb.tess.tic import _target_id
 
 
+def _cluster_options(p: Any) -> None:
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--workers", type=int, default=2, metavar="N",
+                     help="worker processes of a local Dask cluster (default 2)")
+    how.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="a running dask.distributed scheduler, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--replica", action="append", default=[], metavar="DSN",
+                   help="a hot standby of --dsn to spread the reads over (repeatable)")
+
+
 def add_parsers(sub: Any) -> None:
-    """Register `lcdb bls` on `lcdb`'s subparsers."""
+    """Register `lcdb bls` and `lcdb publish hats` on `lcdb`'s subparsers."""
+    publish = sub.add_parser("publish", help="publish lightcurves in a format others read").add_subparsers(
+        dest="format", required=True)
+    p = publish.add_parser("hats", help="a HATS catalog (HEALPix-partitioned Parquet, read by lsdb): one row per "
+                                        "target with ra, dec, TIC, Tmag and its lightcurves nested")
+    p.add_argument("outdir", type=Path, help="the catalog directory to write")
+    p.add_argument("--sectors", type=_sectors, default=None, metavar="N[,M…]", help="only these sectors")
+    p.add_argument("--product", default=None, help="only this product (default: every product held)")
+    p.add_argument("--release", type=int, default=None, metavar="N", help="this release number (default: newest)")
+    p.add_argument("--flux", default=None, help="processing group published as flux (default: each product's)")
+    p.add_argument("--overwrite", action="store_true", help="replace OUTDIR if it exists (default: refuse)")
+    _cluster_options(p)
+    p.set_defaults(func=lambda a: publish_hats_command(
+        a.dsn, a.outdir, replicas_=a.replica, sectors=a.sectors, product=a.product, release=a.release, flux=a.flux,
+        workers=a.workers, scheduler=a.scheduler, overwrite=a.overwrite))
     p = sub.add_parser("bls", help="Box Least Squares transit search of every selected lightcurve on a Dask "
                                    "cluster, results stored per dataset (--show TIC prints them)")
     p.add_argument("--sectors", type=_sectors, default=None, metavar="N[,M…]", help="only these sectors")
     p.add_argument("--product", default=None, help="only this product (spoc, qlp, …)")
     p.add_argument("--release", type=int, default=None, metavar="N", help="this release number (default: newest)")
     p.add_argument("--flux", default=None, help="processing group searched (default: each product's flux)")
-    how = p.add_mutually_exclusive_group()
-    how.add_argument("--workers", type=int, default=2, metavar="N",
-                     help="worker processes of a local Dask cluster (default 2)")
-    how.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                     help="a running dask.distributed scheduler, e.g. tcp://10.0.0.5:8786")
+    _cluster_options(p)
     p.add_argument("--min-period", type=float, default=BlsParameters.min_period, metavar="D",
                    help=f"shortest period searched, days (default {BlsParameters.min_period})")
     p.add_argument("--max-period", type=float, default=BlsParameters.max_period, metavar="D",
@@ -42,8 +65,6 @@ def add_parsers(sub: Any) -> None:
                         "span of each lightcurve)")
     p.add_argument("--quality-bitmask", default="default", metavar="none|default|hard|hardest|INT",
                    help="cadences left out of the search (default: lightkurve's default)")
-    p.add_argument("--replica", action="append", default=[], metavar="DSN",
-                   help="a hot standby of --dsn to spread the reads over (repeatable); results go to --dsn")
     p.add_argument("--show", type=int, default=None, metavar="TIC", help="print the stored results of TIC")
     p.add_argument("--json", action="store_true", help="with --show: a JSON array")
     p.set_defaults(func=lambda a: show(a.dsn, a.show, as_json=a.json) if a.show is not None else bls(
@@ -108,6 +129,29 @@ def bls(dsn: str | None, *, replicas_: Sequence[str], params: BlsParameters, wor
     console.print(f"bls: {totals['searched']} lightcurve(s) searched, {totals['stored']} result(s) stored, "
                   f"{totals['skipped']} already stored (periods {params.min_period:g}-{params.max_period:g} d)",
                   markup=False)
+    return 0
+
+
+def publish_hats_command(dsn: str | None, outdir: Path, *, replicas_: Sequence[str], workers: int = 2,
+                         scheduler: str | None = None, sectors: list[int] | None = None, product: str | None = None,
+                         release: int | None = None, flux: str | None = None, overwrite: bool = False,
+                         console: Console | None = None) -> int:
+    """`lcdb publish hats OUTDIR`: write the catalog, with a progress bar, and say what it holds."""
+    primary = resolve(dsn).dsn
+    console = console or console_for_stdout()
+    check_catalog_output(outdir, overwrite=overwrite)
+    replicas.usable([primary])
+    with ExitStack() as stack:
+        client = _client(workers, scheduler, stack)
+        progress = stack.enter_context(Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                                TimeElapsedColumn(), console=console))
+        totals = publish_hats(primary if not replicas_ else [primary, *replicas_], outdir, client=client,
+                              sectors=sectors, product=product, release=release, processing_group=flux,
+                              overwrite=overwrite, progress=progress)
+    console.print(f"wrote HATS catalog {outdir}: {totals['targets']} target(s), {totals['lightcurves']} "
+                  f"lightcurve(s), {totals['cadences']} cadences"
+                  + (f"; {totals['unplaced']} target(s) without a stored position left out (lcdb positions FILE)"
+                     if totals["unplaced"] else ""), markup=False)
     return 0
 
 

@@ -10,10 +10,15 @@ from psycopg.rows import kwargs_row
 
 from lightcurvedb import query_runtime as rt
 from lightcurvedb.record import Int32Array, Int64Array
-from lightcurvedb.records.partitions import ListPartitionReleasesRow, PlanLightcurvePartitionsRow
+from lightcurvedb.records.partitions import (
+    ListPartitionReleasesRow,
+    ListTargetPositionsRow,
+    PlanLightcurvePartitionsRow,
+)
 
 __all__ = [
     "list_partition_releases",
+    "list_target_positions",
     "plan_lightcurve_partitions",
 ]
 
@@ -29,7 +34,10 @@ WITH chosen AS (
       AND (%(product)s::text IS NULL OR p.name = %(product)s::text)
 ), numbered AS (
     SELECT id, observation_id, sector,
-           (row_number() OVER (PARTITION BY observation_id ORDER BY target_id, id) - 1) / %(part_size)s::int4 AS part
+           CASE WHEN %(by_target)s::boolean
+                THEN (dense_rank() OVER (ORDER BY target_id) - 1) / %(part_size)s::int4
+                ELSE (row_number() OVER (PARTITION BY observation_id ORDER BY target_id, id) - 1) / %(part_size)s::int4
+           END AS part
     FROM chosen
     WHERE number = coalesce(%(release_number)s::int4, newest)
 )
@@ -37,7 +45,7 @@ SELECT observation_id, sector, part::int4 AS part, array_agg(id ORDER BY id) AS 
        count(*)::int4 AS lightcurves
 FROM numbered
 GROUP BY observation_id, sector, part
-ORDER BY sector, observation_id, part
+ORDER BY part, sector, observation_id
 """
 
 
@@ -46,11 +54,12 @@ def plan_lightcurve_partitions(
     *,
     sectors: Int32Array | None = None,
     product: str | None = None,
+    by_target: bool,
     part_size: int,
     release_number: int | None = None,
 ) -> list[PlanLightcurvePartitionsRow]:
-    """The releases to read, grouped per observation into parts of at most `part_size` (each release once): in
-    the
+    """The releases to read, in parts of at most `part_size`: in the given sectors (NULL: all), of one product
+    (NULL:
 
     Returns every row as a list.
 
@@ -59,10 +68,31 @@ def plan_lightcurve_partitions(
     params: dict[str, Any] = {
         "sectors": rt.int_array("sectors", sectors),
         "product": product,
+        "by_target": by_target,
         "part_size": part_size,
         "release_number": release_number,
     }
     return rt.many(conn, _PLAN_LIGHTCURVE_PARTITIONS, params, kwargs_row(PlanLightcurvePartitionsRow))
+
+
+_LIST_TARGET_POSITIONS: LiteralString = """
+SELECT p.target_id, tg.name AS tic, p.ra, p.dec, p.tessmag
+FROM target_position AS p
+JOIN target AS tg ON tg.id = p.target_id
+WHERE p.target_id = ANY(%(target_ids)s::int8[])
+ORDER BY p.target_id
+"""
+
+
+def list_target_positions(conn: psycopg.Connection[Any], *, target_ids: Int64Array) -> list[ListTargetPositionsRow]:
+    """The TIC id, position and Tmag of the given targets (those with a stored position).
+
+    Returns every row as a list.
+
+    SQL: sql/queries/partitions.sql:35 (:many).
+    """
+    params: dict[str, Any] = {"target_ids": rt.int_array("target_ids", target_ids)}
+    return rt.many(conn, _LIST_TARGET_POSITIONS, params, kwargs_row(ListTargetPositionsRow))
 
 
 _LIST_PARTITION_RELEASES: LiteralString = """
@@ -88,7 +118,7 @@ def list_partition_releases(
 
     Returns every row as a list.
 
-    SQL: sql/queries/partitions.sql:31 (:many).
+    SQL: sql/queries/partitions.sql:44 (:many).
     """
     params: dict[str, Any] = {"release_ids": rt.int_array("release_ids", release_ids)}
     return rt.many(conn, _LIST_PARTITION_RELEASES, params, kwargs_row(ListPartitionReleasesRow))

@@ -9,13 +9,14 @@ from lightcurvedb.record import Int64Array, Record
 
 __all__ = [
     "ListPartitionReleasesRow",
+    "ListTargetPositionsRow",
     "PlanLightcurvePartitionsRow",
 ]
 
 
 class PlanLightcurvePartitionsRow(Record):
-    """A row of plan_lightcurve_partitions: The releases to read, grouped per observation into parts of at most
-    `part_size` (each release once): in the
+    """A row of plan_lightcurve_partitions: The releases to read, in parts of at most `part_size`: in the given
+    sectors (NULL: all), of one product (NULL:
     """
 
     observation_id: int = Field(description="The observation (cadence grid) the data is on (ON DELETE CASCADE).")
@@ -23,6 +24,18 @@ class PlanLightcurvePartitionsRow(Record):
     part: int
     release_ids: Int64Array
     lightcurves: int
+
+
+class ListTargetPositionsRow(Record):
+    """A row of list_target_positions: The TIC id, position and Tmag of the given targets (those with a stored
+    position).
+    """
+
+    target_id: int = Field(description="The target (one position each).")
+    tic: int = Field(description="The catalog number of the target (bigint: TIC ids reach ~1e10).")
+    ra: float = Field(description="Right ascension, degrees in [0, 360) (RA_OBJ).")
+    dec: float = Field(description="Declination, degrees in [-90, 90] (DEC_OBJ).")
+    tessmag: float | None = Field(description="TESS magnitude (TESSMAG), if given.")
 
 
 class ListPartitionReleasesRow(Record):

@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 
 from lightcurvedb.adapters import register
 from lightcurvedb.bulk.readers import iter_datasets, iter_release_flags, iter_release_times
-from lightcurvedb.errors import NotFound
+from lightcurvedb.errors import InvalidInput, NotFound
 from lightcurvedb.lightcurve import QUALITY_FLAG
 from lightcurvedb.queries import observations, partitions, processing
 from lightcurvedb.tess import mapping
@@ -22,7 +22,7 @@ DEFAULT_PART_SIZE = 2000
 """Lightcurves per partition: an observation (a sector's camera and CCD) holding more is split."""
 
 RECORD_FIELDS = ("tic", "sector", "camera", "ccd", "product", "release", "time", "flux", "flux_err", "quality",
-                 "cadenceno", "flux_group", "observation_id", "release_id", "dataset_id")
+                 "cadenceno", "flux_group", "target_id", "observation_id", "release_id", "dataset_id")
 """The keys of a lightcurve record: the target, where and what it is, its arrays (BTJD time, the flux group's
 values and errors at their stored precision, QUALITY bits, cadence numbers) and the ids results are stored under."""
 
@@ -36,24 +36,43 @@ class Partition:
     release_ids: tuple[int, ...]
 
 
-def plan_partitions(conn: psycopg.Connection[Any], *, sectors: Iterable[int] | None = None,
-                    product: str | None = None, release: int | None = None,
-                    part_size: int = DEFAULT_PART_SIZE) -> list[Partition]:
-    """The partitions of the selected lightcurves: per observation (in sector order), parts of at most
-    `part_size` releases. `sectors` and `product` (any case) select; `release` is a release number (default: the
-    newest of each product, target and observation). NotFound when nothing matches."""
+def _plan(conn: psycopg.Connection[Any], *, sectors: Iterable[int] | None, product: str | None,
+          release: int | None, part_size: int, by_target: bool) -> list[Any]:
     if part_size < 1:
-        raise ValueError("part_size must be at least 1")
+        raise InvalidInput(f"a part holds at least 1 lightcurve, got {part_size}")
     wanted = sorted(set(sectors)) if sectors is not None else None
     name = canonical(product) if product is not None else None
     rows = partitions.plan_lightcurve_partitions(
         conn, sectors=np.array(wanted, dtype=np.int32) if wanted is not None else None, product=name,
-        release_number=release, part_size=part_size)
+        release_number=release, part_size=part_size, by_target=by_target)
     if not rows:
         what = " ".join(x for x in (name, f"release {release}" if release else None) if x)
         raise NotFound(f"no {what + ' ' if what else ''}lightcurves"
                        + (f" in sector(s) {', '.join(map(str, wanted))}" if wanted else " in the database"))
+    return rows
+
+
+def plan_partitions(conn: psycopg.Connection[Any], *, sectors: Iterable[int] | None = None,
+                    product: str | None = None, release: int | None = None,
+                    part_size: int = DEFAULT_PART_SIZE) -> list[Partition]:
+    """The partitions of the selected lightcurves: per observation, parts of at most `part_size` releases.
+    `sectors` and `product` (any case) select; `release` is a release number (default: the newest of each
+    product, target and observation). NotFound when nothing matches."""
+    rows = _plan(conn, sectors=sectors, product=product, release=release, part_size=part_size, by_target=False)
     return [Partition(r.observation_id, r.sector, tuple(int(i) for i in r.release_ids)) for r in rows]
+
+
+def plan_target_parts(conn: psycopg.Connection[Any], *, sectors: Iterable[int] | None = None,
+                      product: str | None = None, release: int | None = None,
+                      part_size: int = DEFAULT_PART_SIZE) -> list[tuple[Partition, ...]]:
+    """The selected lightcurves in parts of at most `part_size` targets, each part every lightcurve of its
+    targets (one Partition per observation): the unit of per-target work such as a HATS publication."""
+    rows = _plan(conn, sectors=sectors, product=product, release=release, part_size=part_size, by_target=True)
+    parts: dict[int, list[Partition]] = {}
+    for r in rows:
+        parts.setdefault(r.part, []).append(Partition(r.observation_id, r.sector,
+                                                      tuple(int(i) for i in r.release_ids)))
+    return [tuple(parts[k]) for k in sorted(parts)]
 
 
 def _preference(product: str, requested: str | None) -> tuple[str, ...]:
@@ -108,8 +127,22 @@ def read_partition(conn: psycopg.Connection[Any], partition: Partition, *,
             "release": r.number, "flux_group": group,
             "time": time if time is not None else np.full(cadences.shape[0], np.nan),
             "flux": flux, "flux_err": flux_err, "quality": flags.get(release_id, np.zeros_like(shared)) | shared,
-            "cadenceno": cadences, "observation_id": partition.observation_id, "release_id": release_id,
+            "cadenceno": cadences, "target_id": r.target_id, "observation_id": partition.observation_id,
+            "release_id": release_id,
             "dataset_id": int(d.id),
         })
     records.sort(key=lambda rec: (rec["tic"], rec["product"], rec["release"]))
     return records
+
+
+def read_target_part(conn: psycopg.Connection[Any], part: Iterable[Partition], *,
+                     processing_group: str | None = None) -> list[dict[str, Any]]:
+    """Every lightcurve record of a target part (`plan_target_parts`), by TIC, then time."""
+    records = [rec for p in part for rec in read_partition(conn, p, processing_group=processing_group)]
+    records.sort(key=lambda rec: (rec["tic"], _first_time(rec["time"]), rec["product"]))
+    return records
+
+
+def _first_time(time: NDArray[np.float64]) -> float:
+    finite = time[np.isfinite(time)]
+    return float(finite[0]) if finite.size else float("inf")

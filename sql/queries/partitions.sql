@@ -3,9 +3,10 @@
 -- tables:
 
 -- name: plan_lightcurve_partitions :many
--- The releases to read, grouped per observation into parts of at most `part_size` (each release once): in the
--- given sectors (NULL: all), of one product (NULL: all), release number `release_number` (NULL: the newest of each
--- product, target and observation). Only ids and numbers: the arrays are read by the workers.
+-- The releases to read, in parts of at most `part_size`: in the given sectors (NULL: all), of one product (NULL:
+-- all), release number `release_number` (NULL: the newest of each product, target and observation). By default the
+-- parts are per observation (`part` counts within it); `by_target` groups `part_size` targets (all their releases,
+-- one row per part and observation, `part` counting over the whole plan). Only ids: the workers read the arrays.
 -- optional: sectors, product, release_number
 -- not-null: observation_id, sector, part, release_ids, lightcurves
 WITH chosen AS (
@@ -18,7 +19,10 @@ WITH chosen AS (
       AND (:product::text IS NULL OR p.name = :product::text)
 ), numbered AS (
     SELECT id, observation_id, sector,
-           (row_number() OVER (PARTITION BY observation_id ORDER BY target_id, id) - 1) / :part_size::int4 AS part
+           CASE WHEN :by_target::boolean
+                THEN (dense_rank() OVER (ORDER BY target_id) - 1) / :part_size::int4
+                ELSE (row_number() OVER (PARTITION BY observation_id ORDER BY target_id, id) - 1) / :part_size::int4
+           END AS part
     FROM chosen
     WHERE number = coalesce(:release_number::int4, newest)
 )
@@ -26,7 +30,16 @@ SELECT observation_id, sector, part::int4 AS part, array_agg(id ORDER BY id) AS 
        count(*)::int4 AS lightcurves
 FROM numbered
 GROUP BY observation_id, sector, part
-ORDER BY sector, observation_id, part;
+ORDER BY part, sector, observation_id;
+
+-- name: list_target_positions :many
+-- The TIC id, position and Tmag of the given targets (those with a stored position).
+-- not-null: tic
+SELECT p.target_id, tg.name AS tic, p.ra, p.dec, p.tessmag
+FROM target_position AS p
+JOIN target AS tg ON tg.id = p.target_id
+WHERE p.target_id = ANY(:target_ids::int8[])
+ORDER BY p.target_id;
 
 -- name: list_partition_releases :many
 -- The given releases with their TIC target, product, number and TESS sector, camera and CCD.

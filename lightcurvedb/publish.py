@@ -1,0 +1,164 @@
+"""HATS publication: one row per target (TIC, ra, dec, Tmag) with its lightcurves as a nested column, written by
+the Dask workers as Parquet and HEALPix-partitioned by hats-import. Needs the `[scale]` extra."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import lightcurvedb
+from lightcurvedb.dask import EXTRA, read_part, require_dask, spread
+from lightcurvedb.errors import MissingDependency, NotFound, OutputFileError
+from lightcurvedb.queries import partitions
+from lightcurvedb.replicas import DEFAULT_MAX_LAG_SECONDS, usable
+from lightcurvedb.tess.partitions import Partition, plan_target_parts
+
+NESTED = "lightcurve"
+"""The nested column: one element per cadence of every lightcurve of the target, in time order."""
+NESTED_FIELDS = ("time", "flux", "flux_err", "quality", "sector", "product")
+TARGETS_PER_PART = 500
+
+
+def _pyarrow() -> Any:
+    try:
+        import pyarrow
+        import pyarrow.parquet
+    except ImportError as exc:
+        raise MissingDependency(f"a HATS publication needs pyarrow (with hats): {EXTRA}") from exc
+    return pyarrow
+
+
+def _hats_import() -> tuple[Any, Any]:
+    """hats-import's ImportArguments and pipeline_with_client."""
+    try:
+        from hats_import.catalog.arguments import ImportArguments
+        from hats_import.pipeline import pipeline_with_client
+    except ImportError as exc:
+        raise MissingDependency(f"a HATS publication needs hats-import: {EXTRA}") from exc
+    return ImportArguments, pipeline_with_client
+
+
+def check_catalog_output(outdir: Path, *, overwrite: bool) -> None:
+    """Refuse, before any work, an existing catalog directory (unless `overwrite`) or a missing parent."""
+    out = outdir.absolute()
+    if out.exists() and not overwrite:
+        raise OutputFileError(f"{out} exists; pass --overwrite (overwrite=True) to replace it")
+    if not out.parent.is_dir():
+        raise OutputFileError(f"cannot write {out}: directory {out.parent} does not exist")
+
+
+def target_table(records: list[dict[str, Any]], positions: dict[int, Any]) -> tuple[Any, int]:
+    """(a pyarrow Table of one row per target with a position: tic, ra, dec, tmag and the nested lightcurve,
+    the number of targets left out for want of a position)."""
+    pa = _pyarrow()
+    by_target: dict[int, list[dict[str, Any]]] = {}
+    for rec in records:
+        by_target.setdefault(int(rec["target_id"]), []).append(rec)
+    kept = [t for t in by_target if t in positions]
+    offsets = [0]
+    columns: dict[str, list[np.ndarray[Any, Any]]] = {name: [] for name in NESTED_FIELDS}
+    for target in kept:
+        for rec in by_target[target]:  # already in time order (read_target_part)
+            n = int(np.asarray(rec["time"]).shape[0])
+            columns["time"].append(np.asarray(rec["time"], dtype=np.float64))
+            columns["flux"].append(np.asarray(rec["flux"], dtype=np.float64))
+            columns["flux_err"].append(np.asarray(rec["flux_err"], dtype=np.float64))
+            columns["quality"].append(np.asarray(rec["quality"], dtype=np.int32))
+            columns["sector"].append(np.full(n, rec["sector"], dtype=np.int32))
+            columns["product"].append(np.full(n, rec["product"], dtype=object))
+        offsets.append(offsets[-1] + sum(int(np.asarray(r["time"]).shape[0]) for r in by_target[target]))
+    flat = {name: (np.concatenate(parts) if parts else np.empty(0)) for name, parts in columns.items()}
+    values = [pa.array(flat["time"], pa.float64()), pa.array(flat["flux"], pa.float64()),
+              pa.array(flat["flux_err"], pa.float64()), pa.array(flat["quality"], pa.int32()),
+              pa.array(flat["sector"], pa.int32()), pa.array(flat["product"], pa.string())]
+    starts = pa.array(offsets, pa.int32())  # nested-pandas' layout: a struct of equally long lists per row
+    nested = pa.StructArray.from_arrays([pa.ListArray.from_arrays(starts, v) for v in values],
+                                        names=list(NESTED_FIELDS))
+    table = pa.table({
+        "tic": pa.array([int(positions[t].tic) for t in kept], pa.int64()),
+        "ra": pa.array([positions[t].ra for t in kept], pa.float64()),
+        "dec": pa.array([positions[t].dec for t in kept], pa.float64()),
+        "tmag": pa.array([positions[t].tessmag for t in kept], pa.float64()),
+        NESTED: nested,
+    })
+    return table, len(by_target) - len(kept)
+
+
+def write_target_part(dsns: Sequence[str], part: tuple[Partition, ...], processing_group: str | None,
+                      path: str) -> dict[str, int]:
+    """The task per target part: read its lightcurves, write one Parquet file of its targets; returns counts."""
+    pa = _pyarrow()
+    records = read_part(dsns, part, processing_group)
+    ids = np.array(sorted({int(r["target_id"]) for r in records}), dtype=np.int64)
+    with lightcurvedb.connect(dsns[0]) as conn:
+        positions = {int(p.target_id): p for p in partitions.list_target_positions(conn, target_ids=ids)}
+    table, unplaced = target_table(records, positions)
+    if table.num_rows:
+        pa.parquet.write_table(table, path, compression="zstd")
+    return {"targets": int(table.num_rows), "unplaced": unplaced, "lightcurves": len(records),
+            "cadences": int(sum(np.asarray(r["time"]).shape[0] for r in records)),
+            "written": int(table.num_rows > 0)}
+
+
+def publish_hats(dsn_or_dsns: str | Sequence[str], outdir: str | Path, *, client: Any,
+                 sectors: Iterable[int] | None = None, product: str | None = None, release: int | None = None,
+                 processing_group: str | None = None, overwrite: bool = False,
+                 targets_per_part: int = TARGETS_PER_PART, progress: Any = None,
+                 max_lag_seconds: float = DEFAULT_MAX_LAG_SECONDS) -> dict[str, int]:
+    """Write the selected lightcurves as a HATS catalog in `outdir`: one row per target with a stored position
+    (tic, ra, dec, tmag) and a nested `lightcurve` column (time BTJD, flux, flux_err, quality, sector, product;
+    each product's flux, as `lcdb export`), HEALPix-partitioned by hats-import on `client`'s cluster. The workers
+    read the lightcurves (spread over the given primary and standbys) and write Parquet parts under `outdir`'s
+    parent, which every worker must see. An existing `outdir` is refused unless `overwrite`; the catalog is built
+    beside it and moved into place at the end. `progress` (a rich Progress) shows the read. Returns counts:
+    targets, unplaced (left out: no position), lightcurves, cadences."""
+    dask = require_dask()
+    import_arguments, pipeline_with_client = _hats_import()
+    out = Path(outdir).absolute()
+    check_catalog_output(out, overwrite=overwrite)
+    servers = usable(list([dsn_or_dsns] if isinstance(dsn_or_dsns, str) else dsn_or_dsns),
+                     max_lag_seconds=max_lag_seconds)
+    with lightcurvedb.connect(servers[0]) as conn:
+        parts = plan_target_parts(conn, sectors=sectors, product=product, release=release,
+                                  part_size=targets_per_part)
+    staging = out.parent / f".lcdb-partial-{secrets.token_hex(4)}-{out.name}"
+    inputs = staging / "input"
+    inputs.mkdir(parents=True)
+    try:
+        paths = [str(inputs / f"part-{i:06d}.parquet") for i in range(len(parts))]
+        tasks = [dask.delayed(write_target_part, pure=False)(spread(servers, i), part, processing_group, path,
+                                                             dask_key_name=f"lcdb-hats-part-{i}")
+                 for i, (part, path) in enumerate(zip(parts, paths, strict=True))]
+        futures = client.compute(tasks)
+        totals = {"targets": 0, "unplaced": 0, "lightcurves": 0, "cadences": 0}
+        task = progress.add_task("reading lightcurves", total=len(futures)) if progress is not None else None
+        written = []
+        for future, path in zip(futures, paths, strict=True):
+            summary = future.result()
+            for key in totals:
+                totals[key] += summary[key]
+            if summary["written"]:
+                written.append(path)
+            if progress is not None:
+                progress.advance(task)
+        if not written:
+            raise NotFound(f"none of the {totals['lightcurves']} selected lightcurve(s) has a target with a stored "
+                           "position (lcdb positions FILE loads a target list)")
+        args = import_arguments(
+            output_path=str(staging), output_artifact_name=out.name, input_file_list=written,
+            file_reader="parquet", ra_column="ra", dec_column="dec", sort_columns="tic", catalog_type="object",
+            tmp_dir=str(staging / "tmp"), resume=False, progress_bar=progress is not None,
+            simple_progress_bar=True)
+        pipeline_with_client(args, client)
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(staging / out.name, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return totals
