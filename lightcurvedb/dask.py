@@ -3,6 +3,7 @@ from a primary or its hot standbys. Needs the `[scale]` extra (Dask)."""
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -35,6 +36,15 @@ def require_dask() -> Any:
     return dask
 
 
+def require_distributed() -> Any:
+    """The `distributed` package (Dask's cluster scheduler); MissingDependency naming the extra without it."""
+    try:
+        import distributed
+    except ImportError as exc:
+        raise MissingDependency(f"this needs dask.distributed: {EXTRA}") from exc
+    return distributed
+
+
 def _dsns(dsn_or_dsns: str | Sequence[str]) -> list[str]:
     return [dsn_or_dsns] if isinstance(dsn_or_dsns, str) else list(dsn_or_dsns)
 
@@ -48,14 +58,35 @@ def read_part(dsns: Sequence[str], part: Partition | tuple[Partition, ...],
             else f"the part of observation(s) {', '.join(str(p.observation_id) for p in part)}")
     for dsn in dsns:
         try:
-            with lightcurvedb.connect(dsn) as conn:
+            conn = _connection(dsn)
+            with conn.transaction():  # one snapshot per part (REPEATABLE READ): no record torn by an ingest
                 if isinstance(part, Partition):
                     return read_partition(conn, part, processing_group=processing_group)
                 return read_target_part(conn, part, processing_group=processing_group)
         except psycopg.OperationalError as exc:
+            _forget(dsn)
             warnings.warn(f"{redact(dsn)} failed reading {what}: {scrub(str(exc).strip(), dsn)}; reading it "
                           "elsewhere", ReplicaSkipped, stacklevel=2)
     raise NoServerAvailable(f"no server could read {what} ({', '.join(map(redact, dsns))})")
+
+
+_WORKER = threading.local()  # each worker thread's open connections, by DSN: tasks reuse them
+
+
+def _connection(dsn: str) -> psycopg.Connection[Any]:
+    cache: dict[str, psycopg.Connection[Any]] = _WORKER.__dict__.setdefault("connections", {})
+    conn = cache.get(dsn)
+    if conn is None or conn.closed or conn.broken:
+        conn = lightcurvedb.connect(dsn, autocommit=True)
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        cache[dsn] = conn
+    return conn
+
+
+def _forget(dsn: str) -> None:
+    conn = _WORKER.__dict__.get("connections", {}).pop(dsn, None)
+    if conn is not None:
+        conn.close()
 
 
 def spread(servers: Sequence[str], i: int) -> list[str]:

@@ -16,8 +16,8 @@ from rich.table import Table
 import lightcurvedb
 from lightcurvedb import replicas
 from lightcurvedb.connection import resolve
-from lightcurvedb.dask import EXTRA, map_lightcurves
-from lightcurvedb.errors import InvalidInput, MissingDependency
+from lightcurvedb.dask import map_lightcurves, require_distributed
+from lightcurvedb.errors import InvalidInput
 from lightcurvedb.publish import check_catalog_output, publish_hats
 from lightcurvedb.queries import periodograms
 from lightcurvedb.tess.bls import BlsParameters, searcher
@@ -73,17 +73,9 @@ def add_parsers(sub: Any) -> None:
         params=BlsParameters(min_period=a.min_period, max_period=a.max_period, quality_bitmask=a.quality_bitmask)))
 
 
-def _distributed() -> Any:
-    try:
-        import distributed
-    except ImportError as exc:
-        raise MissingDependency(f"this command needs dask.distributed: {EXTRA}") from exc
-    return distributed
-
-
 def _client(workers: int, scheduler: str | None, stack: ExitStack) -> Any:
     """A client of the scheduler at `scheduler`, else of a new local cluster of `workers` processes."""
-    distributed = _distributed()
+    distributed = require_distributed()
     if scheduler is not None:
         return stack.enter_context(distributed.Client(scheduler))
     if workers < 1:
@@ -98,7 +90,7 @@ def run_bls(primary: str, *, params: BlsParameters, standbys: Sequence[str] = ()
             processing_group: str | None = None, progress: Progress | None = None) -> dict[str, int]:
     """Search every selected lightcurve on `client`'s cluster (reads spread over `primary` and `standbys`, results
     stored in `primary`); returns the totals searched, stored (new) and skipped (already stored)."""
-    as_completed = _distributed().as_completed
+    as_completed = require_distributed().as_completed
     bag = map_lightcurves(searcher(dsn=primary, params=params), [primary, *standbys], per_partition=True,
                           sectors=sectors, product=product, release=release, processing_group=processing_group)
     futures = client.compute(bag.to_delayed())

@@ -1,0 +1,133 @@
+"""Benchmark: lightcurves read on a 2-worker Dask LocalCluster vs one process (the same partitions, one connection),
+BLS per second in one process and on the cluster (sector 11), and a HATS publication of everything (lightcurves per
+second, bytes per stored value: time, flux, flux_err and quality of each cadence)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import lightcurvedb
+from benchmarks._report import Goals, add_goals, emit
+from lightcurvedb.scratch import throwaway_database
+from lightcurvedb.tess import ingest_paths
+from lightcurvedb.tess.bls import BlsParameters, search
+from lightcurvedb.tess.partitions import plan_partitions, read_partition
+from lightcurvedb.tess.synthetic import SyntheticTarget, write_sample
+
+DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+GOALS: Goals = {"dask_read_ratio_to_single_reader": (">=", 0.8)}
+ARRAYS_PER_LIGHTCURVE = 5  # time, flux, flux_err, quality, cadenceno
+Log = Callable[[str], None]
+
+
+def _stars(n: int, searched: int) -> tuple[SyntheticTarget, ...]:
+    """`n` stars on one CCD in sector 10, the first `searched` also in sector 11 (the BLS runs), every tenth with a
+    transit, spread over a few square degrees."""
+    rng = np.random.default_rng(16)
+    return tuple(SyntheticTarget(920000000 + i, (10, 11) if i < searched else (10,), 1, 1,
+                                 float(rng.uniform(500, 20000)), period=float(rng.uniform(1, 4)) if i % 10 == 0
+                                 else None, depth=0.01, duration=0.1, epoch=1500.0, ra=float(rng.uniform(150, 152)),
+                                 dec=float(rng.uniform(-41, -39))) for i in range(n))
+
+
+def _arrays(record: dict[str, Any]) -> int:
+    """What a read is measured by: the record's arrays, touched (their sizes summed) where they were read."""
+    return ARRAYS_PER_LIGHTCURVE if all(record[k].size for k in ("time", "flux", "flux_err", "quality")) else 0
+
+
+def run(quick: bool, server_dsn: str, log: Log) -> dict[str, Any]:
+    """Ingest a synthetic sector, then time the reads, the BLS searches and the publication; return the figures."""
+    from lightcurvedb.dask import lightcurves, require_distributed
+    from lightcurvedb.publish import publish_hats
+    from lightcurvedb.scale_commands import run_bls
+
+    distributed = require_distributed()
+
+    searched = 48 if quick else 192
+    stars = _stars(1200 if quick else 4000, searched)
+    part_size = 150 if quick else 500
+    params = BlsParameters(min_period=0.8, max_period=5.0)
+    out: dict[str, Any] = {"quick": quick, "workers": 2}
+    with throwaway_database(server_dsn, prefix="lcdb_bench_dask") as dsn, \
+            tempfile.TemporaryDirectory(prefix="lcdb_bench_dask") as tmp:
+        files = write_sample(Path(tmp) / "fits", sample=stars)
+        t0 = time.perf_counter()
+        summary = ingest_paths(dsn, files, jobs=2)
+        assert not summary.failed, summary.failed
+        log(f"[dask] ingested {len(files)} lightcurves in {time.perf_counter() - t0:.1f} s")
+        with lightcurvedb.connect(dsn) as conn:
+            parts = plan_partitions(conn, part_size=part_size)
+            t0 = time.perf_counter()
+            serial = sum(_arrays(r) for p in parts for r in read_partition(conn, p))
+            serial_s = time.perf_counter() - t0
+        log(f"[dask] one process: {serial} arrays in {serial_s:.2f} s")
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                      dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+            client.submit(lambda: None).result()  # workers up
+            t0 = time.perf_counter()
+            spread = lightcurves(dsn, part_size=part_size).map(_arrays).sum().compute()
+            dask_s = time.perf_counter() - t0
+            assert spread == serial
+            log(f"[dask] 2-worker LocalCluster: {spread} arrays in {dask_s:.2f} s")
+            with lightcurvedb.connect(dsn) as conn:
+                sample = [r for p in plan_partitions(conn, sectors=[11]) for r in read_partition(conn, p)]
+            sample = sample[: searched // 2]  # half of sector 11 in one process, all of it on the cluster
+            t0 = time.perf_counter()
+            for record in sample:
+                search(record, params)
+            bls_serial_s = time.perf_counter() - t0
+            log(f"[dask] BLS in one process: {len(sample)} lightcurves in {bls_serial_s:.1f} s")
+            t0 = time.perf_counter()
+            totals = run_bls(dsn, params=params, client=client, sectors=[11])
+            bls_dask_s = time.perf_counter() - t0
+            log(f"[dask] BLS on the cluster: {totals} in {bls_dask_s:.1f} s")
+            catalog = Path(tmp) / "hats"
+            t0 = time.perf_counter()
+            published = publish_hats(dsn, catalog, client=client)
+            hats_s = time.perf_counter() - t0
+            size = sum(p.stat().st_size for p in catalog.rglob("*") if p.is_file())
+            log(f"[dask] HATS: {published} in {hats_s:.1f} s, {size:,} bytes")
+    out.update({
+        "lightcurves": len(files),
+        "cadences": published["cadences"],
+        "single_reader_arrays_per_s": round(serial / serial_s, 1),
+        "dask_arrays_per_s": round(spread / dask_s, 1),
+        "dask_read_ratio_to_single_reader": round((spread / dask_s) / (serial / serial_s), 3),
+        "bls_serial_lightcurves_per_s": round(len(sample) / bls_serial_s, 3),
+        "bls_dask_lightcurves_per_s": round(totals["searched"] / bls_dask_s, 3),
+        "bls_dask_ratio_to_serial": round((totals["searched"] / bls_dask_s) / (len(sample) / bls_serial_s), 3),
+        "hats_publish_lightcurves_per_s": round(published["lightcurves"] / hats_s, 1),
+        "hats_bytes_per_value": round(size / (published["cadences"] * 4), 3),
+    })
+    add_goals(out, GOALS)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments, run the benchmark, print the figures (with --json: one JSON object on stdout)."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.dask", description=__doc__)
+    parser.add_argument("--quick", action="store_true",
+                        help="1,248 lightcurves (48 searched by BLS) instead of 4,192 (192 searched)")
+    parser.add_argument("--dsn", default=os.environ.get("LCDB_BENCH_DSN", DEFAULT_DSN),
+                        help="superuser DSN of the server (default: LCDB_BENCH_DSN or %(default)s)")
+    parser.add_argument("--json", action="store_true", help="print only one JSON object on stdout (progress: stderr)")
+    args = parser.parse_args(argv)
+    t0 = time.perf_counter()
+    with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
+        result = run(bool(args.quick), args.dsn, lambda line: print(line, flush=True))
+    emit(result, elapsed_s=time.perf_counter() - t0, as_json=args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
