@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import os
 import resource
 import statistics
 import struct
@@ -22,7 +20,7 @@ from numpy.typing import NDArray
 from psycopg import sql
 
 import lightcurvedb
-from benchmarks._report import Goals, add_goals, emit
+from benchmarks._report import Goals, Log, add_goals, arguments, measure
 from benchmarks._setup import populate
 from lightcurvedb import schema
 from lightcurvedb.adapters import dump_array
@@ -33,7 +31,6 @@ from lightcurvedb.queries.observations import create_tess_observation, list_targ
 from lightcurvedb.records.datasets import DatasetInsert
 from lightcurvedb.scratch import throwaway_database
 
-DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 OBSERVATIONS_PER_COMMIT = 50  # each observation creates 3 partitions: one transaction cannot lock thousands
 GOALS: Goals = {
     "fetch_growth_20_to_2000_observations": ("<=", 1.5),
@@ -52,7 +49,7 @@ _COLUMNS = ("processing_group_id", "target_id", "observation_id", "values_f4", "
 _SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 _TRAILER = b"\xff\xff"
 
-Log = Callable[[str], None]
+
 Conn = psycopg.Connection[Any]
 Pair = tuple[NDArray[Any], NDArray[Any]]
 
@@ -530,12 +527,8 @@ def run(cfg: Config, quick: bool, server_dsn: str, log: Log) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments, run the benchmark, print the figures (with --json: one JSON object on stdout)."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.archive", description=__doc__)
-    parser.add_argument("--quick", action="store_true",
-                        help="20 -> 500 observations, a 2,000-target single-series sector (a few minutes)")
-    parser.add_argument("--dsn", default=os.environ.get("LCDB_BENCH_DSN", DEFAULT_DSN),
-                        help="superuser DSN of the server (default: LCDB_BENCH_DSN or %(default)s)")
-    parser.add_argument("--json", action="store_true", help="print only one JSON object on stdout (progress: stderr)")
+    parser = arguments("python -m benchmarks.archive", __doc__,
+                       quick="20 -> 500 observations, a 2,000-target single-series sector (a few minutes)")
     parser.add_argument("--observations-large", type=int, help="observations at the large stage (quick 500, full 2000)")
     parser.add_argument("--sector-targets", type=int, help="targets of the synthetic sector (quick 2000, full 20000)")
     parser.add_argument("--sector-series", type=int, help="processing groups per sector target (quick 1, full 10)")
@@ -548,13 +541,7 @@ def main(argv: list[str] | None = None) -> int:
     if cfg.observations_large <= cfg.observations_small or not 1 <= cfg.sector_series <= 10:
         parser.error("need observations_large > 20 and 1 <= sector_series <= 10")
 
-    t0 = time.perf_counter()
-    # with --json, stdout carries the JSON object only: progress (and the migrations' output) goes to stderr
-    with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
-        result = run(cfg, bool(args.quick), args.dsn, lambda line: print(line, flush=True))
-    emit(result, elapsed_s=time.perf_counter() - t0, as_json=args.json)
-    return 0
-
+    return measure(args.json, lambda log: run(cfg, bool(args.quick), args.dsn, log))
 
 if __name__ == "__main__":
     sys.exit(main())

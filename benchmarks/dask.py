@@ -4,30 +4,24 @@ second, bytes per stored value: time, flux, flux_err and quality of each cadence
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import lightcurvedb
-from benchmarks._report import Goals, add_goals, emit
+from benchmarks._report import Goals, Log, add_goals, arguments, measure
 from lightcurvedb.scratch import throwaway_database
 from lightcurvedb.tess import ingest_paths
 from lightcurvedb.tess.bls import BlsParameters, search
 from lightcurvedb.tess.partitions import plan_partitions, read_partition
 from lightcurvedb.tess.synthetic import SyntheticTarget, write_sample
 
-DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 GOALS: Goals = {"dask_read_ratio_to_single_reader": (">=", 0.8)}
 ARRAYS_PER_LIGHTCURVE = 5  # time, flux, flux_err, quality, cadenceno
-Log = Callable[[str], None]
 
 
 def _stars(n: int, searched: int) -> tuple[SyntheticTarget, ...]:
@@ -115,19 +109,9 @@ def run(quick: bool, server_dsn: str, log: Log) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments, run the benchmark, print the figures (with --json: one JSON object on stdout)."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.dask", description=__doc__)
-    parser.add_argument("--quick", action="store_true",
-                        help="1,248 lightcurves (48 searched by BLS) instead of 4,192 (192 searched)")
-    parser.add_argument("--dsn", default=os.environ.get("LCDB_BENCH_DSN", DEFAULT_DSN),
-                        help="superuser DSN of the server (default: LCDB_BENCH_DSN or %(default)s)")
-    parser.add_argument("--json", action="store_true", help="print only one JSON object on stdout (progress: stderr)")
-    args = parser.parse_args(argv)
-    t0 = time.perf_counter()
-    with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
-        result = run(bool(args.quick), args.dsn, lambda line: print(line, flush=True))
-    emit(result, elapsed_s=time.perf_counter() - t0, as_json=args.json)
-    return 0
-
+    args = arguments("python -m benchmarks.dask", __doc__,
+                     quick="1,248 lightcurves (48 searched by BLS) instead of 4,192 (192 searched)").parse_args(argv)
+    return measure(args.json, lambda log: run(bool(args.quick), args.dsn, log))
 
 if __name__ == "__main__":
     sys.exit(main())

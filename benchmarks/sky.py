@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import os
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,19 +16,17 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
 import lightcurvedb
-from benchmarks._report import Goals, add_goals, emit
+from benchmarks._report import Goals, Log, add_goals, arguments, measure
 from lightcurvedb import sky
 from lightcurvedb.queries import sky as sky_queries
 from lightcurvedb.scratch import throwaway_database
 
-DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 GOALS: Goals = {
     "cone_1arcmin_p50_ms": ("<=", 5.0),
     "cone_growth_100k_to_1m": ("<=", 1.5),
     "seqscan_ratio": (">=", 100.0),
     "cone_results_match_bruteforce": ("==", True),
 }
-Log = Callable[[str], None]
 
 
 def _sphere(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -131,18 +125,9 @@ def run(quick: bool, server_dsn: str, log: Log) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments, run the benchmark, print the figures (with --json: one JSON object on stdout)."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.sky", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="100 query centres per size instead of 400")
-    parser.add_argument("--dsn", default=os.environ.get("LCDB_BENCH_DSN", DEFAULT_DSN),
-                        help="superuser DSN of the server (default: LCDB_BENCH_DSN or %(default)s)")
-    parser.add_argument("--json", action="store_true", help="print only one JSON object on stdout (progress: stderr)")
-    args = parser.parse_args(argv)
-    t0 = time.perf_counter()
-    with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
-        result = run(bool(args.quick), args.dsn, lambda line: print(line, flush=True))
-    emit(result, elapsed_s=time.perf_counter() - t0, as_json=args.json)
-    return 0
-
+    args = arguments("python -m benchmarks.sky", __doc__, quick="100 query centres per size instead of 400").parse_args(
+        argv)
+    return measure(args.json, lambda log: run(bool(args.quick), args.dsn, log))
 
 if __name__ == "__main__":
     sys.exit(main())

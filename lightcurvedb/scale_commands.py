@@ -85,14 +85,22 @@ def _client(workers: int, scheduler: str | None, stack: ExitStack) -> Any:
     return stack.enter_context(distributed.Client(cluster))
 
 
+BLS_PART_SIZE = 32
+"""Lightcurves per BLS task: a search costs about a second per lightcurve, so small parts keep every worker busy
+(and a retried task cheap) while the scheduler's per-task cost stays negligible."""
+
+
 def run_bls(primary: str, *, params: BlsParameters, standbys: Sequence[str] = (), client: Any,
             sectors: Iterable[int] | None = None, product: str | None = None, release: int | None = None,
-            processing_group: str | None = None, progress: Progress | None = None) -> dict[str, int]:
-    """Search every selected lightcurve on `client`'s cluster (reads spread over `primary` and `standbys`, results
-    stored in `primary`); returns the totals searched, stored (new) and skipped (already stored)."""
+            processing_group: str | None = None, progress: Progress | None = None,
+            part_size: int = BLS_PART_SIZE) -> dict[str, int]:
+    """Search every selected lightcurve on `client`'s cluster in parts of `part_size` (reads spread over
+    `primary` and `standbys`, results stored in `primary`); returns the totals searched, stored (new) and skipped
+    (already stored)."""
     as_completed = require_distributed().as_completed
     bag = map_lightcurves(searcher(dsn=primary, params=params), [primary, *standbys], per_partition=True,
-                          sectors=sectors, product=product, release=release, processing_group=processing_group)
+                          sectors=sectors, product=product, release=release, processing_group=processing_group,
+                          part_size=part_size)
     futures = client.compute(bag.to_delayed())
     totals = {"searched": 0, "stored": 0, "skipped": 0}
     task = progress.add_task("searching", total=len(futures)) if progress is not None else None

@@ -156,6 +156,17 @@ def _searcher(dsn: str, params: BlsParameters) -> Any:
     return searcher(dsn=dsn, params=params)
 
 
+def test_cli_bls_on_a_running_scheduler(sample_dsn: str, client: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    _clear(sample_dsn)
+    address = client.scheduler.address
+    assert main(["--dsn", sample_dsn, "bls", "--scheduler", address, "--sectors", "12", "--min-period", "1",
+                 "--max-period", "4"]) == 0
+    assert "1 lightcurve(s) searched, 1 result(s) stored" in capsys.readouterr().out
+    assert main(["--dsn", sample_dsn, "bls", "--scheduler", address, "--sectors", "12", "--min-period", "1",
+                 "--max-period", "4"]) == 0
+    assert "0 lightcurve(s) searched, 0 result(s) stored, 1 already stored" in capsys.readouterr().out
+
+
 def test_cli_bls_and_show(sample_dsn: str, capsys: pytest.CaptureFixture[str]) -> None:
     _clear(sample_dsn)
     assert main(["--dsn", sample_dsn, "bls", "--workers", "1", "--sectors", "10,11", "--min-period", "1",
@@ -197,3 +208,7 @@ def test_without_dask_a_typed_error_names_the_extra(sample_dsn: str, monkeypatch
     monkeypatch.setitem(sys.modules, "dask", None)
     with pytest.raises(MissingDependency, match=r"tess-lightcurvedb\[scale\]"):
         lightcurves(sample_dsn)
+    for module in [m for m in sys.modules if m == "distributed" or m.startswith("distributed.")]:
+        monkeypatch.delitem(sys.modules, module)
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    assert main(["--dsn", sample_dsn, "bls", "--workers", "1"]) == 2
