@@ -3,6 +3,7 @@ from a primary or its hot standbys. Needs the `[scale]` extra (Dask)."""
 
 from __future__ import annotations
 
+import atexit
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -71,6 +72,7 @@ def read_part(dsns: Sequence[str], part: Partition | tuple[Partition, ...],
 
 
 _WORKER = threading.local()  # each worker thread's open connections, by DSN: tasks reuse them
+_OPENED: list[psycopg.Connection[Any]] = []  # all of this process's, closed when it exits
 
 
 def _connection(dsn: str) -> psycopg.Connection[Any]:
@@ -80,7 +82,14 @@ def _connection(dsn: str) -> psycopg.Connection[Any]:
         conn = lightcurvedb.connect(dsn, autocommit=True)
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         cache[dsn] = conn
+        _OPENED.append(conn)
     return conn
+
+
+@atexit.register
+def _close_all() -> None:
+    for conn in _OPENED:
+        conn.close()
 
 
 def _forget(dsn: str) -> None:

@@ -15,7 +15,6 @@ import numpy as np
 import lightcurvedb
 from lightcurvedb.dask import EXTRA, read_part, require_dask, spread
 from lightcurvedb.errors import MissingDependency, NotFound, OutputFileError
-from lightcurvedb.queries import partitions
 from lightcurvedb.replicas import DEFAULT_MAX_LAG_SECONDS, usable
 from lightcurvedb.tess.partitions import Partition, plan_target_parts
 
@@ -53,14 +52,14 @@ def check_catalog_output(outdir: Path, *, overwrite: bool) -> None:
         raise OutputFileError(f"cannot write {out}: directory {out.parent} does not exist")
 
 
-def target_table(records: list[dict[str, Any]], positions: dict[int, Any]) -> tuple[Any, int]:
-    """(a pyarrow Table of one row per target with a position: tic, ra, dec, tmag and the nested lightcurve,
-    the number of targets left out for want of a position)."""
+def target_table(records: list[dict[str, Any]]) -> tuple[Any, int]:
+    """(a pyarrow Table of one row per target with a stored position: tic, ra, dec, tmag and the nested
+    lightcurve, the number of targets left out for want of a position)."""
     pa = _pyarrow()
     by_target: dict[int, list[dict[str, Any]]] = {}
     for rec in records:
         by_target.setdefault(int(rec["target_id"]), []).append(rec)
-    kept = [t for t in by_target if t in positions]
+    kept = [t for t, recs in by_target.items() if recs[0]["ra"] is not None and recs[0]["dec"] is not None]
     offsets = [0]
     columns: dict[str, list[np.ndarray[Any, Any]]] = {name: [] for name in NESTED_FIELDS}
     for target in kept:
@@ -80,11 +79,12 @@ def target_table(records: list[dict[str, Any]], positions: dict[int, Any]) -> tu
     starts = pa.array(offsets, pa.int32())  # nested-pandas' layout: a struct of equally long lists per row
     nested = pa.StructArray.from_arrays([pa.ListArray.from_arrays(starts, v) for v in values],
                                         names=list(NESTED_FIELDS))
+    first = [by_target[t][0] for t in kept]
     table = pa.table({
-        "tic": pa.array([int(positions[t].tic) for t in kept], pa.int64()),
-        "ra": pa.array([positions[t].ra for t in kept], pa.float64()),
-        "dec": pa.array([positions[t].dec for t in kept], pa.float64()),
-        "tmag": pa.array([positions[t].tessmag for t in kept], pa.float64()),
+        "tic": pa.array([int(r["tic"]) for r in first], pa.int64()),
+        "ra": pa.array([r["ra"] for r in first], pa.float64()),
+        "dec": pa.array([r["dec"] for r in first], pa.float64()),
+        "tmag": pa.array([r["tmag"] for r in first], pa.float64()),
         NESTED: nested,
     })
     return table, len(by_target) - len(kept)
@@ -95,10 +95,7 @@ def write_target_part(dsns: Sequence[str], part: tuple[Partition, ...], processi
     """The task per target part: read its lightcurves, write one Parquet file of its targets; returns counts."""
     pa = _pyarrow()
     records = read_part(dsns, part, processing_group)
-    ids = np.array(sorted({int(r["target_id"]) for r in records}), dtype=np.int64)
-    with lightcurvedb.connect(dsns[0]) as conn:
-        positions = {int(p.target_id): p for p in partitions.list_target_positions(conn, target_ids=ids)}
-    table, unplaced = target_table(records, positions)
+    table, unplaced = target_table(records)
     if table.num_rows:
         pa.parquet.write_table(table, path, compression="zstd")
     return {"targets": int(table.num_rows), "unplaced": unplaced, "lightcurves": len(records),

@@ -21,8 +21,8 @@ from lightcurvedb.errors import InvalidInput
 from lightcurvedb.publish import check_catalog_output, publish_hats
 from lightcurvedb.queries import periodograms
 from lightcurvedb.tess.bls import BlsParameters, searcher
-from lightcurvedb.tess.commands import _sectors, console_for_stdout
-from lightcurvedb.tess.tic import _target_id
+from lightcurvedb.tess.commands import console_for_stdout, sector_list
+from lightcurvedb.tess.tic import target_id_of
 
 
 def _cluster_options(p: Any) -> None:
@@ -42,7 +42,7 @@ def add_parsers(sub: Any) -> None:
     p = publish.add_parser("hats", help="a HATS catalog (HEALPix-partitioned Parquet, read by lsdb): one row per "
                                         "target with ra, dec, TIC, Tmag and its lightcurves nested")
     p.add_argument("outdir", type=Path, help="the catalog directory to write")
-    p.add_argument("--sectors", type=_sectors, default=None, metavar="N[,M…]", help="only these sectors")
+    p.add_argument("--sectors", type=sector_list, default=None, metavar="N[,M…]", help="only these sectors")
     p.add_argument("--product", default=None, help="only this product (default: every product held)")
     p.add_argument("--release", type=int, default=None, metavar="N", help="this release number (default: newest)")
     p.add_argument("--flux", default=None, help="processing group published as flux (default: each product's)")
@@ -53,7 +53,7 @@ def add_parsers(sub: Any) -> None:
         workers=a.workers, scheduler=a.scheduler, overwrite=a.overwrite))
     p = sub.add_parser("bls", help="Box Least Squares transit search of every selected lightcurve on a Dask "
                                    "cluster, results stored per dataset (--show TIC prints them)")
-    p.add_argument("--sectors", type=_sectors, default=None, metavar="N[,M…]", help="only these sectors")
+    p.add_argument("--sectors", type=sector_list, default=None, metavar="N[,M…]", help="only these sectors")
     p.add_argument("--product", default=None, help="only this product (spoc, qlp, …)")
     p.add_argument("--release", type=int, default=None, metavar="N", help="this release number (default: newest)")
     p.add_argument("--flux", default=None, help="processing group searched (default: each product's flux)")
@@ -158,7 +158,7 @@ def publish_hats_command(dsn: str | None, outdir: Path, *, replicas_: Sequence[s
 def show(dsn: str | None, tic: int, *, as_json: bool = False, console: Console | None = None) -> int:
     """`lcdb bls --show TIC`: the stored results of a target, one row per dataset and parameters."""
     with lightcurvedb.connect(resolve(dsn).dsn) as conn:
-        rows = periodograms.list_periodogram_results_of_target(conn, target_id=_target_id(conn, tic))
+        rows = periodograms.list_periodogram_results_of_target(conn, target_id=target_id_of(conn, tic))
     console = console or console_for_stdout()
     if as_json:
         console.print_json(json.dumps([

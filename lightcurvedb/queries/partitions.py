@@ -10,15 +10,10 @@ from psycopg.rows import kwargs_row
 
 from lightcurvedb import query_runtime as rt
 from lightcurvedb.record import Int32Array, Int64Array
-from lightcurvedb.records.partitions import (
-    ListPartitionReleasesRow,
-    ListTargetPositionsRow,
-    PlanLightcurvePartitionsRow,
-)
+from lightcurvedb.records.partitions import ListPartitionReleasesRow, PlanLightcurvePartitionsRow
 
 __all__ = [
     "list_partition_releases",
-    "list_target_positions",
     "plan_lightcurve_partitions",
 ]
 
@@ -75,35 +70,17 @@ def plan_lightcurve_partitions(
     return rt.many(conn, _PLAN_LIGHTCURVE_PARTITIONS, params, kwargs_row(PlanLightcurvePartitionsRow))
 
 
-_LIST_TARGET_POSITIONS: LiteralString = """
-SELECT p.target_id, tg.name AS tic, p.ra, p.dec, p.tessmag
-FROM target_position AS p
-JOIN target AS tg ON tg.id = p.target_id
-WHERE p.target_id = ANY(%(target_ids)s::int8[])
-ORDER BY p.target_id
-"""
-
-
-def list_target_positions(conn: psycopg.Connection[Any], *, target_ids: Int64Array) -> list[ListTargetPositionsRow]:
-    """The TIC id, position and Tmag of the given targets (those with a stored position).
-
-    Returns every row as a list.
-
-    SQL: sql/queries/partitions.sql:35 (:many).
-    """
-    params: dict[str, Any] = {"target_ids": rt.int_array("target_ids", target_ids)}
-    return rt.many(conn, _LIST_TARGET_POSITIONS, params, kwargs_row(ListTargetPositionsRow))
-
-
 _LIST_PARTITION_RELEASES: LiteralString = """
 SELECT r.id, r.number, r.target_id, r.observation_id, tg.name AS tic, p.name AS product_name, t.sector,
-       (i.properties ->> 'camera')::integer AS camera, (i.properties ->> 'ccd')::integer AS ccd
+       (i.properties ->> 'camera')::integer AS camera, (i.properties ->> 'ccd')::integer AS ccd,
+       pos.ra, pos.dec, pos.tessmag
 FROM release AS r
 JOIN product AS p ON p.id = r.product_id
 JOIN target AS tg ON tg.id = r.target_id
 JOIN tess_observation AS t ON t.id = r.observation_id
 JOIN observation AS o ON o.id = r.observation_id
 JOIN instrument AS i ON i.id = o.instrument_id
+LEFT JOIN target_position AS pos ON pos.target_id = r.target_id
 WHERE r.id = ANY(%(release_ids)s::int8[])
 ORDER BY r.id
 """
@@ -114,11 +91,12 @@ def list_partition_releases(
     *,
     release_ids: Int64Array,
 ) -> list[ListPartitionReleasesRow]:
-    """The given releases with their TIC target, product, number and TESS sector, camera and CCD.
+    """The given releases with their TIC target, product, number, TESS sector, camera and CCD, and the target's
+    stored
 
     Returns every row as a list.
 
-    SQL: sql/queries/partitions.sql:44 (:many).
+    SQL: sql/queries/partitions.sql:35 (:many).
     """
     params: dict[str, Any] = {"release_ids": rt.int_array("release_ids", release_ids)}
     return rt.many(conn, _LIST_PARTITION_RELEASES, params, kwargs_row(ListPartitionReleasesRow))

@@ -9,7 +9,6 @@ from lightcurvedb.record import Int64Array, Record
 
 __all__ = [
     "ListPartitionReleasesRow",
-    "ListTargetPositionsRow",
     "PlanLightcurvePartitionsRow",
 ]
 
@@ -26,21 +25,9 @@ class PlanLightcurvePartitionsRow(Record):
     lightcurves: int
 
 
-class ListTargetPositionsRow(Record):
-    """A row of list_target_positions: The TIC id, position and Tmag of the given targets (those with a stored
-    position).
-    """
-
-    target_id: int = Field(description="The target (one position each).")
-    tic: int = Field(description="The catalog number of the target (bigint: TIC ids reach ~1e10).")
-    ra: float = Field(description="Right ascension, degrees in [0, 360) (RA_OBJ).")
-    dec: float = Field(description="Declination, degrees in [-90, 90] (DEC_OBJ).")
-    tessmag: float | None = Field(description="TESS magnitude (TESSMAG), if given.")
-
-
 class ListPartitionReleasesRow(Record):
-    """A row of list_partition_releases: The given releases with their TIC target, product, number and TESS
-    sector, camera and CCD.
+    """A row of list_partition_releases: The given releases with their TIC target, product, number, TESS sector,
+    camera and CCD, and the target's stored
     """
 
     id: int = Field(description="Surrogate key; referenced by the data tables' release_id.")
@@ -59,3 +46,6 @@ class ListPartitionReleasesRow(Record):
     sector: int = Field(description="TESS sector number (> 0).")
     camera: int | None
     ccd: int | None
+    ra: float | None = Field(description="Right ascension, degrees in [0, 360) (RA_OBJ).")
+    dec: float | None = Field(description="Declination, degrees in [-90, 90] (DEC_OBJ).")
+    tessmag: float | None = Field(description="TESS magnitude (TESSMAG), if given.")

@@ -59,7 +59,7 @@ def add_parsers(sub: Any) -> None:
                                        quality_bitmask=a.quality_bitmask, normalize=a.normalize))
 
 
-def _sectors(text: str) -> list[int]:
+def sector_list(text: str) -> list[int]:
     try:
         sectors = [int(s) for s in text.split(",") if s.strip()]
     except ValueError:
@@ -73,7 +73,7 @@ def _add_selection(p: argparse.ArgumentParser) -> None:
     p.add_argument("--product", default=None,
                    help="one product (spoc, tglc, …); default: per sector the first held of spoc, tess-spoc, qlp, "
                         "tglc, gsfc-eleanor-lite, cdips, pathos")
-    p.add_argument("--sector", type=_sectors, default=None, metavar="N[,M…]", help="only these sectors")
+    p.add_argument("--sector", type=sector_list, default=None, metavar="N[,M…]", help="only these sectors")
     p.add_argument("--release", type=_release, default=None, metavar="N",
                    help="the release number (`lcdb releases TIC`); default: the newest")
 

@@ -21,10 +21,12 @@ from lightcurvedb.tess.products import canonical
 DEFAULT_PART_SIZE = 2000
 """Lightcurves per partition: an observation (a sector's camera and CCD) holding more is split."""
 
-RECORD_FIELDS = ("tic", "sector", "camera", "ccd", "product", "release", "time", "flux", "flux_err", "quality",
-                 "cadenceno", "flux_group", "target_id", "observation_id", "release_id", "dataset_id")
-"""The keys of a lightcurve record: the target, where and what it is, its arrays (BTJD time, the flux group's
-values and errors at their stored precision, QUALITY bits, cadence numbers) and the ids results are stored under."""
+RECORD_FIELDS = ("tic", "ra", "dec", "tmag", "sector", "camera", "ccd", "product", "release", "time", "flux",
+                 "flux_err", "quality", "cadenceno", "flux_group", "target_id", "observation_id", "release_id",
+                 "dataset_id")
+"""The keys of a lightcurve record: the target and its stored position (None when none is stored), where and what
+it is, its arrays (BTJD time, the flux group's values and errors at their stored precision, QUALITY bits, cadence
+numbers) and the ids results are stored under."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,8 @@ def read_partition(conn: psycopg.Connection[Any], partition: Partition, *,
         flux_err = d.errors if d.errors is not None else d.errors_f4
         time = times.get(release_id)
         records.append({
-            "tic": int(r.tic), "sector": r.sector, "camera": r.camera, "ccd": r.ccd, "product": r.product_name,
+            "tic": int(r.tic), "ra": r.ra, "dec": r.dec, "tmag": r.tessmag, "sector": r.sector, "camera": r.camera,
+            "ccd": r.ccd, "product": r.product_name,
             "release": r.number, "flux_group": group,
             "time": time if time is not None else np.full(cadences.shape[0], np.nan),
             "flux": flux, "flux_err": flux_err, "quality": flags.get(release_id, np.zeros_like(shared)) | shared,

@@ -182,7 +182,7 @@ def _flag_column(flag_type: str) -> str:
     return "quality" if flag_type == mapping.QUALITY_FLAG else flag_type.removesuffix("_flag") + "_flags"
 
 
-def _target_id(conn: psycopg.Connection[Any], tic_id: int) -> int:
+def target_id_of(conn: psycopg.Connection[Any], tic_id: int) -> int:
     """The target id of TIC `tic_id`; NotFound saying how to add it when it is unknown."""
     try:
         return int(targets.get_target_by_name(conn, catalog_name=mapping.CATALOG, name=tic_id).id)
@@ -193,7 +193,7 @@ def _target_id(conn: psycopg.Connection[Any], tic_id: int) -> int:
 def tic_releases(conn: psycopg.Connection[Any], tic_id: int) -> list[Any]:
     """Every release of TIC `tic_id` (by sector, product, number) with the file it came from; NotFound when the
     target is unknown."""
-    return list(releases.list_releases_of_target(conn, target_id=_target_id(conn, tic_id)))
+    return list(releases.list_releases_of_target(conn, target_id=target_id_of(conn, tic_id)))
 
 
 def _release_of(span: ObservationSpan, releases: dict[int, Any]) -> Any:
@@ -242,7 +242,7 @@ def load_tic(conn: psycopg.Connection[Any], tic_id: int, *, product: str | None 
     """
     wanted = canonical(product) if product is not None else None
     only = sorted(set(sectors)) if sectors is not None else None
-    target_id = _target_id(conn, tic_id)
+    target_id = target_id_of(conn, tic_id)
     lcs = load_lightcurves(conn, target_id)
     tess = {o.id: o for o in observations.list_tess_observations_of_target(conn, target_id=target_id)}
     rels = {r.id: r for r in releases.list_releases_of_target(conn, target_id=target_id)}

@@ -32,26 +32,20 @@ FROM numbered
 GROUP BY observation_id, sector, part
 ORDER BY part, sector, observation_id;
 
--- name: list_target_positions :many
--- The TIC id, position and Tmag of the given targets (those with a stored position).
--- not-null: tic
-SELECT p.target_id, tg.name AS tic, p.ra, p.dec, p.tessmag
-FROM target_position AS p
-JOIN target AS tg ON tg.id = p.target_id
-WHERE p.target_id = ANY(:target_ids::int8[])
-ORDER BY p.target_id;
-
 -- name: list_partition_releases :many
--- The given releases with their TIC target, product, number and TESS sector, camera and CCD.
--- nullable: camera, ccd
+-- The given releases with their TIC target, product, number, TESS sector, camera and CCD, and the target's stored
+-- position and Tmag (NULL when none is stored).
+-- nullable: camera, ccd, ra, dec, tessmag
 -- not-null: tic, product_name, sector
 SELECT r.id, r.number, r.target_id, r.observation_id, tg.name AS tic, p.name AS product_name, t.sector,
-       (i.properties ->> 'camera')::integer AS camera, (i.properties ->> 'ccd')::integer AS ccd
+       (i.properties ->> 'camera')::integer AS camera, (i.properties ->> 'ccd')::integer AS ccd,
+       pos.ra, pos.dec, pos.tessmag
 FROM release AS r
 JOIN product AS p ON p.id = r.product_id
 JOIN target AS tg ON tg.id = r.target_id
 JOIN tess_observation AS t ON t.id = r.observation_id
 JOIN observation AS o ON o.id = r.observation_id
 JOIN instrument AS i ON i.id = o.instrument_id
+LEFT JOIN target_position AS pos ON pos.target_id = r.target_id
 WHERE r.id = ANY(:release_ids::int8[])
 ORDER BY r.id;
