@@ -4,9 +4,11 @@ second, bytes per stored value: time, flux, flux_err and quality of each cadence
 
 from __future__ import annotations
 
+import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from lightcurvedb.tess.synthetic import SyntheticTarget, write_sample
 
 GOALS: Goals = {"dask_read_ratio_to_single_reader": (">=", 0.8)}
 ARRAYS_PER_LIGHTCURVE = 5  # time, flux, flux_err, quality, cadenceno
+READ_REPEATS = 7
 
 
 def _stars(n: int, searched: int) -> tuple[SyntheticTarget, ...]:
@@ -32,6 +35,12 @@ def _stars(n: int, searched: int) -> tuple[SyntheticTarget, ...]:
                                  float(rng.uniform(500, 20000)), period=float(rng.uniform(1, 4)) if i % 10 == 0
                                  else None, depth=0.01, duration=0.1, epoch=1500.0, ra=float(rng.uniform(150, 152)),
                                  dec=float(rng.uniform(-41, -39))) for i in range(n))
+
+
+def _seconds(fn: Callable[[], int]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
 
 
 def _arrays(record: dict[str, Any]) -> int:
@@ -59,22 +68,25 @@ def run(quick: bool, server_dsn: str, log: Log) -> dict[str, Any]:
         summary = ingest_paths(dsn, files, jobs=2)
         assert not summary.failed, summary.failed
         log(f"[dask] ingested {len(files)} lightcurves in {time.perf_counter() - t0:.1f} s")
-        with lightcurvedb.connect(dsn) as conn:
+        with lightcurvedb.connect(dsn) as conn, distributed.LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+                distributed.Client(cluster) as client:
             parts = plan_partitions(conn, part_size=part_size)
-            t0 = time.perf_counter()
-            serial = sum(_arrays(r) for p in parts for r in read_partition(conn, p))
-            serial_s = time.perf_counter() - t0
-        log(f"[dask] one process: {serial} arrays in {serial_s:.2f} s")
-        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                      dashboard_address=None) as cluster, distributed.Client(cluster) as client:
-            client.submit(lambda: None).result()  # workers up
-            t0 = time.perf_counter()
-            spread = lightcurves(dsn, part_size=part_size).map(_arrays).sum().compute()
-            dask_s = time.perf_counter() - t0
+
+            def one_process() -> int:
+                return sum(_arrays(r) for p in parts for r in read_partition(conn, p))
+
+            def on_the_cluster() -> int:
+                return int(lightcurves(dsn, part_size=part_size).map(_arrays).sum().compute())
+
+            serial, spread = one_process(), on_the_cluster()  # warm: caches, connections, workers' imports
             assert spread == serial
-            log(f"[dask] 2-worker LocalCluster: {spread} arrays in {dask_s:.2f} s")
-            with lightcurvedb.connect(dsn) as conn:
-                sample = [r for p in plan_partitions(conn, sectors=[11]) for r in read_partition(conn, p)]
+            serial_s, dask_s = (statistics.median(times) for times in zip(
+                *[(_seconds(one_process), _seconds(on_the_cluster)) for _ in range(READ_REPEATS)], strict=True))
+            log(f"[dask] {serial} arrays, median of {READ_REPEATS} alternating reads: one process {serial_s:.3f} s, "
+                f"2-worker LocalCluster {dask_s:.3f} s")
+            sample = [r for p in plan_partitions(conn, sectors=[11]) for r in read_partition(conn, p)]
+            conn.rollback()  # the reads' snapshot ends here
             sample = sample[: searched // 2]  # half of sector 11 in one process, all of it on the cluster
             t0 = time.perf_counter()
             for record in sample:
