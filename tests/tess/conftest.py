@@ -32,12 +32,15 @@ def module_dsn(clone_db: Callable[[str], AbstractContextManager[str]]) -> Iterat
         yield dsn
 
 
-@pytest.fixture(scope="module")
-def products(module_dsn: str, tess_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[Path]]:
-    """Every real file of ../shared (but the two refused) and a fixture of each documented layout, ingested."""
+@pytest.fixture(scope="session")
+def products(clone_db: Callable[[str], AbstractContextManager[str]], tess_dir: Path,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[Path]]]:
+    """Every real file of ../shared (but the two refused) and a fixture of each documented layout, ingested once
+    for the session (the tests using it only read)."""
     fixtures = tmp_path_factory.mktemp("layouts")
     files = [p.resolve() for p in sorted(tess_dir.glob("*.fits")) if p.name not in REFUSED]
     files += [write_fixture(kind, fixtures, tic=300000000 + i) for i, kind in enumerate(KINDS)]
-    summary = ingest_paths(module_dsn, files, jobs=2)
-    assert summary.failed == [], [(r.path.name, r.error) for r in summary.failed]
-    return module_dsn, files
+    with clone_db("lcdb_products") as dsn:
+        summary = ingest_paths(dsn, files)  # one process: 2 s (two stall on each other's new partitions)
+        assert summary.failed == [], [(r.path.name, r.error) for r in summary.failed]
+        yield dsn, files
