@@ -46,7 +46,8 @@ def require_distributed() -> Any:
     return distributed
 
 
-def _dsns(dsn_or_dsns: str | Sequence[str]) -> list[str]:
+def dsn_list(dsn_or_dsns: str | Sequence[str]) -> list[str]:
+    """One DSN or several (a primary and its standbys) as a list."""
     return [dsn_or_dsns] if isinstance(dsn_or_dsns, str) else list(dsn_or_dsns)
 
 
@@ -118,7 +119,7 @@ def lightcurves(dsn_or_dsns: str | Sequence[str], *, sectors: Iterable[int] | No
     product's flux) select as `lcdb export` does. Needs the `[scale]` extra.
     """
     dask = require_dask()
-    servers = usable(_dsns(dsn_or_dsns), max_lag_seconds=max_lag_seconds)
+    servers = usable(dsn_list(dsn_or_dsns), max_lag_seconds=max_lag_seconds)
     with lightcurvedb.connect(servers[0]) as conn:
         parts = plan_partitions(conn, sectors=sectors, product=product, release=release, part_size=part_size)
     tasks = []

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 import lightcurvedb
-from lightcurvedb.dask import EXTRA, read_part, require_dask, spread
+from lightcurvedb.dask import EXTRA, dsn_list, read_part, require_dask, spread
 from lightcurvedb.errors import MissingDependency, NotFound, OutputFileError
 from lightcurvedb.replicas import DEFAULT_MAX_LAG_SECONDS, usable
 from lightcurvedb.tess.partitions import Partition, plan_target_parts
@@ -119,8 +119,7 @@ def publish_hats(dsn_or_dsns: str | Sequence[str], outdir: str | Path, *, client
     import_arguments, pipeline_with_client = _hats_import()
     out = Path(outdir).absolute()
     check_catalog_output(out, overwrite=overwrite)
-    servers = usable(list([dsn_or_dsns] if isinstance(dsn_or_dsns, str) else dsn_or_dsns),
-                     max_lag_seconds=max_lag_seconds)
+    servers = usable(dsn_list(dsn_or_dsns), max_lag_seconds=max_lag_seconds)
     with lightcurvedb.connect(servers[0]) as conn:
         parts = plan_target_parts(conn, sectors=sectors, product=product, release=release,
                                   part_size=targets_per_part)
