@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,57 +17,42 @@ from numpy.typing import ArrayLike, NDArray
 from lightcurvedb import schema
 from lightcurvedb.adapters import register
 from lightcurvedb.errors import CadenceNotInGrid, DuplicateCadence, InvalidInput
-from lightcurvedb.queries import datasets, observations, times_flags
+from lightcurvedb.queries import observations, reads
 from lightcurvedb.timesystem import MissionTimeSystem, mission_time
 
 QUALITY_FLAG = str(schema.TABLES["quality_flag_array"].discriminator)
 """The flag type of the spacecraft's quality bits (`TargetLightcurves.quality`): the schema's default of
 quality_flag_array.type."""
 _CACHE_SIZE = 512
-# Observation grids and observation-wide flags are shared by every target of an observation: cached per
-# process, keyed by (server, database, table, row id, row version: xmin and ctid) so that an updated row is
-# fetched again (an update in the same transaction keeps xmin but moves the row to a new ctid).
-_SHARED: OrderedDict[tuple[Any, ...], NDArray[Any]] = OrderedDict()
+# Observation grids are shared by every target of an observation: cached per process, keyed by (server, database,
+# observation id, row version: xmin and ctid) so that an updated row is fetched again (an update in the same
+# transaction keeps xmin but moves the row to a new ctid).
+_GRIDS: OrderedDict[tuple[Any, ...], NDArray[np.int64]] = OrderedDict()
 
 
-def _shared(conn: psycopg.Connection[Any], table: str, wanted: dict[int, str],
-            fetch: Callable[[list[int]], Iterable[tuple[int, str, NDArray[Any]]]]) -> dict[int, NDArray[Any]]:
-    """Row id -> array of the shared rows `wanted` (id -> row version); `fetch` reads the ones not cached."""
+def _grids(conn: psycopg.Connection[Any], versions: dict[int, str]) -> tuple[dict[int, NDArray[np.int64]], list[int]]:
+    """The cached cadence grids of the observations `versions` (id -> row version), and the ids still to read."""
     info = conn.info
-    prefix = (info.host, info.port, info.dbname, table)
-    out: dict[int, NDArray[Any]] = {}
+    prefix = (info.host, info.port, info.dbname)
+    out: dict[int, NDArray[np.int64]] = {}
     missing = []
-    for rid, version in wanted.items():
-        arr = _SHARED.get((*prefix, rid, version))
+    for oid, version in versions.items():
+        key = (*prefix, oid, version)
+        arr = _GRIDS.get(key)
         if arr is None:
-            missing.append(rid)
+            missing.append(oid)
         else:
-            _SHARED.move_to_end((*prefix, rid, version))
-            out[rid] = arr
-    if missing:
-        for rid, version, arr in fetch(missing):
-            _SHARED[(*prefix, rid, version)] = out[rid] = arr
-        while len(_SHARED) > _CACHE_SIZE:
-            _SHARED.popitem(last=False)
-    return out
+            _GRIDS.move_to_end(key)
+            out[oid] = arr
+    return out, missing
 
 
-def _grids(conn: psycopg.Connection[Any], wanted: dict[int, str]) -> dict[int, NDArray[Any]]:
-    def fetch(ids: list[int]) -> Iterable[tuple[int, str, NDArray[Any]]]:
-        rows = observations.list_observation_grids(conn, ids=np.array(ids, dtype=np.int64))
-        return ((r.id, r.version, r.cadence_reference) for r in rows)
-
-    return _shared(conn, "observation", wanted, fetch)
-
-
-def _observation_flags(conn: psycopg.Connection[Any], wanted: dict[int, str],
-                       observation_ids: NDArray[np.int64]) -> dict[int, NDArray[Any]]:
-    def fetch(ids: list[int]) -> Iterable[tuple[int, str, NDArray[Any]]]:
-        rows = times_flags.get_quality_flag_arrays(conn, ids=np.array(ids, dtype=np.int64),
-                                                   observation_ids=observation_ids)
-        return ((r.id, r.version, r.quality_flags) for r in rows)
-
-    return _shared(conn, "quality_flag_array", wanted, fetch)
+def _cache_grid(conn: psycopg.Connection[Any], oid: int, version: str, grid: NDArray[np.int64]) -> None:
+    info = conn.info
+    grid.setflags(write=False)  # shared by every read of the observation: nobody may change it in place
+    _GRIDS[(info.host, info.port, info.dbname, oid, version)] = grid
+    while len(_GRIDS) > _CACHE_SIZE:
+        _GRIDS.popitem(last=False)
 
 
 _SpanKey = tuple[int, int | None]  # (observation, release): one span of rows each
@@ -144,113 +130,167 @@ class TargetLightcurves:
         return TimeSeries(time=self.astropy_time(), data=data, copy=False)
 
 
-def _stored(wide: NDArray[Any] | None, narrow: NDArray[Any] | None) -> NDArray[np.floating[Any]]:
-    """The array of a dataset column pair, at its stored precision (float64 `values`, or float32 `values_f4`)."""
-    found = wide if wide is not None else narrow
-    if found is None:
-        raise AssertionError("ck_dataset_values_one_precision: one of each pair is set")
-    return found
+@dataclass(frozen=True)
+class Wanted:
+    """What a read takes of each span's data (None: everything): the processing groups whose values and whose
+    errors, the flag types, and whether the times. Datasets not asked for still say which groups a span holds."""
+
+    value_groups: frozenset[int] | None = None
+    error_groups: frozenset[int] | None = None
+    flag_types: frozenset[str] | None = None
+    time: bool = True
+
+
+def _ids(values: Iterable[int] | None) -> NDArray[np.int64] | None:
+    return None if values is None else np.array(sorted(values), dtype=np.int64)
+
+
+def _joined(pieces: list[NDArray[Any] | None], lengths: list[int], fill: Any, dtype: Any = None) -> NDArray[Any]:
+    """One column of every span: a single span's array as it came off the wire, else the pieces in one array
+    (`fill` where a span has none)."""
+    if len(pieces) == 1 and pieces[0] is not None and (dtype is None or pieces[0].dtype == dtype):
+        return pieces[0]
+    kinds = [p.dtype for p in pieces if p is not None]
+    out = np.empty(sum(lengths), dtype=dtype if dtype is not None else np.result_type(*kinds))
+    lo = 0
+    for piece, n in zip(pieces, lengths, strict=True):
+        out[lo:lo + n] = fill if piece is None else piece
+        lo += n
+    return out
+
+
+def read_spans(conn: psycopg.Connection[Any], *, target_id: int, versions: dict[int, str],
+               system: MissionTimeSystem | None, spans: Sequence[_SpanKey] | None = None,
+               wanted: Wanted = Wanted()) -> TargetLightcurves:
+    """Assemble a target's `spans` ((observation, release id or None for data without a release), in this order;
+    None: every span holding a dataset in the observations of `versions`, ordered by first time) with one
+    statement (`fetch_target_arrays`): only `wanted`'s arrays, only the spans' partitions. `versions` maps each
+    observation to read to its row version (the grid cache). The arrays of a one-span read are the ones decoded
+    off the wire; several spans are joined into one array per column."""
+    register(conn)
+    held = np.array(sorted(versions), dtype=np.int64)
+    grids, missing = _grids(conn, versions)
+    releases = None if spans is None else {r for _, r in spans if r is not None}
+    bare = [o for o, r in spans if r is None] if spans is not None else []
+    rows = reads.fetch_target_arrays(
+        conn, target_id=target_id, observation_ids=held, release_ids=_ids(releases),
+        bare_observation_ids=np.array(sorted(bare), dtype=np.int64), value_group_ids=_ids(wanted.value_groups),
+        error_group_ids=_ids(wanted.error_groups),
+        flag_types=None if wanted.flag_types is None else sorted(wanted.flag_types), time=wanted.time,
+        grid_ids=np.array(missing, dtype=np.int64)) if held.size else []
+    datasets: dict[_SpanKey, list[Any]] = {}
+    times: dict[_SpanKey, NDArray[np.float64]] = {}
+    flag_rows: list[tuple[int, int | None, str, bool, NDArray[np.int32]]] = []
+    for r in rows:
+        if r.role == "dataset":
+            datasets.setdefault((r.observation_id, r.release_id), []).append(r)
+        elif r.role == "time" and r.times is not None:
+            times[(r.observation_id, r.release_id)] = r.times
+        elif r.role == "flags" and r.flags is not None and r.name is not None:
+            flag_rows.append((r.observation_id, r.release_id, r.name, r.wide, r.flags))
+        elif r.role == "grid" and r.grid is not None:
+            _cache_grid(conn, r.observation_id, versions[r.observation_id], r.grid)
+            grids[r.observation_id] = r.grid
+    if spans is None:
+        def start(key: _SpanKey) -> tuple[float, int, int, int]:
+            t = times.get(key)
+            finite = t[np.isfinite(t)] if t is not None else np.empty(0)
+            grid = grids[key[0]]
+            return (float(finite[0]) if finite.size else np.inf, int(grid[0]) if grid.size else 0, key[0],
+                    -1 if key[1] is None else key[1])
+        order = sorted(datasets, key=start)
+    else:
+        order = [k for k in spans if k[1] is not None or k in datasets]
+    if not order:
+        empty_f, empty_i = np.empty(0, np.float64), np.empty(0, np.int64)
+        return TargetLightcurves(target_id, system, empty_i, empty_f, empty_i, {}, {}, {}, {})
+    lengths = [grids[k[0]].shape[0] for k in order]
+    offsets = dict(zip(order, np.cumsum([0, *lengths[:-1]]).tolist(), strict=True))
+    cadence = _joined([grids[k[0]] for k in order], lengths, 0)
+    time = _joined([times.get(k) for k in order], lengths, np.nan, np.float64)
+    observation_id = np.repeat(np.array([k[0] for k in order], dtype=np.int64), lengths)
+    names = sorted({r.name for k in order for r in datasets.get(k, ())})
+    group_ids = {r.name: r.group_id for k in order for r in datasets.get(k, ())}
+    values: dict[str, NDArray[np.floating[Any]]] = {}
+    errors: dict[str, NDArray[np.floating[Any]]] = {}
+    for name in names:
+        by_span = [{r.name: r for r in datasets.get(k, ())}.get(name) for k in order]
+        v = [None if r is None else (r.values if r.values is not None else r.values_f4) for r in by_span]
+        e = [None if r is None else (r.errors if r.errors is not None else r.errors_f4) for r in by_span]
+        if any(x is not None for x in v):
+            values[name] = _joined(v, lengths, np.nan)
+        if any(x is not None for x in e):
+            errors[name] = _joined(e, lengths, np.nan)
+    flags: dict[str, NDArray[np.int32]] = {}
+    types_of: dict[_SpanKey, list[str]] = {key: [] for key in order}
+    n = int(sum(lengths))
+    one_row = {(o, t) for o, _, t, _, _ in flag_rows}
+    for obs, release, name, wide, bits in sorted(flag_rows, key=lambda f: (f[0], f[2], f[3], f[1] or -1)):
+        # a release's flags go to its span; flags without a release to every span of the observation
+        keys = [(obs, release)] if release is not None else [k for k in order if k[0] == obs]
+        for key in keys:
+            if key not in offsets:
+                continue
+            lo = offsets[key]
+            hi = lo + grids[key[0]].shape[0]
+            if name not in flags:
+                if len(order) == 1 and len(one_row) == len(flag_rows) and not wide:
+                    flags[name] = bits  # the one array of its type, as read
+                    types_of[key].append(name)
+                    continue
+                flags[name] = np.zeros(n, dtype=np.int32)
+            flags[name][lo:hi] |= bits
+            if name not in types_of[key]:
+                types_of[key].append(name)
+    spans_out = tuple(ObservationSpan(k[0], offsets[k], offsets[k] + grids[k[0]].shape[0],
+                                      tuple(sorted(r.name for r in datasets.get(k, ()))), tuple(types_of[k]), k[1])
+                      for k in order)
+    return TargetLightcurves(target_id, system, cadence, time, observation_id, values, errors, flags, group_ids,
+                             spans_out)
 
 
 def load_lightcurves(conn: psycopg.Connection[Any], target_id: int, *,
                      processing_group_id: int | None = None) -> TargetLightcurves:
     """Assemble every observation of `target_id` (optionally one processing group's datasets only).
 
-    Reads with generated queries: the target's observations and mission time system (the target_observation
-    lookup), then, restricted to them so that only their partitions are planned and locked, the datasets (each
-    array at its stored precision), the times (once per observation and release), the flag arrays, and the
-    cadence grids not yet cached in this process.
+    Two round trips: the target's observations, their row versions and the mission's time system (the
+    target_observation lookup), then, restricted to them so that only their partitions are planned and locked, the
+    datasets (each array at its stored precision), times, flags and the cadence grids not yet cached in this
+    process, in one statement (`read_spans`).
     """
-    register(conn)
     lookup = observations.list_target_observations(conn, target_id=target_id)
-    held = np.array([r.observation_id for r in lookup], dtype=np.int64)  # only these partitions are planned
-    rows = sorted(datasets.list_lightcurve_datasets(conn, target_id=target_id, observation_ids=held,
-                                                    processing_group_id=processing_group_id) if held.size else [],
-                  key=lambda r: (r.observation_id, -1 if r.release_id is None else r.release_id,
-                                 r.processing_group_name))
-    if not rows:
-        empty_f, empty_i = np.empty(0, np.float64), np.empty(0, np.int64)
-        return TargetLightcurves(target_id, None, empty_i, empty_f, empty_i, {}, {}, {}, {})
+    if not lookup:
+        return read_spans(conn, target_id=target_id, versions={}, system=None)
     first = lookup[0]
     system = MissionTimeSystem(first.time_format_name, first.time_unit, first.time_epoch, first.time_epoch_scale,
                                first.time_epoch_format)
-    versions = {r.observation_id: r.observation_version for r in lookup}
-    grids: dict[int, NDArray[np.int64]] = _grids(conn, {r.observation_id: versions[r.observation_id] for r in rows})
-    groups_of: dict[_SpanKey, list[str]] = {}
-    for r in rows:
-        groups_of.setdefault((r.observation_id, r.release_id), []).append(r.processing_group_name)
-    times: dict[_SpanKey, NDArray[np.float64] | None] = dict.fromkeys(groups_of)
-    for stored in times_flags.list_times_of_target(conn, target_id=target_id, observation_ids=held):
-        if (stored.observation_id, stored.release_id) in times:  # each time array once, not once per dataset
-            times[(stored.observation_id, stored.release_id)] = stored.barycentric_julian_dates
+    groups = None if processing_group_id is None else frozenset({processing_group_id})
+    lcs = read_spans(conn, target_id=target_id, versions={r.observation_id: r.observation_version for r in lookup},
+                     system=system, wanted=Wanted(value_groups=groups, error_groups=groups))
+    if processing_group_id is None:
+        return lcs
+    return _only_group(lcs, processing_group_id)
 
-    def start(key: _SpanKey) -> tuple[float, int, int, int]:
-        t = times[key]
-        finite = t[np.isfinite(t)] if t is not None else np.empty(0)
-        grid = grids[key[0]]
-        return (float(finite[0]) if finite.size else np.inf, int(grid[0]) if grid.size else 0, key[0],
-                -1 if key[1] is None else key[1])
 
-    order = sorted(groups_of, key=start)
-    offsets: dict[_SpanKey, tuple[int, int]] = {}
-    n = 0
-    for key in order:
-        offsets[key] = (n, n + grids[key[0]].shape[0])
-        n += grids[key[0]].shape[0]
-    if len(order) == 1:  # the common fetch: the arrays as read, no copies
-        key = order[0]
-        cadence, observation_id = grids[key[0]], np.full(n, key[0], dtype=np.int64)
-        t = times[key]
-        time = t if t is not None else np.full(n, np.nan)
-    else:
-        cadence = np.concatenate([grids[k[0]] for k in order])
-        observation_id = np.concatenate([np.full(grids[k[0]].shape[0], k[0], dtype=np.int64) for k in order])
-        time = np.concatenate([t if (t := times[k]) is not None else np.full(grids[k[0]].shape[0], np.nan)
-                               for k in order])
-    values: dict[str, NDArray[np.floating[Any]]] = {}
-    errors: dict[str, NDArray[np.floating[Any]]] = {}
-    group_ids: dict[str, int] = {}
-    arrays = sorted(((r, _stored(r.values, r.values_f4), _stored(r.errors, r.errors_f4)) for r in rows),
-                    key=lambda x: x[0].processing_group_name)
-    dtypes: dict[str, tuple[np.dtype[Any], np.dtype[Any]]] = {}
-    for r, v, e in arrays:  # a group's column is float32 when every observation stored it so, else float64
-        old_v, old_e = dtypes.get(r.processing_group_name, (v.dtype, e.dtype))
-        dtypes[r.processing_group_name] = (np.result_type(old_v, v.dtype), np.result_type(old_e, e.dtype))
-    for r, v, e in arrays:
-        name = r.processing_group_name
-        lo, hi = offsets[(r.observation_id, r.release_id)]
-        if len(order) == 1:
-            values[name], errors[name] = v, e
-        else:
-            if name not in values:
-                values[name] = np.full(n, np.nan, dtype=dtypes[name][0])
-                errors[name] = np.full(n, np.nan, dtype=dtypes[name][1])
-            values[name][lo:hi] = v
-            errors[name][lo:hi] = e
-        group_ids[name] = r.processing_group_id
-    flags: dict[str, NDArray[np.int32]] = {}
-    types_of: dict[_SpanKey, list[str]] = {key: [] for key in order}
-    obs_ids = np.array(sorted({key[0] for key in order}), dtype=np.int64)
-    flag_rows = sorted(times_flags.list_quality_flags_of_observations(conn, target_id=target_id,
-                                                                      observation_ids=obs_ids),
-                       key=lambda f: (f.observation_id, f.type, -1 if f.target_id is None else f.target_id))
-    shared = _observation_flags(conn, {f.id: f.version for f in flag_rows if f.quality_flags is None}, obs_ids)
-    for f in flag_rows:
-        # a release's flags go to its span; flags without a release to every span of the observation
-        for key in ([(f.observation_id, f.release_id)] if f.release_id is not None
-                    else [k for k in order if k[0] == f.observation_id]):
-            if key not in offsets:
-                continue
-            lo, hi = offsets[key]
-            if f.type not in flags:
-                flags[f.type] = np.zeros(n, dtype=np.int32)
-            flags[f.type][lo:hi] |= f.quality_flags if f.quality_flags is not None else shared[f.id]
-            if f.type not in types_of[key]:
-                types_of[key].append(f.type)
-    spans = tuple(ObservationSpan(key[0], *offsets[key], tuple(sorted(groups_of[key])), tuple(types_of[key]),
-                                  key[1]) for key in order)
-    return TargetLightcurves(target_id, system, cadence, time, observation_id, values, errors, flags, group_ids,
-                             spans)
+def _only_group(lcs: TargetLightcurves, group_id: int) -> TargetLightcurves:
+    """`lcs` restricted to the spans holding one processing group."""
+    name = next((k for k, v in lcs.group_ids.items() if v == group_id), None)
+    keep = [sp for sp in lcs.observations if name in sp.groups]
+    if name is None or not keep:
+        empty_f, empty_i = np.empty(0, np.float64), np.empty(0, np.int64)
+        return TargetLightcurves(lcs.target_id, lcs.time_system, empty_i, empty_f, empty_i, {}, {}, {}, {})
+    if len(keep) == len(lcs.observations):
+        return TargetLightcurves(lcs.target_id, lcs.time_system, lcs.cadence, lcs.time, lcs.observation_id,
+                                 {name: lcs.values[name]}, {name: lcs.errors[name]}, lcs.flags, {name: group_id},
+                                 tuple(dataclasses.replace(sp, groups=(name,)) for sp in keep))
+    rows = np.concatenate([np.arange(sp.start, sp.stop) for sp in keep])
+    spans, lo = [], 0
+    for sp in keep:
+        spans.append(dataclasses.replace(sp, start=lo, stop=lo + sp.stop - sp.start, groups=(name,)))
+        lo += sp.stop - sp.start
+    return TargetLightcurves(lcs.target_id, lcs.time_system, lcs.cadence[rows], lcs.time[rows],
+                             lcs.observation_id[rows], {name: lcs.values[name][rows]}, {name: lcs.errors[name][rows]},
+                             {k: v[rows] for k, v in lcs.flags.items()}, {name: group_id}, tuple(spans))
 
 
 def align(cadences: ArrayLike, values: ArrayLike, grid: ArrayLike, *, fill: Any = np.nan) -> NDArray[Any]:

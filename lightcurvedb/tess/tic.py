@@ -1,6 +1,7 @@
 """A TIC target's lightcurves in TESS terms: export column names, the default flux group, `lcdb show` rows.
 
-Built on the one assembler, `lightcurvedb.lightcurve.load_lightcurves`: this module only names and arranges.
+The server chooses what a read takes (`plan_target_read`); the one assembler, `lightcurvedb.lightcurve.read_spans`,
+reads exactly that; this module only names and arranges.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from astropy import units as u
 from astropy.timeseries import TimeSeries
 from numpy.typing import NDArray
 
-from lightcurvedb.errors import NotFound
-from lightcurvedb.lightcurve import ObservationSpan, load_lightcurves
-from lightcurvedb.queries import observations, releases, targets
+from lightcurvedb.errors import InvalidInput, NotFound
+from lightcurvedb.lightcurve import ObservationSpan, TargetLightcurves, Wanted, read_spans
+from lightcurvedb.queries import reads, releases, targets
 from lightcurvedb.tess import mapping, quality
 from lightcurvedb.tess.products import READ_PREFERENCE, canonical
 from lightcurvedb.timesystem import MissionTimeSystem, mission_time
@@ -51,7 +52,7 @@ class ObservationSummary:
     last_cadence: int
     groups: tuple[str, ...]
     flag_types: tuple[str, ...]
-    flagged: int
+    flagged: int | None  # cadences with QUALITY bits set (None: quality was not read)
     time_start: float
     time_stop: float
     derived_cadence_seconds: float | None = None  # set when the grid was derived from times (no CADENCENO)
@@ -74,6 +75,12 @@ class TicLightcurves:
     units: dict[str, str | None] = field(default_factory=dict)  # column -> the unit its file wrote
     file_columns: list[str] = field(default_factory=list)  # the files' columns (lower-cased), in file order
     quality_bitmask: quality.QualityBitmask = "none"  # what `masked` removed ("none": every cadence is here)
+    flux_requested: str | None = None  # the group asked for as flux/flux_err (None: each product's default)
+    flux_groups: list[str] = field(default_factory=list)  # the groups of `flux_arrays`, by observation
+    flux_arrays: tuple[NDArray[Any], NDArray[Any]] | None = None  # the read's flux and flux_err (default groups)
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()))) if self.columns else 0
 
     @property
     def time_format(self) -> str:
@@ -93,29 +100,26 @@ class TicLightcurves:
             observations.append(dataclasses.replace(o, cadences=int(np.count_nonzero(keep[start:stop]))))
             start = stop
         return dataclasses.replace(self, observations=observations, quality_bitmask=quality_bitmask,
-                                   columns={name: values[keep] for name, values in self.columns.items()})
+                                   columns={name: values[keep] for name, values in self.columns.items()},
+                                   flux_arrays=None if self.flux_arrays is None else
+                                   (self.flux_arrays[0][keep], self.flux_arrays[1][keep]))
 
     def timeseries(self, flux_group: str | None = None, *, time_format: str | None = None,
                    normalize: bool = False) -> TimeSeries:
         """An astropy TimeSeries with lightkurve's conventions: time (TDB), flux, flux_err, quality, … ;
         `normalize`: flux and flux_err divided by each observation's median flux (lightkurve's `normalize()`)."""
-        flux, flux_err, groups = self.flux(flux_group, normalize=normalize)
+        has_flux = self.flux_arrays is not None or any(v in self.columns for v, _ in self.groups.values())
+        flux, flux_err, groups = self.flux(flux_group, normalize=normalize) if has_flux else (None, None, [])
         fmt = time_format or self.time_format
         time = mission_time(self.columns["time"], self.time_system)
         if fmt != self.time_format:
             time.format = fmt
-        data: dict[str, Any] = {
-            "flux": flux,
-            "flux_err": flux_err,
-            "quality": self.columns["quality"],
-            "cadenceno": self.columns["cadenceno"],
-            "sector": self.columns["sector"],
-            "camera": self.columns["camera"],
-            "ccd": self.columns["ccd"],
-        }
+        data: dict[str, Any] = {} if flux is None else {"flux": flux, "flux_err": flux_err}
+        data.update({k: self.columns[k] for k in ("quality", "cadenceno", "sector", "camera", "ccd")
+                     if k in self.columns})
         data.update({k: self.columns[k] for k in self.file_columns if k != "time"})
         data.update({k: v for k, v in self.columns.items() if k not in data and k != "time"})
-        ts = TimeSeries(time=time, data=data)
+        ts = TimeSeries(time=time, data=data, copy=False)
         flux_unit = {self.units.get(self.groups[g][0]) for g in groups}
         units = {**self.units, "flux": "" if normalize else flux_unit.pop() if len(flux_unit) == 1 else None}
         units["flux_err"] = units["flux"]
@@ -135,14 +139,45 @@ class TicLightcurves:
             NDArray[np.floating[Any]], NDArray[np.floating[Any]], list[str]]:
         """(flux, flux_err, the groups used): the requested group's columns, else per observation its product's
         default flux (`mapping.DEFAULT_FLUX`: PDCSAP for spoc/tess-spoc, KSPSAP/DET for qlp, cal_aper_flux for
-        tglc), at the files' precision (float32 unless a source is float64). `normalize`: each observation's
-        flux and flux_err divided by the NaN-ignoring median of its flux over the cadences with a time, at the
-        flux's precision (lightkurve's `normalize()` of each observation's lightcurve)."""
-        n = len(self.columns["time"])
-        chosen = [self.flux_group(requested, observation=o) for o in self.observations]
+        tglc), at the files' precision (float32 unless a source is float64): the read's `flux` and `flux_err`
+        columns when it took them for this group. `normalize`: each observation's flux and flux_err divided by the
+        NaN-ignoring median of its flux over the cadences with a time, at the flux's precision (lightkurve's
+        `normalize()` of each observation's lightcurve)."""
+        same = requested is None or (self.flux_requested is not None
+                                     and mapping.resolve_group(requested) == mapping.resolve_group(self.flux_requested))
+        if same and self.flux_arrays is not None:
+            flux, flux_err = self.flux_arrays
+            chosen = self.flux_groups
+        else:
+            chosen = [self.flux_group(requested, observation=o) for o in self.observations]
+            flux, flux_err = self._joined_flux(chosen)
+        if normalize:
+            flux, flux_err = flux.copy(), flux_err.copy()
+            start = 0
+            for o in self.observations:
+                stop = start + o.cadences
+                timed = flux[start:stop][np.isfinite(self.columns["time"][start:stop])]
+                if bool(np.isfinite(timed).any()):
+                    median = np.nanmedian(timed)
+                    flux[start:stop] /= median
+                    flux_err[start:stop] /= median.astype(flux_err.dtype)
+                start = stop
+        return flux, flux_err, list(dict.fromkeys(chosen))
+
+    def _joined_flux(self, chosen: list[str]) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]:
+        """The value and error columns of each observation's group in `chosen`, in one pair of arrays (the columns
+        themselves when one group gives every row at its precision)."""
         sources = [self.groups[g] for g in dict.fromkeys(chosen)]
+        missing = [name for v, e in sources for name in (v, e) if name and name not in self.columns]
+        if missing:
+            raise InvalidInput(f"column(s) {', '.join(missing)} were not read: read them (columns=…) or flux/flux_err")
         dtype = np.result_type(np.float32, *(self.columns[v].dtype for v, _ in sources))
         err_dtype = np.result_type(np.float32, *(self.columns[e].dtype for _, e in sources if e))
+        if len(sources) == 1:
+            value_col, err_col = sources[0]
+            if self.columns[value_col].dtype == dtype and err_col and self.columns[err_col].dtype == err_dtype:
+                return self.columns[value_col], self.columns[err_col]
+        n = len(self)
         flux, flux_err = np.full(n, np.nan, dtype=dtype), np.full(n, np.nan, dtype=err_dtype)
         start = 0
         for o, group in zip(self.observations, chosen, strict=True):
@@ -151,14 +186,37 @@ class TicLightcurves:
             flux[start:stop] = self.columns[value_col][start:stop]
             if err_col:
                 flux_err[start:stop] = self.columns[err_col][start:stop]
-            if normalize:
-                timed = flux[start:stop][np.isfinite(self.columns["time"][start:stop])]
-                if bool(np.isfinite(timed).any()):
-                    median = np.nanmedian(timed)
-                    flux[start:stop] /= median
-                    flux_err[start:stop] /= median.astype(flux_err.dtype)
             start = stop
-        return flux, flux_err, list(dict.fromkeys(chosen))
+        return flux, flux_err
+
+    def flux_from_groups(self, requested: str | None, lcs: TargetLightcurves) -> tuple[
+            NDArray[np.floating[Any]], NDArray[np.floating[Any]], list[str]]:
+        """(flux, flux_err, groups by observation) straight from the assembled groups (the read's `flux` columns)."""
+        chosen = []
+        for o in self.observations:
+            group = _default_group(o.product, o.groups, requested)
+            if group is None:
+                raise UnknownFluxGroup(f"TIC {self.tic_id} has no processing group {requested!r} in sector "
+                                       f"{o.sector}; it has {sorted(o.groups)}")
+            chosen.append(group)
+        pieces = [(lcs.values.get(g), lcs.errors.get(g)) for g in chosen]
+        dtype = np.result_type(np.float32, *(v.dtype for v, _ in pieces if v is not None))
+        err_dtype = np.result_type(np.float32, *(e.dtype for _, e in pieces if e is not None))
+        first_v, first_e = pieces[0]
+        if len(set(chosen)) == 1 and first_v is not None and first_v.dtype == dtype and first_v.shape[0] == len(self) \
+                and first_e is not None and first_e.dtype == err_dtype:
+            return first_v, first_e, chosen
+        n = len(self)
+        flux, flux_err = np.full(n, np.nan, dtype=dtype), np.full(n, np.nan, dtype=err_dtype)
+        start = 0
+        for o, (v, e) in zip(self.observations, pieces, strict=True):
+            stop = start + o.cadences
+            if v is not None:
+                flux[start:stop] = v[start:stop]
+            if e is not None:
+                flux_err[start:stop] = e[start:stop]
+            start = stop
+        return flux, flux_err, chosen
 
     def flux_group(self, requested: str | None = None, *, observation: ObservationSummary | None = None) -> str:
         """The processing group exported as `flux` (for one observation, or the first): the requested one, else
@@ -196,167 +254,258 @@ def tic_releases(conn: psycopg.Connection[Any], tic_id: int) -> list[Any]:
     return list(releases.list_releases_of_target(conn, target_id=target_id_of(conn, tic_id)))
 
 
-def _release_of(span: ObservationSpan, releases: dict[int, Any]) -> Any:
-    return releases.get(span.release_id) if span.release_id is not None else None
+STANDARD_COLUMNS: tuple[str, ...] = ("time", "flux", "flux_err", "quality", "cadenceno", "sector", "camera", "ccd",
+                                     "observation_id")
+"""The columns every read can take besides the files' own: BTJD time, the chosen flux group's values and errors, the
+spacecraft's QUALITY bits, the cadence grid, where each row was observed and its observation id."""
 
 
-def _choose(spans: list[tuple[int, str | None, int | None, ObservationSpan]], *, product: str | None,
-            release: int | None, every: bool, each_product: bool = False) -> list[ObservationSpan]:
-    """Per sector: one product (asked for, else the first held in READ_PREFERENCE; `each_product`: every product
-    held) and one release of it (asked for, else the newest); `every`: everything."""
-    if every:
-        return [sp for *_, sp in spans]
-    chosen: list[ObservationSpan] = []
-    for sector in sorted({s for s, *_ in spans}):
-        here = [(p, r, sp) for s, p, r, sp in spans if s == sector]
-        held = {p for p, _, _ in here}
-        if product is not None:
-            picks: list[str] = [product] if product in held else []
-        else:
-            ranked = sorted((p for p in held if p in READ_PREFERENCE), key=READ_PREFERENCE.index)
-            if each_product:
-                ranked += sorted(p for p in held if p is not None and p not in READ_PREFERENCE)
-            picks = ranked if each_product else ranked[:1]
-            if (each_product or not picks) and None in held:
-                chosen += [sp for p, _, sp in here if p is None]  # data written without a release: as it is
-        for pick in picks:
-            numbers = {r for p, r, _ in here if p == pick}
-            number = release if release is not None else max((r for r in numbers if r is not None), default=None)
-            chosen += [sp for p, r, sp in here if p == pick and r == number]
-    return chosen
+@dataclass(frozen=True)
+class _Column:
+    """One column of a release's file layout (`release_column`), as `plan_target_read` sends it."""
+
+    name: str
+    role: str
+    group: str | None
+    group_id: int | None
+    flag_type: str | None
+    dtype: str
+    unit: str | None
+    offset: float | None
+
+
+def _layout(plan_row: Any) -> list[_Column]:
+    if plan_row.layout is None:
+        return []
+    return [_Column(c["name"].lower(), c["role"], c["group"], c["group_id"], c["flag_type"], c["dtype"], c["unit"],
+                    c["offset"]) for c in plan_row.layout["columns"]]
+
+
+def _default_group(product: str | None, groups: Iterable[str], requested: str | None) -> str | None:
+    """The group a span gives as `flux`: the requested one, else the first of its product's defaults it holds."""
+    held = set(groups)
+    if requested is not None:
+        group = mapping.resolve_group(requested)
+        return group if group in held else None
+    defaults = mapping.DEFAULT_FLUX.get(product or "", ()) + mapping.DEFAULT_FLUX_GROUPS
+    return next((g for g in defaults if g in held), min(held, default=None))
+
+
+def _not_found(conn: psycopg.Connection[Any], tic_id: int, *, product: str | None, sectors: list[int] | None,
+               release: int | None) -> NotFound:
+    """NotFound for a read that matched nothing, saying what the target holds."""
+    rows = list(releases.list_releases_of_target(conn, target_id=target_id_of(conn, tic_id)))
+    held: dict[int, set[str]] = {}
+    for r in rows:
+        held.setdefault(r.sector, set()).add(f"{r.product_name} release {r.number}")
+    holds = "; ".join(f"sector {s}: {', '.join(sorted(held[s]))}" for s in sorted(held)) or "nothing there"
+    what = " ".join(x for x in (product, f"release {release}" if release is not None else None) if x)
+    return NotFound(f"TIC {tic_id} has no {what + ' ' if what else ''}lightcurve"
+                    + (f" in sector(s) {', '.join(map(str, sectors))}" if sectors else "") + f" (it holds {holds})")
+
+
+def _wanted(plan: list[Any], layouts: list[list[_Column]], names: list[str] | None,
+            flux: str | None) -> Wanted:
+    """The arrays a read of `names` (None: every column) needs from the database."""
+    if names is None:
+        return Wanted()
+    by_name = {c.name: c for layout in layouts for c in layout}
+    unknown = [n for n in names if n not in by_name and n not in STANDARD_COLUMNS]
+    if unknown:
+        raise InvalidInput(f"no column {', '.join(map(repr, unknown))} in this read; it has "
+                           f"{', '.join([*STANDARD_COLUMNS, *dict.fromkeys(by_name)])}")
+    chosen = [c for layout in layouts for c in layout if c.name in names]
+    values = {c.group_id for c in chosen if c.role == "values" and c.group_id is not None}
+    errors = {c.group_id for c in chosen if c.role == "errors" and c.group_id is not None}
+    bare = any(p.layout is None for p in plan)
+    if "flux" in names or "flux_err" in names:
+        for layout, p in zip(layouts, plan, strict=True):
+            ids = {c.group: c.group_id for c in layout if c.role == "values" and c.group and c.group_id is not None}
+            group = _default_group(p.product_name, ids, flux)
+            if group is not None:
+                (values if "flux" in names else errors).add(ids[group])
+                if "flux_err" in names:
+                    errors.add(ids[group])
+    flags = {c.flag_type for c in chosen if c.role == "flags" and c.flag_type}
+    if "quality" in names:
+        flags.add(mapping.QUALITY_FLAG)
+    return Wanted(value_groups=None if bare else frozenset(values), error_groups=None if bare else frozenset(errors),
+                  flag_types=frozenset(flags), time="time" in names or any(c.role == "time" for c in chosen))
 
 
 def load_tic(conn: psycopg.Connection[Any], tic_id: int, *, product: str | None = None,
              sectors: Iterable[int] | None = None, release: int | None = None,
+             columns: Iterable[str] | None = None, flux: str | None = None,
              every_product: bool = False, each_product: bool = False) -> TicLightcurves:
     """Read what is stored for TIC `tic_id`: one product and one release per sector, never two interleaved.
 
-    `product` (a canonical name, any case) picks it; by default each sector takes the first product it holds in
-    `products.READ_PREFERENCE` (spoc, then tess-spoc, qlp, tglc, …; spoc-fast only when asked). `release` picks
-    the release number (`lcdb releases TIC` lists them); by default the newest. `sectors` limits the sectors.
-    `each_product` takes every product of each sector (each at `release`, else its newest: `to_lightkurve`);
-    `every_product` takes every product and release of each sector instead (`lcdb show`: a summary, whose rows
-    then interleave). Columns are the files' own (lower-cased names, file precision, units) plus time, flux,
-    flux_err, quality, cadenceno, sector, camera, ccd. NotFound when the target is unknown or holds nothing that
-    matches.
+    The choice is made by the server (`plan_target_read`) and only what it chose is read, in one more statement
+    (`lightcurvedb.lightcurve.read_spans`). `product` (a canonical name, any case) picks it; by default each
+    sector takes the first product it holds in `products.READ_PREFERENCE` (spoc, then tess-spoc, qlp, tglc, …;
+    spoc-fast only when asked). `release` picks the release number (`lcdb releases TIC` lists them); by default the
+    newest. `sectors` limits the sectors. `columns` limits the columns (None: all): the files' lower-cased column
+    names and `STANDARD_COLUMNS` (time, flux, flux_err, quality, cadenceno, sector, camera, ccd,
+    observation_id); `flux` is the processing group (or short name) given as flux and flux_err (default: each
+    product's, `mapping.DEFAULT_FLUX`). `each_product` takes every product of each sector (each at `release`, else
+    its newest: `to_lightkurve`); `every_product` takes every product and release of each sector instead (`lcdb
+    show`: a summary, whose rows then interleave). Rows are in sector order. NotFound when the target is unknown or
+    holds nothing that matches; InvalidInput for a column no chosen file has.
     """
-    wanted = canonical(product) if product is not None else None
+    wanted_product = canonical(product) if product is not None else None
     only = sorted(set(sectors)) if sectors is not None else None
-    target_id = target_id_of(conn, tic_id)
-    lcs = load_lightcurves(conn, target_id)
-    tess = {o.id: o for o in observations.list_tess_observations_of_target(conn, target_id=target_id)}
-    rels = {r.id: r for r in releases.list_releases_of_target(conn, target_id=target_id)}
-    spans = []
-    for span in lcs.observations:
-        rel = _release_of(span, rels)
-        spans.append((tess[span.observation_id].sector, rel.product_name if rel else None,
-                      rel.number if rel else None, span))
-    chosen = _choose([s for s in spans if only is None or s[0] in only], product=wanted, release=release,
-                     every=every_product, each_product=each_product)
-    if not chosen:
-        held: dict[int, set[str]] = {}
-        for sector, prod, number, _ in spans:
-            held.setdefault(sector, set()).add(f"{prod or 'no product'}" + (f" release {number}" if number else ""))
-        holds = "; ".join(f"sector {s}: {', '.join(sorted(held[s]))}" for s in sorted(held)) or "nothing there"
-        what = " ".join(x for x in (wanted, f"release {release}" if release is not None else None) if x)
-        raise NotFound(f"TIC {tic_id} has no {what + ' ' if what else ''}lightcurve"
-                       + (f" in sector(s) {', '.join(map(str, only))}" if only else "") + f" (it holds {holds})")
-    chosen.sort(key=lambda sp: sp.start)
-    return _assemble(conn, tic_id, target_id, lcs, chosen, tess, rels)
+    names = None if columns is None else list(dict.fromkeys(str(c).lower() for c in columns))
+    plan = reads.plan_target_read(
+        conn, catalog_name=mapping.CATALOG, name=tic_id, preference=list(READ_PREFERENCE),
+        sectors=None if only is None else np.array(only, dtype=np.int32), product=wanted_product,
+        release_number=release, every=every_product, each=each_product)
+    if not plan:
+        raise _not_found(conn, tic_id, product=wanted_product, sectors=only, release=release)
+    layouts = [_layout(p) for p in plan]
+    first = plan[0]
+    system = MissionTimeSystem(first.time_format_name, first.time_unit, first.time_epoch, first.time_epoch_scale,
+                               first.time_epoch_format)
+    lcs = read_spans(conn, target_id=first.target_id, versions={p.observation_id: p.observation_version for p in plan},
+                     system=system, spans=[(p.observation_id, p.release_id) for p in plan],
+                     wanted=_wanted(plan, layouts, names, flux))
+    if not lcs.observations:
+        raise _not_found(conn, tic_id, product=wanted_product, sectors=only, release=release)
+    rows = {(p.observation_id, p.release_id): (p, layout) for p, layout in zip(plan, layouts, strict=True)}
+    return _assemble(conn, tic_id, lcs, rows, names, flux)
 
 
-def _assemble(conn: psycopg.Connection[Any], tic_id: int, target_id: int, lcs: Any, chosen: list[ObservationSpan],
-              tess: dict[int, Any], rels: dict[int, Any]) -> TicLightcurves:
-    """The chosen spans' rows as TESS columns: the standard ones, then each file's own (by its release's layout;
-    data without a layout under the processing groups' export names)."""
-    rows = np.concatenate([np.arange(sp.start, sp.stop) for sp in chosen])
-    starts = np.cumsum([0] + [sp.stop - sp.start for sp in chosen])
-    n = int(rows.shape[0])
-    cols: dict[str, NDArray[Any]] = {
-        "time": lcs.time[rows], "cadenceno": lcs.cadence[rows], "quality": lcs.quality[rows],
-        "observation_id": lcs.observation_id[rows],
-        "sector": np.zeros(n, np.int32), "camera": np.zeros(n, np.int16), "ccd": np.zeros(n, np.int16),
-    }
-    result = TicLightcurves(tic_id=tic_id, target_id=target_id,
-                            time_system=lcs.time_system or mapping.TIME_SYSTEM, observations=[], columns=cols)
-    ids = sorted({sp.release_id for sp in chosen if sp.release_id is not None})
-    layouts: dict[int, list[Any]] = {}
-    for c in releases.list_release_columns(conn, release_ids=np.array(ids, dtype=np.int64)):
-        layouts.setdefault(c.release_id, []).append(c)
-    parts: dict[str, list[tuple[int, int, NDArray[Any]]]] = {}
-    dtypes: dict[str, list[np.dtype[Any]]] = {}
+def _summary(span: ObservationSpan, p: Any, lcs: TargetLightcurves, names: list[str] | None) -> ObservationSummary:
+    grid = lcs.cadence[span.start:span.stop]
+    t = lcs.time[span.start:span.stop]
+    finite = t[np.isfinite(t)]
+    read_quality = names is None or "quality" in names
+    return ObservationSummary(
+        observation_id=span.observation_id, sector=p.sector, camera=p.camera, ccd=p.ccd,
+        cadences=span.stop - span.start, first_cadence=int(grid[0]), last_cadence=int(grid[-1]), groups=span.groups,
+        flag_types=span.flag_types,
+        flagged=int(np.count_nonzero(lcs.quality[span.start:span.stop])) if read_quality else None,
+        time_start=float(finite.min()) if finite.size else float("nan"),
+        time_stop=float(finite.max()) if finite.size else float("nan"),
+        derived_cadence_seconds=p.derived_cadence_seconds, product=p.product_name, release=p.release_number,
+        release_id=span.release_id)
 
-    def put(name: str, lo: int, hi: int, arr: NDArray[Any], dtype: Any) -> None:
-        parts.setdefault(name, []).append((lo, hi, arr))
-        dtypes.setdefault(name, []).append(np.dtype(dtype))
 
-    for sp, lo in zip(chosen, starts, strict=False):
-        o = tess[sp.observation_id]
-        hi = lo + sp.stop - sp.start
-        cols["sector"][lo:hi] = o.sector
-        cols["camera"][lo:hi] = o.camera or 0
-        cols["ccd"][lo:hi] = o.ccd or 0
+def _source(lcs: TargetLightcurves, c: _Column) -> NDArray[Any] | None:
+    """The assembled array a layout column reads from (None when it was not read)."""
+    if c.role == "time":
+        return lcs.time
+    if c.role == "cadence":
+        return lcs.cadence
+    if c.role == "values":
+        return lcs.values.get(c.group or "")
+    if c.role == "errors":
+        return lcs.errors.get(c.group or "")
+    if c.role == "flags":
+        return lcs.flags.get(c.flag_type or "")
+    return None
+
+
+def _assemble(conn: psycopg.Connection[Any], tic_id: int, lcs: TargetLightcurves,
+              plan: dict[tuple[int, int | None], tuple[Any, list[_Column]]], names: list[str] | None,
+              flux: str | None) -> TicLightcurves:
+    """The spans' rows as TESS columns: the standard ones, then each file's own (by its release's layout; data
+    without a layout under the processing groups' export names). A column every span gives from the same array at
+    its own dtype is that array, not a copy."""
+    spans = lcs.observations
+    n = len(lcs)
+
+    def keep(name: str) -> bool:
+        return names is None or name in names
+
+    cols: dict[str, NDArray[Any]] = {}
+    result = TicLightcurves(tic_id=tic_id, target_id=lcs.target_id, time_system=lcs.time_system or mapping.TIME_SYSTEM,
+                            observations=[_summary(sp, plan[(sp.observation_id, sp.release_id)][0], lcs, names)
+                                          for sp in spans], columns=cols, flux_requested=flux)
+    for name, arr in (("time", lcs.time), ("cadenceno", lcs.cadence), ("quality", lcs.quality),
+                      ("observation_id", lcs.observation_id)):
+        if keep(name):
+            cols[name] = arr
+    lengths = [sp.stop - sp.start for sp in spans]
+    for name, dtype, attr in (("sector", np.int32, "sector"), ("camera", np.int16, "camera"), ("ccd", np.int16, "ccd")):
+        if keep(name):
+            cols[name] = np.repeat(np.array([getattr(o, attr) or 0 for o in result.observations], dtype=dtype), lengths)
+    texts = _text_columns(conn, plan, names)
+    pieces: dict[str, list[tuple[int, int, _Column | None, NDArray[Any]]]] = {}
+    for sp in spans:
+        _, layout = plan[(sp.observation_id, sp.release_id)]
         window = slice(sp.start, sp.stop)
-        layout = layouts.get(sp.release_id or -1)
         if layout:
             for c in layout:
-                name = c.name.lower()
-                if c.role == "text":  # kept with the layout: the file's rows exactly
-                    put(name, lo, hi, np.array([v.encode("latin-1") for v in c.text_values], c.dtype), c.dtype)
-                    result.units.setdefault(name, c.unit)
-                    if name not in result.file_columns:
-                        result.file_columns.append(name)
-                    continue
-                source = {"time": lcs.time, "cadence": lcs.cadence,
-                          "values": lcs.values.get(c.processing_group_name or ""),
-                          "errors": lcs.errors.get(c.processing_group_name or ""),
-                          "flags": lcs.flags.get(c.flag_type or "")}[c.role]
-                if source is None:
-                    continue
-                piece = source[window] + c.value_offset if c.value_offset else source[window]  # exact: checked
-                put(name, lo, hi, piece, c.dtype)
-                result.units.setdefault(name, c.unit)
-                if name not in result.file_columns:
-                    result.file_columns.append(name)
-                if c.role == "values":
-                    errs = next((e.name.lower() for e in layout
-                                 if e.role == "errors" and e.processing_group_name == c.processing_group_name), None)
-                    result.groups.setdefault(c.processing_group_name or "", (name, errs))
+                if c.role == "text":
+                    found = texts.get((sp.release_id or -1, c.name))
+                    if found is not None:
+                        pieces.setdefault(c.name, []).append((sp.start, sp.stop, c, found))
+                elif (source := _source(lcs, c)) is not None and keep(c.name):
+                    pieces.setdefault(c.name, []).append((sp.start, sp.stop, c, source))
+                result.units.setdefault(c.name, c.unit)
+                if c.name in pieces and c.name not in result.file_columns:
+                    result.file_columns.append(c.name)
+                if c.role == "values" and c.group:
+                    errs = next((e.name for e in layout if e.role == "errors" and e.group == c.group), None)
+                    result.groups.setdefault(c.group, (c.name, errs))
             continue
         for group in sp.groups:  # data without a layout: export names of the processing groups, float64
             col = mapping.export_name(group)
-            errors = lcs.errors[group][window]
-            has_err = any(c.group == group and c.has_errors for c in mapping.ALL_COLUMNS) or not bool(
-                np.isnan(errors).all())
-            put(col, lo, hi, lcs.values[group][window], np.float64)
-            if has_err:
-                put(f"{col}_err", lo, hi, errors, np.float64)
+            errors = lcs.errors.get(group)
+            has_err = errors is not None and (any(c.group == group and c.has_errors for c in mapping.ALL_COLUMNS)
+                                              or not bool(np.isnan(errors[window]).all()))
+            if group in lcs.values and keep(col):
+                pieces.setdefault(col, []).append((sp.start, sp.stop, None, lcs.values[group].astype(np.float64)))
+            if has_err and errors is not None and keep(f"{col}_err"):
+                pieces.setdefault(f"{col}_err", []).append((sp.start, sp.stop, None, errors.astype(np.float64)))
             result.groups.setdefault(group, (col, f"{col}_err" if has_err else None))
         for flag_type in sp.flag_types:
-            if flag_type != mapping.QUALITY_FLAG:
-                put(_flag_column(flag_type), lo, hi, lcs.flags[flag_type][window], np.int32)
-    for name, pieces in parts.items():
-        dtype = np.result_type(*dtypes[name])
-        covered = sum(hi - lo for lo, hi, _ in pieces)
-        if covered < n and dtype.kind in "iuS":  # a column some files lack: masked there (no made-up value)
-            out: NDArray[Any] = np.ma.masked_all(n, dtype=dtype)  # type: ignore[no-untyped-call]
-        else:
-            out = np.full(n, np.nan if dtype.kind == "f" else b"" if dtype.kind == "S" else 0, dtype=dtype)
-        for lo, hi, arr in pieces:
-            out[lo:hi] = arr.astype(dtype, copy=False)
-        cols[name] = out
-    for sp in chosen:
-        o = tess[sp.observation_id]
-        rel = _release_of(sp, rels)
-        t = lcs.time[sp.start:sp.stop]
-        finite = t[np.isfinite(t)]
-        grid = lcs.cadence[sp.start:sp.stop]
-        result.observations.append(ObservationSummary(
-            observation_id=o.id, sector=o.sector, camera=o.camera, ccd=o.ccd, cadences=sp.stop - sp.start,
-            first_cadence=int(grid[0]), last_cadence=int(grid[-1]), groups=sp.groups,
-            flag_types=sp.flag_types, flagged=int(np.count_nonzero(lcs.quality[sp.start:sp.stop])),
-            time_start=float(finite.min()) if finite.size else float("nan"),
-            time_stop=float(finite.max()) if finite.size else float("nan"),
-            derived_cadence_seconds=o.derived_cadence_seconds, product=rel.product_name if rel else None,
-            release=rel.number if rel else None, release_id=sp.release_id))
+            if flag_type != mapping.QUALITY_FLAG and keep(_flag_column(flag_type)):
+                pieces.setdefault(_flag_column(flag_type), []).append((sp.start, sp.stop, None, lcs.flags[flag_type]))
+    for name, parts in pieces.items():
+        cols[name] = _column(parts, n)
+    if keep("flux") or keep("flux_err"):
+        value, error, used = result.flux_from_groups(flux, lcs)
+        result.flux_groups, result.flux_arrays = used, (value, error)
+        for name, flux_column in (("flux", value), ("flux_err", error)):
+            if keep(name) and name not in cols:  # a file's own column of that name (eleanor's FLUX_ERR) wins
+                cols[name] = flux_column
     return result
+
+
+def _column(parts: list[tuple[int, int, _Column | None, NDArray[Any]]], n: int) -> NDArray[Any]:
+    """One named column from its spans' pieces (each the assembled source, windowed here): the source itself when
+    one array covers every row at the column's dtype, else the pieces joined (masked where a file lacks an integer
+    or text column: no made-up value)."""
+    dtypes = [np.dtype(c.dtype) if c is not None else p.dtype for _, _, c, p in parts]
+    dtype = np.result_type(*dtypes)
+    sources = {id(p) for _, _, _, p in parts}
+    covered = sum(hi - lo for lo, hi, _, _ in parts)
+    text = any(c is not None and c.role == "text" for _, _, c, _ in parts)
+    if (not text and len(sources) == 1 and covered == n and parts[0][3].shape[0] == n and parts[0][3].dtype == dtype
+            and all(c is None or not c.offset for _, _, c, _ in parts)):
+        return parts[0][3]
+    if covered < n and dtype.kind in "iuS":
+        out: NDArray[Any] = np.ma.masked_all(n, dtype=dtype)  # type: ignore[no-untyped-call]
+    else:
+        out = np.full(n, np.nan if dtype.kind == "f" else b"" if dtype.kind == "S" else 0, dtype=dtype)
+    for lo, hi, c, source in parts:
+        piece = source if c is not None and c.role == "text" else source[lo:hi]
+        if c is not None and c.offset:
+            piece = piece + c.offset  # exact: checked at ingest
+        out[lo:hi] = piece.astype(dtype, copy=False)
+    return out
+
+
+def _text_columns(conn: psycopg.Connection[Any], plan: dict[tuple[int, int | None], tuple[Any, list[_Column]]],
+                  names: list[str] | None) -> dict[tuple[int, str], NDArray[Any]]:
+    """The text columns (CDIPS's IRQ letters) of the chosen releases that are asked for, by (release, name): the
+    one read beyond the arrays, made only where a layout has one."""
+    ids = [r for (_, r), (_, layout) in plan.items() if r is not None
+           and any(c.role == "text" and (names is None or c.name in names) for c in layout)]
+    if not ids:
+        return {}
+    out = {}
+    for c in releases.list_release_columns(conn, release_ids=np.array(sorted(ids), dtype=np.int64)):
+        if c.role == "text" and (names is None or c.name.lower() in names):
+            out[(c.release_id, c.name.lower())] = np.array([v.encode("latin-1") for v in c.text_values or ()], c.dtype)
+    return out
