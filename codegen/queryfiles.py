@@ -8,7 +8,7 @@ from pathlib import Path
 
 KINDS = ("one", "opt", "many", "iter", "scalar", "exec", "execrows")
 _NAME = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s+:(\w+)\s*$")
-_DIRECTIVE = re.compile(r"^--\s*(nullable|not-null|record|polymorphic|optional|tables):\s*(.*?)\s*$")
+_DIRECTIVE = re.compile(r"^--\s*(nullable|not-null|record|polymorphic|optional|prepared|tables):\s*(.*?)\s*$")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -38,6 +38,7 @@ class Query:
     optional: frozenset[str] = frozenset()
     record: str | None = None
     polymorphic: str | None = None
+    prepared: bool = False  # server-prepared (its plan kept): only for queries that read no partitioned table
     params: list[str] = field(default_factory=list)  # in order of first use
     runtime_sql: str = ""  # psycopg placeholders %(name)s, literal % doubled
     describe_sql: str = ""  # libpq placeholders $n
@@ -115,6 +116,12 @@ def _parse_query(number: int, block: list[str], source: str) -> Query:
                 q.record = value
             elif key == "polymorphic":
                 q.polymorphic = value
+            elif key == "prepared":
+                if value not in ("true", "false"):
+                    raise QueryFileError(f"{source}: '-- prepared:' takes true or false, got {value!r}")
+                q.prepared = value == "true"
+                if q.prepared and kind not in ("one", "opt", "many"):
+                    raise QueryFileError(f"{source}: only :one, :opt and :many queries can be prepared")
             else:
                 raise QueryFileError(f"{source}: '-- tables:' belongs in the file header")
         elif not body and stripped.startswith("--"):

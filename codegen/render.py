@@ -228,6 +228,7 @@ def _function(fn: Function) -> list[str]:
                 "iter": "yield from rt.stream"}[q.kind]
         args = [const, "params", fn.row_factory or ""] + ([what] if q.kind == "one" else [])
         args += ["packed=True"] if fn.packed else []
+        args += ["prepare=True"] if q.prepared else []
         line = f"    {call}(conn, {', '.join(args)})"
         if len(line) > 120:
             out.append(f"    {call}(")

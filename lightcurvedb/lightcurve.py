@@ -14,7 +14,7 @@ from astropy.time import Time
 from astropy.timeseries import TimeSeries
 from numpy.typing import ArrayLike, NDArray
 
-from lightcurvedb import schema
+from lightcurvedb import query_runtime, schema
 from lightcurvedb.adapters import register
 from lightcurvedb.errors import CadenceNotInGrid, DuplicateCadence, InvalidInput
 from lightcurvedb.queries import observations, reads
@@ -146,11 +146,9 @@ def _ids(values: Iterable[int] | None) -> NDArray[np.int64] | None:
 
 
 def _joined(pieces: list[NDArray[Any] | None], lengths: list[int], fill: Any, dtype: Any = None) -> NDArray[Any]:
-    """One column of every span: a single span's array as it came off the wire, else the pieces in one array
-    (`fill` where a span has none)."""
-    if len(pieces) == 1 and pieces[0] is not None and (dtype is None or pieces[0].dtype == dtype):
-        return pieces[0]
-    kinds = [p.dtype for p in pieces if p is not None]
+    """One column of every span in a new array, each piece copied once into place (cast to the column's dtype:
+    the widest of the pieces unless given; `fill` where a span has none)."""
+    kinds = [p.dtype.newbyteorder("=") for p in pieces if p is not None]
     out = np.empty(sum(lengths), dtype=dtype if dtype is not None else np.result_type(*kinds))
     lo = 0
     for piece, n in zip(pieces, lengths, strict=True):
@@ -159,38 +157,56 @@ def _joined(pieces: list[NDArray[Any] | None], lengths: list[int], fill: Any, dt
     return out
 
 
+_ROLE, _OBSERVATION, _RELEASE, _GROUP, _NAME, _WIDE, _VALUES, _VALUES_F4, _ERRORS, _ERRORS_F4, _FLAGS, _TIMES, \
+    _GRID = range(13)
+"""The columns of `fetch_target_arrays`, read as tuples."""
+
+
 def read_spans(conn: psycopg.Connection[Any], *, target_id: int, versions: dict[int, str],
                system: MissionTimeSystem | None, spans: Sequence[_SpanKey] | None = None,
                wanted: Wanted = Wanted()) -> TargetLightcurves:
     """Assemble a target's `spans` ((observation, release id or None for data without a release), in this order;
     None: every span holding a dataset in the observations of `versions`, ordered by first time) with one
     statement (`fetch_target_arrays`): only `wanted`'s arrays, only the spans' partitions. `versions` maps each
-    observation to read to its row version (the grid cache). The arrays of a one-span read are the ones decoded
-    off the wire; several spans are joined into one array per column."""
+    observation to read to its row version (the grid cache). Each array is copied once, from the result's memory
+    straight into the column it belongs to (`query_runtime.borrowed`)."""
     register(conn)
     held = np.array(sorted(versions), dtype=np.int64)
     grids, missing = _grids(conn, versions)
     releases = None if spans is None else {r for _, r in spans if r is not None}
     bare = [o for o, r in spans if r is None] if spans is not None else []
-    rows = reads.fetch_target_arrays(
-        conn, target_id=target_id, observation_ids=held, release_ids=_ids(releases),
-        bare_observation_ids=np.array(sorted(bare), dtype=np.int64), value_group_ids=_ids(wanted.value_groups),
-        error_group_ids=_ids(wanted.error_groups),
-        flag_types=None if wanted.flag_types is None else sorted(wanted.flag_types), time=wanted.time,
-        grid_ids=np.array(missing, dtype=np.int64)) if held.size else []
-    datasets: dict[_SpanKey, list[Any]] = {}
-    times: dict[_SpanKey, NDArray[np.float64]] = {}
-    flag_rows: list[tuple[int, int | None, str, bool, NDArray[np.int32]]] = []
+    params = {"target_id": target_id, "observation_ids": held, "release_ids": _ids(releases),
+              "bare_observation_ids": np.array(sorted(bare), dtype=np.int64),
+              "value_group_ids": _ids(wanted.value_groups), "error_group_ids": _ids(wanted.error_groups),
+              "flag_types": None if wanted.flag_types is None else sorted(wanted.flag_types), "time": wanted.time,
+              "grid_ids": np.array(missing, dtype=np.int64)}
+
+    def assemble(rows: list[tuple[Any, ...]]) -> TargetLightcurves:
+        for r in rows:
+            if r[_ROLE] == "grid" and r[_GRID] is not None:
+                grids[r[_OBSERVATION]] = grid = r[_GRID].astype(np.int64)
+                _cache_grid(conn, r[_OBSERVATION], versions[r[_OBSERVATION]], grid)
+        return _assemble(target_id, system, rows, grids, spans)
+
+    if not held.size:
+        return _assemble(target_id, system, [], grids, spans)
+    return query_runtime.borrowed(conn, reads._FETCH_TARGET_ARRAYS, params, assemble)
+
+
+def _assemble(target_id: int, system: MissionTimeSystem | None, rows: list[tuple[Any, ...]],
+              grids: dict[int, NDArray[np.int64]], spans: Sequence[_SpanKey] | None) -> TargetLightcurves:
+    """The rows of `fetch_target_arrays` (arrays borrowed from the result) on the spans' concatenated grids."""
+    datasets: dict[_SpanKey, dict[str, tuple[Any, ...]]] = {}
+    times: dict[_SpanKey, NDArray[Any]] = {}
+    flag_rows: list[tuple[Any, ...]] = []
     for r in rows:
-        if r.role == "dataset":
-            datasets.setdefault((r.observation_id, r.release_id), []).append(r)
-        elif r.role == "time" and r.times is not None:
-            times[(r.observation_id, r.release_id)] = r.times
-        elif r.role == "flags" and r.flags is not None and r.name is not None:
-            flag_rows.append((r.observation_id, r.release_id, r.name, r.wide, r.flags))
-        elif r.role == "grid" and r.grid is not None:
-            _cache_grid(conn, r.observation_id, versions[r.observation_id], r.grid)
-            grids[r.observation_id] = r.grid
+        key = (r[_OBSERVATION], r[_RELEASE])
+        if r[_ROLE] == "dataset":
+            datasets.setdefault(key, {})[r[_NAME]] = r
+        elif r[_ROLE] == "time" and r[_TIMES] is not None:
+            times[key] = r[_TIMES]
+        elif r[_ROLE] == "flags" and r[_FLAGS] is not None:
+            flag_rows.append(r)
     if spans is None:
         def start(key: _SpanKey) -> tuple[float, int, int, int]:
             t = times.get(key)
@@ -206,27 +222,27 @@ def read_spans(conn: psycopg.Connection[Any], *, target_id: int, versions: dict[
         return TargetLightcurves(target_id, system, empty_i, empty_f, empty_i, {}, {}, {}, {})
     lengths = [grids[k[0]].shape[0] for k in order]
     offsets = dict(zip(order, np.cumsum([0, *lengths[:-1]]).tolist(), strict=True))
-    cadence = _joined([grids[k[0]] for k in order], lengths, 0)
+    n = int(sum(lengths))
+    cadence = grids[order[0][0]] if len(order) == 1 else _joined([grids[k[0]] for k in order], lengths, 0)
     time = _joined([times.get(k) for k in order], lengths, np.nan, np.float64)
     observation_id = np.repeat(np.array([k[0] for k in order], dtype=np.int64), lengths)
-    names = sorted({r.name for k in order for r in datasets.get(k, ())})
-    group_ids = {r.name: r.group_id for k in order for r in datasets.get(k, ())}
+    names = sorted({name for k in order for name in datasets.get(k, {})})
+    group_ids = {name: int(r[_GROUP]) for k in order for name, r in datasets.get(k, {}).items()}
     values: dict[str, NDArray[np.floating[Any]]] = {}
     errors: dict[str, NDArray[np.floating[Any]]] = {}
     for name in names:
-        by_span = [{r.name: r for r in datasets.get(k, ())}.get(name) for k in order]
-        v = [None if r is None else (r.values if r.values is not None else r.values_f4) for r in by_span]
-        e = [None if r is None else (r.errors if r.errors is not None else r.errors_f4) for r in by_span]
+        found = [datasets.get(k, {}).get(name) for k in order]
+        v = [None if r is None else r[_VALUES] if r[_VALUES] is not None else r[_VALUES_F4] for r in found]
+        e = [None if r is None else r[_ERRORS] if r[_ERRORS] is not None else r[_ERRORS_F4] for r in found]
         if any(x is not None for x in v):
             values[name] = _joined(v, lengths, np.nan)
         if any(x is not None for x in e):
             errors[name] = _joined(e, lengths, np.nan)
     flags: dict[str, NDArray[np.int32]] = {}
     types_of: dict[_SpanKey, list[str]] = {key: [] for key in order}
-    n = int(sum(lengths))
-    one_row = {(o, t) for o, _, t, _, _ in flag_rows}
-    for obs, release, name, wide, bits in sorted(flag_rows, key=lambda f: (f[0], f[2], f[3], f[1] or -1)):
+    for r in sorted(flag_rows, key=lambda f: (f[_OBSERVATION], f[_NAME], f[_WIDE], f[_RELEASE] or -1)):
         # a release's flags go to its span; flags without a release to every span of the observation
+        obs, release, name = r[_OBSERVATION], r[_RELEASE], r[_NAME]
         keys = [(obs, release)] if release is not None else [k for k in order if k[0] == obs]
         for key in keys:
             if key not in offsets:
@@ -234,17 +250,16 @@ def read_spans(conn: psycopg.Connection[Any], *, target_id: int, versions: dict[
             lo = offsets[key]
             hi = lo + grids[key[0]].shape[0]
             if name not in flags:
-                if len(order) == 1 and len(one_row) == len(flag_rows) and not wide:
-                    flags[name] = bits  # the one array of its type, as read
+                flags[name] = np.zeros(n, dtype=np.int32)
+                if len(order) == 1:  # the first array of its type: copied into place, not OR'ed into zeros
+                    flags[name][:] = r[_FLAGS]
                     types_of[key].append(name)
                     continue
-                flags[name] = np.zeros(n, dtype=np.int32)
-            flags[name][lo:hi] |= bits
+            flags[name][lo:hi] |= r[_FLAGS]
             if name not in types_of[key]:
                 types_of[key].append(name)
     spans_out = tuple(ObservationSpan(k[0], offsets[k], offsets[k] + grids[k[0]].shape[0],
-                                      tuple(sorted(r.name for r in datasets.get(k, ()))), tuple(types_of[k]), k[1])
-                      for k in order)
+                                      tuple(sorted(datasets.get(k, {}))), tuple(types_of[k]), k[1]) for k in order)
     return TargetLightcurves(target_id, system, cadence, time, observation_id, values, errors, flags, group_ids,
                              spans_out)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, LiteralString, TypeVar
 
@@ -11,9 +11,10 @@ import psycopg
 from psycopg.rows import BaseRowFactory, tuple_row
 
 from lightcurvedb import _validate, errors, schema
-from lightcurvedb.adapters.loaders import PackedArrayLoader
+from lightcurvedb.adapters.loaders import BorrowedPackedArrayLoader, PackedArrayLoader
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 def schema_constraint(reported: str | None) -> str | None:
     """The schema's name of a constraint a server error reports, or None when the schema has no such name.
@@ -85,9 +86,9 @@ def _cursor(conn: psycopg.Connection[Any], row: BaseRowFactory[T], packed: bool)
 
 
 def one(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[str, Any],
-        row: BaseRowFactory[T], what: str, *, packed: bool = False) -> T:
+        row: BaseRowFactory[T], what: str, *, packed: bool = False, prepare: bool = False) -> T:
     """Exactly one row (binary results), else NotFound."""
-    found = opt(conn, query, params, row, packed=packed)
+    found = opt(conn, query, params, row, packed=packed, prepare=prepare)
     if found is None:
         raise errors.NotFound(f"{what}: no row matches {_describe(params)}")
     return found
@@ -95,24 +96,25 @@ def one(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[str
 
 # Generated queries are never server-prepared (prepare=False): a prepared statement's generic plan cannot prune
 # partitions at planning, and PostgreSQL plans it (locking every partition of the data tables) to compare costs.
-# Unnamed statements are planned with their parameters, so `observation_id = ANY($ids)` prunes.
+# Unnamed statements are planned with their parameters, so `observation_id = ANY($ids)` prunes. Queries that read no
+# partitioned table may say `-- prepared: true`: their plan is then kept by the server (`prepare=True`).
 
 
 def opt(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[str, Any],
-        row: BaseRowFactory[T], *, packed: bool = False) -> T | None:
+        row: BaseRowFactory[T], *, packed: bool = False, prepare: bool = False) -> T | None:
     """The first row, or None."""
     _validate.check_params(params)
     with translated(), _cursor(conn, row, packed) as cur:
-        cur.execute(query, params, prepare=False)
+        cur.execute(query, params, prepare=prepare)
         return cur.fetchone()
 
 
 def many(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[str, Any],
-         row: BaseRowFactory[T], *, packed: bool = False) -> list[T]:
+         row: BaseRowFactory[T], *, packed: bool = False, prepare: bool = False) -> list[T]:
     """Every row, as a list."""
     _validate.check_params(params)
     with translated(), _cursor(conn, row, packed) as cur:
-        cur.execute(query, params, prepare=False)
+        cur.execute(query, params, prepare=prepare)
         return cur.fetchall()
 
 
@@ -122,6 +124,17 @@ def stream(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[
     _validate.check_params(params)
     with translated(), _cursor(conn, row, packed) as cur:
         yield from cur.stream(query, params, size=size)
+
+
+def borrowed(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[str, Any],
+             use: Callable[[list[tuple[Any, ...]]], R]) -> R:
+    """`use(rows)` of a packed query's rows (tuples) whose arrays are views of the result's memory, not copies:
+    `use` must copy what it keeps (its return value may not hold a view), before the cursor lets the result go."""
+    _validate.check_params(params)
+    with translated(), conn.cursor(binary=True, row_factory=tuple_row) as cur:
+        cur.adapters.register_loader("bytea", BorrowedPackedArrayLoader)
+        cur.execute(query, params, prepare=False)
+        return use(cur.fetchall())
 
 
 def scalar(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[str, Any], what: str) -> Any:

@@ -61,6 +61,11 @@ def dump_array(arr: NDArray[Any], target: int | str) -> bytes:
 
 def decode(data: bytes | bytearray | memoryview, pg_array: ArrayType) -> NDArray[Any]:
     """Decode a binary 1-D `pg_array` array into a new, writeable, native-order ndarray of `pg_array.dtype`."""
+    return _wire_view(data, pg_array).astype(pg_array.dtype)
+
+
+def _wire_view(data: bytes | bytearray | memoryview, pg_array: ArrayType) -> NDArray[Any]:
+    """A binary 1-D `pg_array` array, checked, as a strided big-endian view of `data` (no copy)."""
     size = len(data)
     if size < _HEAD.size:
         raise ArrayAdaptError(f"malformed binary {pg_array.name} value: {size} bytes, shorter than its header")
@@ -82,9 +87,9 @@ def decode(data: bytes | bytearray | memoryview, pg_array: ArrayType) -> NDArray
         if hasnull:
             raise NullElementError(pg_array.name, _first_null(data, n, pg_array))
         raise ArrayAdaptError(f"malformed binary {pg_array.name} value: {size} bytes, expected {expected}")
-    # Every element is present (a NULL would have shortened the value): one strided, byte-swapping copy.
-    body = np.frombuffer(data, dtype=pg_array.wire, count=n, offset=_HEAD_1D_SIZE)
-    return body["val"].astype(pg_array.dtype)
+    # Every element is present (a NULL would have shortened the value): the values between their length words.
+    body: NDArray[Any] = np.frombuffer(data, dtype=pg_array.wire, count=n, offset=_HEAD_1D_SIZE)["val"]
+    return body
 
 
 def _first_null(data: bytes | bytearray | memoryview, n: int, pg_array: ArrayType) -> int:
@@ -128,22 +133,31 @@ def decode_packed(data: bytes | bytearray | memoryview) -> NDArray[Any]:
 
     The element type comes from the value's own header; the dtype is that of the array type (float4 → float32…).
     """
+    view = packed_view(data)
+    return view.astype(view.dtype.newbyteorder("="))
+
+
+def packed_view(data: bytes | bytearray | memoryview) -> NDArray[Any]:
+    """What ``lcdb_packed(array)`` returns (either of its forms), checked, as a read-only view of `data` (no copy:
+    valid only as long as `data`'s memory is): the values in the stored form's little-endian order, or the wire
+    form's big-endian values between their length words."""
     size = len(data)
     if size >= _STORED_HEAD.size:
         ndim, offset, element_oid = _STORED_HEAD.unpack_from(data, 0)
         stored = _BY_ELEMENT.get(element_oid)
         if stored is not None and ndim in (0, 1):
-            return _decode_stored(data, ndim, offset, stored)
+            return _stored_view(data, ndim, offset, stored)
         if size >= _HEAD.size:
             wire = _BY_ELEMENT.get(_HEAD.unpack_from(data, 0)[2])
             if wire is not None:
-                return decode(data, wire)
+                return _wire_view(data, wire)
     raise ArrayAdaptError(f"malformed packed array: {size} bytes with neither a stored nor a binary array header")
 
 
-def _decode_stored(data: bytes | bytearray | memoryview, ndim: int, offset: int, pg_array: ArrayType) -> NDArray[Any]:
+def _stored_view(data: bytes | bytearray | memoryview, ndim: int, offset: int, pg_array: ArrayType) -> NDArray[Any]:
+    little = pg_array.dtype.newbyteorder("<")
     if ndim == 0:
-        return np.empty(0, dtype=pg_array.dtype)
+        return np.empty(0, dtype=little)
     if len(data) < _STORED_HEAD_1D.size:
         raise ArrayAdaptError(f"malformed packed {pg_array.name} value: truncated dimension header")
     n = _STORED_HEAD_1D.unpack_from(data, 0)[3]
@@ -153,8 +167,7 @@ def _decode_stored(data: bytes | bytearray | memoryview, ndim: int, offset: int,
     expected = _STORED_HEAD_1D.size + n * pg_array.itemsize
     if len(data) != expected:
         raise ArrayAdaptError(f"malformed packed {pg_array.name} value: {len(data)} bytes, expected {expected}")
-    body = np.frombuffer(data, dtype=pg_array.dtype.newbyteorder("<"), count=n, offset=_STORED_HEAD_1D.size)
-    return body.astype(pg_array.dtype)
+    return np.frombuffer(data, dtype=little, count=n, offset=_STORED_HEAD_1D.size)
 
 
 def load_array(data: bytes | bytearray | memoryview, source: int | str) -> NDArray[Any]:

@@ -9,7 +9,7 @@ from psycopg import pq
 from psycopg.abc import Buffer
 from psycopg.adapt import Loader
 
-from lightcurvedb.adapters._codec import decode, decode_packed
+from lightcurvedb.adapters._codec import decode, decode_packed, packed_view
 from lightcurvedb.adapters._types import (
     BOOL_ARRAY,
     FLOAT4_ARRAY,
@@ -91,3 +91,14 @@ class PackedArrayLoader(Loader):
 
     def load(self, data: Buffer) -> NDArray[Any]:
         return decode_packed(data)
+
+
+class BorrowedPackedArrayLoader(Loader):
+    """Load ``lcdb_packed(array)`` as a read-only view of the result's own memory, checked but not copied: valid
+    only while the cursor holds that result (`query_runtime.borrowed`), so that a reader copies each array once,
+    straight into the array it returns."""
+
+    format = pq.Format.BINARY
+
+    def load(self, data: Buffer) -> NDArray[Any]:
+        return packed_view(data)

@@ -111,7 +111,7 @@ def plan_target_read(
         "release_number": release_number,
         "each": each,
     }
-    return rt.many(conn, _PLAN_TARGET_READ, params, kwargs_row(PlanTargetReadRow))
+    return rt.many(conn, _PLAN_TARGET_READ, params, kwargs_row(PlanTargetReadRow), prepare=True)
 
 
 _FETCH_TARGET_ARRAYS: LiteralString = """
@@ -173,7 +173,7 @@ def fetch_target_arrays(
 
     Returns every row as a list.
 
-    SQL: sql/queries/reads.sql:78 (:many).
+    SQL: sql/queries/reads.sql:79 (:many).
     """
     params: dict[str, Any] = {
         "value_group_ids": rt.int_array("value_group_ids", value_group_ids),

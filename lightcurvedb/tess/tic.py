@@ -7,9 +7,10 @@ reads exactly that; this module only names and arranges.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import psycopg
@@ -29,8 +30,10 @@ _UNIT_SPELLINGS = {"e-/s": "electron / s", "pixels": "pix", "pixel": "pix", "uni
 """How the products spell units that astropy does not parse (SPOC's e-/s, CDIPS's unitless, …)."""
 
 
+@functools.lru_cache(maxsize=256)
 def astropy_unit(text: str) -> u.UnitBase:
-    """A unit as a file wrote it → an astropy unit (unparseable spellings kept as an UnrecognizedUnit)."""
+    """A unit as a file wrote it → an astropy unit (unparseable spellings kept as an UnrecognizedUnit); parsed once
+    per spelling."""
     spelled = _UNIT_SPELLINGS.get(text.strip().lower(), text.strip())
     return u.Unit(spelled, parse_strict="silent")
 
@@ -260,8 +263,7 @@ STANDARD_COLUMNS: tuple[str, ...] = ("time", "flux", "flux_err", "quality", "cad
 spacecraft's QUALITY bits, the cadence grid, where each row was observed and its observation id."""
 
 
-@dataclass(frozen=True)
-class _Column:
+class _Column(NamedTuple):
     """One column of a release's file layout (`release_column`), as `plan_target_read` sends it."""
 
     name: str

@@ -11,6 +11,7 @@
 -- ("columns": one object per column in file order, header-derived columns last, text values left out; NULL
 -- without a layout). In sector, preference, product, release and observation order. No data partition is touched.
 -- optional: sectors, product, release_number
+-- prepared: true
 -- nullable: release_id, release_number, product_name, camera, ccd, derived_cadence_seconds, layout
 -- not-null: target_id, observation_id, sector, cadence_count, observation_version, time_format_name, time_unit,
 --   time_epoch, time_epoch_scale, time_epoch_format
