@@ -88,8 +88,13 @@ def _fits_column(name: str, column: Any, stored_unit: str | None) -> fits.Column
 
 
 def write_fits(ts: TimeSeries, path: Path, lcs: TicLightcurves) -> None:
-    """FITS the way lightkurve reads TESS lightcurves: TIME (BTJD, NaN where unknown), FLUX, FLUX_ERR, QUALITY,
-    … in a LIGHTCURVE extension with TIMEREF/TIMESYS/BJDREFI/BJDREFF headers."""
+    """FITS the way lightkurve reads TESS lightcurves (`fits_hdus`), written to `path`."""
+    fits_hdus(ts, lcs).writeto(path)
+
+
+def fits_hdus(ts: TimeSeries, lcs: TicLightcurves) -> fits.HDUList:
+    """FITS the way lightkurve reads TESS lightcurves, in memory: TIME (BTJD, NaN where unknown), FLUX, FLUX_ERR,
+    QUALITY, … in a LIGHTCURVE extension with TIMEREF/TIMESYS/BJDREFI/BJDREFF headers."""
     epoch = float(mapping.TIME_SYSTEM.time_epoch)
     btjd = np.asarray(lcs.columns["time"], dtype=np.float64)  # the stored BTJD values, NaN where unknown
     cols = [fits.Column(name="TIME", format="D", array=btjd, unit="BJD - 2457000, days")]
@@ -128,7 +133,7 @@ def write_fits(ts: TimeSeries, path: Path, lcs: TicLightcurves) -> None:
     p["RELEASES"] = (str(ts.meta.get("RELEASES", "")), "sector:product:release read")
     p["QUALMASK"] = (str(ts.meta.get("QUALITY_BITMASK", "none")), "quality bitmask applied (none: every cadence)")
     p["NORMFLUX"] = (bool(ts.meta.get("NORMALIZED", False)), "FLUX divided by each observation's median")
-    fits.HDUList([primary, table]).writeto(path)
+    return fits.HDUList([primary, table])
 
 
 def write_lightcurves(lcs: TicLightcurves, path: str | Path, *, flux_group: str | None = None,

@@ -1,39 +1,40 @@
-"""A target's lightcurves as lightkurve gives them: each stored file rebuilt and read by lightkurve's own reader.
+"""A target's lightcurves as lightkurve gives them, built in memory from the stored arrays and headers.
 
 Every release keeps its file's layout (column names, order, precision, units, text columns) and headers, so the
-file can be rebuilt column for column and handed to `lightkurve.read`, which then applies exactly its own rules
-for that product (default flux column, quality presets, units, meta keys). Two things lightkurve takes from the
-file name or gets wrong are set from the file's truth instead: FILENAME is the path the file was ingested from;
-for CDIPS, whose reader (lightkurve 2.4-2.6) reads TMID_BJD — full BJD — as if it were BTJD, 2457000 days late,
-`time` is the file's true BTJD; and where lightkurve's reader cannot apply a bitmask (its TGLC reader overflows
-on the int16 TESS_flags with "hardest", 65535, under NumPy 2), the file is read unmasked and the same bits are
-masked here (`quality.bitmask_for`), with lightkurve's QUALITY_BITMASK and QUALITY_MASK meta.
+`TessLightCurve` lightkurve's reader would make of the file can be built directly: the same columns (file order,
+lower-cased, the file's big-endian dtypes, NaN and TNULL masked, units as astropy reads TUNITn with lightkurve's
+spelling fixes), the same standard columns in the same places, the same meta (table header, then primary header,
+then the reader's keys) and each product's own rules (`_READERS`, one per lightkurve reader). No file is written
+and nothing is parsed again; the rows are chosen once (times known, then the quality mask) instead of slicing a
+finished lightcurve, which is what costs in lightkurve. Two things are the file's truth instead of lightkurve's:
+FILENAME is the path the file was ingested from; for CDIPS, whose reader (lightkurve 2.4-2.6) reads TMID_BJD —
+full BJD — as if it were BTJD, 2457000 days late, `time` is the file's true BTJD; and the quality mask is computed
+on 64-bit flags (lightkurve's TGLC reader overflows on its int16 TESS_flags with "hardest", 65535, under NumPy 2).
+`tests/tess/test_to_lightkurve.py` holds every product and preset to `lightkurve.read` of the original file.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
-import tempfile
-from collections.abc import Iterable
-from pathlib import Path
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import psycopg
-from astropy.io import fits
-from astropy.time import Time
+from numpy.typing import NDArray
 
 from lightcurvedb.errors import InvalidInput, MissingDependency
 from lightcurvedb.queries import releases
-from lightcurvedb.tess.export import write_fits
 from lightcurvedb.tess.quality import QualityBitmask, bitmask_for, good_cadences, parse_bitmask
 from lightcurvedb.tess.tic import TicLightcurves, load_tic
 
-_TABLE_STRUCTURE = {"XTENSION", "BITPIX", "NAXIS", "NAXIS1", "NAXIS2", "PCOUNT", "GCOUNT", "TFIELDS", "THEAP"}
-_COLUMN_KEYWORD = re.compile(r"^(TTYPE|TFORM|TUNIT|TNULL|TSCAL|TZERO|TDISP|TDIM|TBCOL)(\d+)$")
-_PRIMARY_STRUCTURE = re.compile(r"^(SIMPLE|BITPIX|NAXIS\d*|EXTEND|PCOUNT|GCOUNT)$")
-_FORMATS = {"float32": "E", "float64": "D", "int8": "I", "uint8": "B", "int16": "I", "int32": "J", "int64": "K"}
+_SKIPPED = {"XTENSION", "BITPIX", "NAXIS", "NAXIS1", "NAXIS2", "PCOUNT", "GCOUNT", "TFIELDS", "THEAP"}
+_COLUMN_KEYWORD = re.compile(r"^(TTYPE|TFORM|TUNIT|TNULL|TSCAL|TZERO|TDISP|TBCOL|TDIM|TCTYP|TCUNI|TCRPX|TCRVL|TCDLT"
+                             r"|TRPOS)[0-9]+")
+_UNIT_FIXES = {"e-/s": "electron/s", "pixels": "pixel", "ADU": "adu"}  # lightkurve's spellings, by str(unit)
 
 
 def _lightkurve() -> Any:
@@ -42,6 +43,38 @@ def _lightkurve() -> Any:
     except ImportError as exc:
         raise MissingDependency("to_lightkurve needs lightkurve: pip install 'tess-lightcurvedb[lightkurve]'") from exc
     return lightkurve
+
+
+@dataclass(frozen=True)
+class _File:
+    """One stored file as lightkurve would open it: its columns (lower-cased names, in file order, the stored rows),
+    their TUNIT/TNULL, its headers and path."""
+
+    product: str
+    sector: int
+    path: str | None
+    columns: dict[str, NDArray[Any]]
+    units: dict[str, str | None]
+    nulls: dict[str, int]
+    time: NDArray[np.float64]  # BTJD (the file's truth: CDIPS's full BJD less 2457000)
+    primary: dict[str, Any]
+    table: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Reader:
+    """How one lightkurve reader reads its product: the columns it takes (`read_generic_lightcurve`'s arguments)
+    and what it does after (`finish`)."""
+
+    flux_column: str
+    lower_flux: bool = True
+    flux_err_column: str | None = "flux_err"
+    quality_column: str = "quality"
+    cadenceno_column: str = "cadenceno"
+    centroid_col_column: str = "mom_centr1"
+    centroid_row_column: str = "mom_centr2"
+    time_column: str = "time"
+    finish: Callable[[Any, _File, Any], Any] | None = None
 
 
 def to_lightkurve(conn: psycopg.Connection[Any], tic: int, *, product: str | None = None,
@@ -54,123 +87,283 @@ def to_lightkurve(conn: psycopg.Connection[Any], tic: int, *, product: str | Non
     `release` picks a release number (default: the newest of each). `quality_bitmask` is a lightkurve preset
     ("none", "default", "hard", "hardest") or an integer; `flux_column` a column name of the product (default:
     lightkurve's reader's). Needs lightkurve (the `[lightkurve]` extra), else MissingDependency; an unknown target
-    or selection raises NotFound, a bad bitmask InvalidInput.
+    or selection raises NotFound, a bad bitmask or flux column InvalidInput. Built in memory: no file is written.
     """
     lk = _lightkurve()
     bitmask = parse_bitmask(quality_bitmask)
     lcs = load_tic(conn, tic, product=product, sectors=sectors, release=release, each_product=product is None)
-    pieces = _per_observation(lcs)
-    ids = np.array(sorted({o.release_id for p in pieces for o in p.observations if o.release_id is not None}),
-                   dtype=np.int64)
-    files = {f.release_id: f for f in releases.list_ingested_files_of_releases(conn, release_ids=ids)}
-    layouts: dict[int, list[Any]] = {}
-    for column in releases.list_release_columns(conn, release_ids=ids):
-        layouts.setdefault(column.release_id, []).append(column)
-    options: dict[str, Any] = {"quality_bitmask": bitmask}
-    if flux_column is not None:
-        options["flux_column"] = flux_column
-    read = []
-    with tempfile.TemporaryDirectory(prefix="lcdb-lightkurve-") as scratch:
-        for piece in sorted(pieces, key=_start):
-            observation = piece.observations[0]
-            file = files.get(observation.release_id or -1)
-            layout = layouts.get(observation.release_id or -1)
-            if file is not None and layout:
-                path = Path(scratch) / Path(file.path).name  # lightkurve reads some facts from the name
-                _rebuilt_file(piece, layout, file.primary_header, file.table_header).writeto(path)
-                source: str | None = file.path
-            else:  # stored before files were recorded: the export's lightkurve-readable FITS
-                path = Path(scratch) / f"tic{tic}-s{observation.sector:04d}-{observation.product}.fits"
-                write_fits(piece.timeseries(), path, piece)
-                source = None
-            try:
-                try:
-                    lc = lk.read(str(path), **options)
-                except lk.utils.LightkurveError as exc:
-                    if not isinstance(exc.__cause__, OverflowError):
-                        raise
-                    lc = _masked(lk.read(str(path), **{**options, "quality_bitmask": "none"}), bitmask,
-                                 product=observation.product, sector=observation.sector)
-            except Exception as exc:  # lightkurve wraps a bad flux_column and the like in LightkurveError
-                cause = exc.__cause__ or exc
-                raise InvalidInput(f"lightkurve cannot read TIC {tic} sector {observation.sector} "
-                                   f"{observation.product} with {options}: {cause}") from exc
-            lc.meta["FILENAME"] = source
-            if file is not None:  # the primary's image (e.g. a TGLC cutout) is not stored: its keywords are
-                lc.meta.update({k: v for k, v in file.primary_header.items() if _PRIMARY_STRUCTURE.match(k)})
-            _true_times(lc, piece)
-            read.append(lc)
-    return lk.LightCurveCollection(read)
+    files = _files(conn, lcs)
+    built = [_build(lk, f, bitmask, flux_column) for f in sorted(files, key=_start)]
+    return lk.LightCurveCollection(built)
 
 
-def _masked(lc: Any, bitmask: QualityBitmask, *, product: str | None, sector: int) -> Any:
-    """`lc` (read with "none") without the cadences `bitmask` masks, as lightkurve's readers record it."""
-    keep = good_cadences(np.asarray(lc["quality"]), bitmask_for(bitmask, product=product, sector=sector))
-    out = lc[keep]
-    out.meta["QUALITY_BITMASK"] = bitmask
-    out.meta["QUALITY_MASK"] = keep
-    return out
-
-
-def _start(piece: TicLightcurves) -> float:
-    times = piece.columns["time"]
-    finite = times[np.isfinite(times)]
+def _start(f: _File) -> float:
+    finite = f.time[np.isfinite(f.time)]
     return float(finite.min()) if finite.size else float("inf")
 
 
-def _per_observation(lcs: TicLightcurves) -> list[TicLightcurves]:
-    """`lcs` cut into one TicLightcurves per observation (its rows, its file's columns)."""
-    pieces, start = [], 0
+def _files(conn: psycopg.Connection[Any], lcs: TicLightcurves) -> list[_File]:
+    """`lcs` cut into its stored files (one per observation): each file's columns and headers."""
+    ids = np.array(sorted({o.release_id for o in lcs.observations if o.release_id is not None}), dtype=np.int64)
+    stored = {f.release_id: f for f in releases.list_ingested_files_of_releases(conn, release_ids=ids)}
+    out, start = [], 0
     for o in lcs.observations:
         stop = start + o.cadences
-        pieces.append(dataclasses.replace(lcs, observations=[o],
-                                          columns={k: v[start:stop] for k, v in lcs.columns.items()}))
+        rows = slice(start, stop)
         start = stop
-    return pieces
-
-
-def _header(cards: dict[str, Any], skip: Any) -> fits.Header:
-    """A FITS header from its stored JSON (lightcurvedb.tess.fits_reader.header_json), without the keywords
-    `skip` says astropy writes itself."""
-    header = fits.Header()
-    for key, value in cards.items():
-        if skip(key):
+        record = stored.get(o.release_id or -1)
+        if record is None:  # stored before files were recorded: the export's lightkurve-readable FITS, in memory
+            out.append(_exported(dataclasses.replace(lcs, observations=[o], flux_arrays=None,
+                                                     columns={k: v[rows] for k, v in lcs.columns.items()}), o))
             continue
-        if key in ("COMMENT", "HISTORY", ""):
-            add = {"COMMENT": header.add_comment, "HISTORY": header.add_history, "": header.add_blank}[key]
-            for line in value if isinstance(value, list) else [value]:
-                add(line)
-        elif isinstance(value, list):  # a keyword the file repeated
-            for item in value:
-                header.append((key, item), end=True)
+        table = record.table_header
+        positions = {str(v).strip().lower(): int(k[5:]) for k, v in table.items()
+                     if k.startswith("TTYPE") and k[5:].isdigit()}
+        names = [n for n in lcs.file_columns if n in positions]
+        names.sort(key=positions.__getitem__)
+        nulls = {n: int(table[f"TNULL{positions[n]}"]) for n in names
+                 if isinstance(table.get(f"TNULL{positions[n]}"), int)}
+        units = {n: table.get(f"TUNIT{positions[n]}") for n in names}
+        out.append(_File(o.product or "spoc", o.sector, record.path, {n: lcs.columns[n][rows] for n in names}, units,
+                         nulls, np.asarray(lcs.columns["time"][rows], dtype=np.float64), record.primary_header, table))
+    return out
+
+
+def _exported(piece: TicLightcurves, o: Any) -> _File:
+    """A file stored before files were recorded, as the export writes it (`export.fits_hdus`), never on disk."""
+    from lightcurvedb.tess.export import fits_hdus
+    from lightcurvedb.tess.fits_reader import header_json
+
+    hdus = fits_hdus(piece.timeseries(), piece)
+    data = hdus[1].data
+    names = [n.lower() for n in data.columns.names]
+    columns = {n.lower(): np.asarray(data[n]) for n in data.columns.names}
+    units = {c.name.lower(): c.unit for c in data.columns}
+    return _File(o.product or "spoc", o.sector, None, {n: columns[n] for n in names}, units, {},
+                 np.asarray(columns["time"], dtype=np.float64), header_json(hdus[0].header),
+                 header_json(hdus[1].header))
+
+
+@functools.lru_cache(maxsize=256)
+def _unit(text: str) -> Any:
+    """TUNITn as astropy's FITS reader parses it, with lightkurve's spelling fixes."""
+    from astropy import units as u
+
+    unit = u.Unit(text, format="fits", parse_strict="silent")
+    spelled = str(unit)
+    if spelled in _UNIT_FIXES:
+        return u.Unit(_UNIT_FIXES[spelled])
+    if spelled == "ppm" and isinstance(unit, u.UnrecognizedUnit):
+        from lightkurve.units import ppm
+
+        return ppm
+    if spelled.lower() == "unitless":
+        return u.dimensionless_unscaled
+    if spelled.lower() == "degcelcius":
+        return u.deg_C
+    return unit
+
+
+def _header_meta(table: dict[str, Any], primary: dict[str, Any]) -> dict[str, Any]:
+    """The meta lightkurve's generic reader makes: the table header as astropy's table reader keeps it (COMMENT as
+    `comments`, repeated keywords as lists, no structure or column keywords), then the primary header as a
+    `Header` mapping gives it (commentary keywords as their cards, a repeated keyword's first value, None where a
+    keyword has no value: astropy's table reader keeps `Undefined` there)."""
+    from astropy.io import fits
+
+    undefined = fits.card.UNDEFINED
+    meta: dict[str, Any] = {}
+    for key, value in table.items():
+        if key in ("COMMENT", "HISTORY"):
+            meta["comments" if key == "COMMENT" else key] = list(value)
+        elif key == "":
+            meta[key] = value[0] if len(value) == 1 else list(value)
+        elif key in _SKIPPED or _COLUMN_KEYWORD.match(key):
+            continue
         else:
-            header.append((key, value), end=True)
-    return header
+            meta[key] = [undefined if v is None else v for v in value] if isinstance(value, list) \
+                else undefined if value is None else value
+    commentary = fits.Header()
+    for key, value in primary.items():
+        if key in ("COMMENT", "HISTORY", ""):
+            for line in value:
+                commentary.append((key, line), end=True)
+            meta[key] = commentary[key]
+        else:
+            meta[key] = value[0] if isinstance(value, list) else value  # a Header gives None for no value
+    return meta
 
 
-def _rebuilt_file(piece: TicLightcurves, layout: list[Any], primary: dict[str, Any],
-                  table: dict[str, Any]) -> fits.HDUList:
-    """The file one release came from, rebuilt: its table's columns in their order, names, precision and units
-    as written (TUNITn; values bit-identical), with its primary and table headers."""
-    columns = []
-    for c in sorted((c for c in layout if c.position is not None), key=lambda c: c.position):
-        values = np.asarray(piece.columns[c.name.lower()])
-        fmt = f"{values.dtype.itemsize}A" if c.dtype.startswith("S") else _FORMATS[c.dtype]
-        columns.append(fits.Column(name=c.name, format=fmt, array=values, unit=table.get(f"TUNIT{c.position}"),
-                                   null=table.get(f"TNULL{c.position}"), disp=table.get(f"TDISP{c.position}")))
-    hdu = fits.BinTableHDU.from_columns(columns)  # EXTNAME, like every other keyword, comes from the file
-    hdu.header.extend(_header(table, lambda k: k in _TABLE_STRUCTURE or bool(_COLUMN_KEYWORD.match(k))),
-                      update=True)
-    primary_hdu = fits.PrimaryHDU(header=_header(primary, lambda k: bool(_PRIMARY_STRUCTURE.match(k))))
-    return fits.HDUList([primary_hdu, hdu])
+def _column(f: _File, name: str, rows: NDArray[np.intp]) -> Any:
+    """One column as astropy's FITS table reader gives it: big-endian as in the file, masked where NaN (floats) or
+    TNULL (integers, always a masked column then), text as str, with its unit."""
+    from astropy.table import Column, MaskedColumn
+
+    values = f.columns[name][rows]
+    if values.dtype.kind in "fiu" and values.dtype.itemsize > 1:
+        values = values.astype(values.dtype.newbyteorder(">"))
+    if name in f.nulls:
+        col: Any = MaskedColumn(values, name=name, mask=values == f.nulls[name], fill_value=f.nulls[name], copy=False)
+    elif values.dtype.kind == "f" and bool(np.isnan(values).any()):
+        col = MaskedColumn(values, name=name, mask=np.isnan(values), fill_value=np.nan, copy=False)
+    elif values.dtype.kind == "S":  # FITS text: str, without its trailing blanks
+        col = Column(np.char.rstrip(np.char.decode(values, "ascii")), name=name, copy=False)
+    else:
+        col = Column(values, name=name, copy=False)
+    unit = f.units.get(name)
+    if unit is not None:
+        col.unit = _unit(unit)
+    return col
 
 
-def _true_times(lc: Any, piece: TicLightcurves) -> None:
-    """Set `lc.time` to the stored BTJD of the rows lightkurve kept when its reader got them wrong (CDIPS)."""
-    stored = np.asarray(piece.columns["time"], dtype=np.float64)
-    timed = stored[np.isfinite(stored)]
-    mask = lc.meta.get("QUALITY_MASK")
-    kept = timed[np.asarray(mask, dtype=bool)] if mask is not None and len(mask) == timed.size else timed
-    if kept.size != len(lc) or np.array_equal(np.asarray(lc.time.value, dtype=np.float64), kept):
-        return
-    lc.time = Time(kept, format="btjd", scale="tdb")
+def _build(lk: Any, f: _File, bitmask: QualityBitmask, flux_column: str | None) -> Any:
+    """The TessLightCurve lightkurve's reader of `f`'s product makes of it (`read_generic_lightcurve`, then the
+    reader's rules), its rows chosen before it is built."""
+    from astropy.time import Time
+
+    reader = _READERS.get(f.product, _READERS["spoc"])
+    flux = flux_column if flux_column is not None else reader.flux_column
+    if reader.lower_flux:
+        flux = flux.lower()
+    if f.product == "cdips":
+        reader = dataclasses.replace(reader, quality_column=f"irq{flux[-1]}")
+    names = [n for n in f.columns if n != reader.time_column]
+    if flux not in names:
+        raise InvalidInput(f"lightkurve cannot read TIC {f.primary.get('TICID')} sector {f.sector} {f.product} with "
+                           f"flux_column={flux!r}: the file has no such column (it has {', '.join(names)})")
+    timed = ~np.isnan(f.time)  # the file's time column has its NaN where the stored BTJD has
+    quality_name = "dquality" if f.product == "pathos" else reader.quality_column
+    flags = f.columns[quality_name][timed] if quality_name in f.columns else None
+    if f.product == "cdips":
+        keep = np.isin(np.char.rstrip(np.asarray(flags)), [b"G", b"0"]) if flags is not None \
+            else np.ones(int(timed.sum()), bool)
+    elif flags is None:
+        keep = np.ones(int(timed.sum()), dtype=bool)
+    else:
+        keep = good_cadences(flags, bitmask_for(bitmask, product=f.product, sector=f.sector))
+    rows = np.flatnonzero(timed)[keep]
+    columns = {n: _column(f, n, rows) for n in names}
+    order = list(names)
+    err = reader.flux_err_column if reader.flux_err_column in columns else f"{flux}_err"
+    for index, (standard, source) in enumerate((("flux", flux), ("flux_err", err),
+                                                ("quality", reader.quality_column),
+                                                ("cadenceno", reader.cadenceno_column),
+                                                ("centroid_col", reader.centroid_col_column),
+                                                ("centroid_row", reader.centroid_row_column))):
+        if standard not in columns and source in columns:
+            columns[standard] = columns[source].copy()
+            columns[standard].name = standard
+            order.insert(index, standard)
+    meta = _header_meta(f.table, f.primary)
+    scale = str(f.table.get("TIMESYS", "tdb")).lower()
+    meta.update({"LABEL": f.primary.get("OBJECT"), "MISSION": f.primary.get("MISSION", f.primary.get("TELESCOP")),
+                 "RA": f.primary.get("RA_OBJ"), "DEC": f.primary.get("DEC_OBJ"), "FILENAME": f.path,
+                 "FLUX_ORIGIN": flux})
+    time = Time(f.time[rows], scale=scale, format="btjd")
+    lc = lk.TessLightCurve(time=time, data=[columns[n] for n in order], names=order, meta=meta, copy=False)
+    mask = keep
+    if reader.finish is not None:
+        lc = reader.finish(lc, f, {"bitmask": bitmask, "mask": mask, "flux": flux, "given": flux_column})
+    return lk.TessLightCurve(data=lc, copy=False)  # as every reader ends: its columns made a lightcurve's again
+
+
+def _quality_meta(lc: Any, context: dict[str, Any]) -> None:
+    lc.meta["QUALITY_BITMASK"] = context["bitmask"]
+    lc.meta["QUALITY_MASK"] = context["mask"]
+
+
+def _tess(lc: Any, f: _File, context: dict[str, Any]) -> Any:
+    lc.meta["AUTHOR"] = "TESS-SPOC" if "tess-spoc" in (f.path or "") else "SPOC"
+    lc.meta["TARGETID"] = lc.meta.get("TICID")
+    _quality_meta(lc, context)
+    return lc
+
+
+def _qlp(lc: Any, f: _File, context: dict[str, Any]) -> Any:
+    lc["flux_err"] = lc["det_flux_err"] if lc.meta.get("SECTOR", 0) >= 56 else lc["kspsap_flux_err"]
+    lc.meta["AUTHOR"] = "QLP"
+    lc.meta["TARGETID"] = lc.meta.get("TICID")
+    _quality_meta(lc, context)
+    lc.meta["NORMALIZED"] = True
+    return lc
+
+
+def _tglc(lc: Any, f: _File, context: dict[str, Any]) -> Any:
+    from astropy import units as u
+
+    for name, unit in (("psf_flux", "electron/s"), ("aperture_flux", "electron/s"), ("background", "electron/s"),
+                       ("cal_psf_flux", ""), ("cal_aper_flux", "")):
+        if name in lc.colnames:
+            if lc[name].unit is not None:
+                lc[name] = u.Quantity(lc[name].value, unit, dtype=np.float32)
+            else:
+                lc[name].unit = unit
+    lc.meta["AUTHOR"] = "TGLC"
+    lc.meta["TARGETID"] = lc.meta.get("OBJECT")
+    _quality_meta(lc, context)
+    lc.meta["NORMALIZED"] = True
+    tic = lc.meta.get("TICID")
+    if tic is not None:
+        tic = int(tic)
+        lc.meta.update({"TARGETID": tic, "TICID": tic, "OBJECT": f"TIC {tic}", "LABEL": f"TIC {tic}"})
+    return lc
+
+
+def _eleanor(lc: Any, f: _File, context: dict[str, Any]) -> Any:
+    from astropy import units as u
+
+    for name in ("flux", "flux_err", "raw_flux", "corr_flux", "pca_flux", "psf_flux"):
+        if name in lc.colnames:
+            if lc[name].unit is not None:
+                lc[name] = u.Quantity(lc[name].value, "electron/s")
+            else:
+                lc[name].unit = "electron/s"
+    for names, unit in ((("flux_bkg",), u.percent),
+                        (("centroid_col", "centroid_row", "x_centroid", "y_centroid", "x_com", "y_com"), u.pix),
+                        (("barycorr",), u.day)):
+        for name in names:
+            if name in lc.colnames:
+                lc[name].unit = unit
+    lc["raw_flux_err"] = lc["flux_err"]
+    if context["flux"] != "raw_flux":
+        lc["flux_err"] = lc[context["flux"]] * lc["raw_flux_err"] / lc["raw_flux"]
+    for name in ("ffiindex", "cadenceno"):
+        if name in lc.colnames and not np.issubdtype(lc[name].dtype, np.int_):
+            lc[name] = np.asarray(lc[name].value, dtype=int)
+    eleanor_lite = lc.meta.get("TVERSION") is not None and lc.meta.get("GITHUB") == \
+        "https://github.com/afeinstein20/eleanor"
+    lc.meta["AUTHOR"] = "GSFC-ELEANOR-LITE" if eleanor_lite else "ELEANOR"
+    lc.meta["NORMALIZED"] = False
+    tic = lc.meta.get("TIC_ID")
+    if tic is not None:
+        lc.meta.update({"TARGETID": tic, "TICID": tic, "OBJECT": f"TIC {tic}", "LABEL": f"TIC {tic}"})
+    return lc
+
+
+def _cdips(lc: Any, f: _File, context: dict[str, Any]) -> Any:
+    lc.meta["AUTHOR"] = "CDIPS"
+    lc.meta["TARGETID"] = lc.meta.get("TICID")
+    lc.meta["QUALITY_BITMASK"] = 36
+    lc.meta["QUALITY_MASK"] = context["mask"]
+    return lc
+
+
+def _pathos(lc: Any, f: _File, context: dict[str, Any]) -> Any:
+    lc.meta["AUTHOR"] = "PATHOS"
+    lc.meta["TARGETID"] = lc.meta.get("TICID")
+    _quality_meta(lc, context)
+    lc.meta["NORMALIZED"] = True
+    return lc
+
+
+_TESS = _Reader("pdcsap_flux", lower_flux=False, finish=_tess)
+_READERS: dict[str, _Reader] = {
+    "spoc": _TESS, "spoc-fast": _TESS, "tess-spoc": _TESS,
+    "qlp": _Reader("sap_flux", lower_flux=False, flux_err_column=None, finish=_qlp),
+    "tglc": _Reader("cal_psf_flux", quality_column="tess_flags", cadenceno_column="cadence_num", finish=_tglc),
+    "gsfc-eleanor-lite": _Reader("corr_flux", centroid_col_column="x_centroid", centroid_row_column="y_centroid",
+                                 cadenceno_column="ffiindex", finish=_eleanor),
+    "cdips": _Reader("irm1", flux_err_column="", time_column="tmid_bjd", finish=_cdips),
+    "pathos": _Reader("psf_flux_cor", quality_column="DQUALITY", finish=_pathos),
+}
+"""Each product's lightkurve reader (lightkurve.io: tess, qlp, tglc, eleanor, cdips, pathos), as rules."""
