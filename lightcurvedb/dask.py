@@ -18,6 +18,7 @@ from lightcurvedb.replicas import DEFAULT_MAX_LAG_SECONDS, ReplicaSkipped, usabl
 from lightcurvedb.tess.partitions import (
     DEFAULT_PART_SIZE,
     Partition,
+    array_columns,
     plan_partitions,
     read_partition,
     read_target_part,
@@ -52,7 +53,7 @@ def dsn_list(dsn_or_dsns: str | Sequence[str]) -> list[str]:
 
 
 def read_part(dsns: Sequence[str], part: Partition | tuple[Partition, ...],
-              processing_group: str | None) -> list[dict[str, Any]]:
+              processing_group: str | None, columns: Iterable[str] | None = None) -> list[dict[str, Any]]:
     """One part's records (what a Dask task runs): an observation's partition, or a target part
     (`plan_target_parts`). From the first of `dsns` that answers; a server that fails is skipped with a
     ReplicaSkipped warning and the next one reads the part."""
@@ -63,8 +64,8 @@ def read_part(dsns: Sequence[str], part: Partition | tuple[Partition, ...],
             conn = _connection(dsn)
             with conn.transaction():  # one snapshot per part (REPEATABLE READ): no record torn by an ingest
                 if isinstance(part, Partition):
-                    return read_partition(conn, part, processing_group=processing_group)
-                return read_target_part(conn, part, processing_group=processing_group)
+                    return read_partition(conn, part, processing_group=processing_group, columns=columns)
+                return read_target_part(conn, part, processing_group=processing_group, columns=columns)
         except psycopg.OperationalError as exc:
             _forget(dsn)
             warnings.warn(f"{redact(dsn)} failed reading {what}: {scrub(str(exc).strip(), dsn)}; reading it "
@@ -107,7 +108,8 @@ def spread(servers: Sequence[str], i: int) -> list[str]:
 
 def lightcurves(dsn_or_dsns: str | Sequence[str], *, sectors: Iterable[int] | None = None,
                 product: str | None = None, release: int | None = None, processing_group: str | None = None,
-                part_size: int = DEFAULT_PART_SIZE, max_lag_seconds: float = DEFAULT_MAX_LAG_SECONDS) -> Any:
+                columns: Iterable[str] | None = None, part_size: int = DEFAULT_PART_SIZE,
+                max_lag_seconds: float = DEFAULT_MAX_LAG_SECONDS) -> Any:
     """The selected lightcurves as a `dask.bag.Bag` of records (`lightcurvedb.tess.partitions.RECORD_FIELDS`:
     tic, sector, camera, ccd, product, release, time, flux, flux_err, quality, cadenceno, …).
 
@@ -116,15 +118,17 @@ def lightcurves(dsn_or_dsns: str | Sequence[str], *, sectors: Iterable[int] | No
     spread over those that answer and have replayed the primary's WAL within `max_lag_seconds`; a server that is
     skipped, or fails while reading, is warned about (ReplicaSkipped) and its parts are read by the others.
     `sectors`, `product`, `release` (a release number; default the newest) and `processing_group` (default each
-    product's flux) select as `lcdb export` does. Needs the `[scale]` extra.
+    product's flux) select as `lcdb export` does; `columns` (`ARRAY_FIELDS`: time, flux, flux_err, quality,
+    cadenceno; None: all) says which arrays the workers read and the records carry. Needs the `[scale]` extra.
     """
+    wanted = sorted(array_columns(columns))
     dask = require_dask()
     servers = usable(dsn_list(dsn_or_dsns), max_lag_seconds=max_lag_seconds)
     with lightcurvedb.connect(servers[0]) as conn:
         parts = plan_partitions(conn, sectors=sectors, product=product, release=release, part_size=part_size)
     tasks = []
     for i, part in enumerate(parts):
-        tasks.append(dask.delayed(read_part, pure=True)(spread(servers, i), part, processing_group,
+        tasks.append(dask.delayed(read_part, pure=True)(spread(servers, i), part, processing_group, wanted,
                                                         dask_key_name=f"lcdb-read-{part.observation_id}-"
                                                                       f"{part.release_ids[0]}"))
     return dask.bag.from_delayed(tasks)
@@ -132,11 +136,12 @@ def lightcurves(dsn_or_dsns: str | Sequence[str], *, sectors: Iterable[int] | No
 
 def map_lightcurves(fn: Callable[..., Any], dsn_or_dsns: str | Sequence[str], *, per_partition: bool = False,
                     sectors: Iterable[int] | None = None, product: str | None = None, release: int | None = None,
-                    processing_group: str | None = None, part_size: int = DEFAULT_PART_SIZE,
-                    max_lag_seconds: float = DEFAULT_MAX_LAG_SECONDS) -> Any:
+                    processing_group: str | None = None, columns: Iterable[str] | None = None,
+                    part_size: int = DEFAULT_PART_SIZE, max_lag_seconds: float = DEFAULT_MAX_LAG_SECONDS) -> Any:
     """`fn` applied on the workers to every selected lightcurve record (`per_partition`: to each partition's list
     of records, e.g. to store results in one statement), as a lazy `dask.bag.Bag`; the selection is
     `lightcurves`'s. Compute it with any Dask scheduler (a `distributed.Client` for a cluster)."""
     bag = lightcurves(dsn_or_dsns, sectors=sectors, product=product, release=release,
-                      processing_group=processing_group, part_size=part_size, max_lag_seconds=max_lag_seconds)
+                      processing_group=processing_group, columns=columns, part_size=part_size,
+                      max_lag_seconds=max_lag_seconds)
     return bag.map_partitions(fn) if per_partition else bag.map(fn)

@@ -16,11 +16,16 @@ import lightcurvedb
 from lightcurvedb.dask import EXTRA, dsn_list, read_part, require_dask, spread
 from lightcurvedb.errors import MissingDependency, NotFound, OutputFileError
 from lightcurvedb.replicas import DEFAULT_MAX_LAG_SECONDS, usable
-from lightcurvedb.tess.partitions import Partition, plan_target_parts
+from lightcurvedb.tess.partitions import Partition, array_columns, plan_target_parts
 
 NESTED = "lightcurve"
 """The nested column: one element per cadence of every lightcurve of the target, in time order."""
-NESTED_FIELDS = ("time", "flux", "flux_err", "quality", "sector", "product")
+NESTED_FIELDS = ("time", "flux", "flux_err", "quality", "cadenceno", "sector", "product")
+"""The nested fields a publication can have, in this order; sector and product always."""
+DEFAULT_COLUMNS = ("time", "flux", "flux_err", "quality")
+"""The arrays a publication nests when no `columns` are given."""
+_ARROW_TYPES = {"time": ("float64", np.float64), "flux": ("float64", np.float64), "flux_err": ("float64", np.float64),
+                "quality": ("int32", np.int32), "cadenceno": ("int64", np.int64)}
 TARGETS_PER_PART = 500
 
 
@@ -52,33 +57,34 @@ def check_catalog_output(outdir: Path, *, overwrite: bool) -> None:
         raise OutputFileError(f"cannot write {out}: directory {out.parent} does not exist")
 
 
-def target_table(records: list[dict[str, Any]]) -> tuple[Any, int]:
+def target_table(records: list[dict[str, Any]], columns: Iterable[str] | None = None) -> tuple[Any, int]:
     """(a pyarrow Table of one row per target with a stored position: tic, ra, dec, tmag and the nested
-    lightcurve, the number of targets left out for want of a position)."""
+    lightcurve — the arrays of `columns` (default `DEFAULT_COLUMNS`), then sector and product —, the number of
+    targets left out for want of a position)."""
     pa = _pyarrow()
+    wanted = array_columns(DEFAULT_COLUMNS if columns is None else columns)
+    fields = [f for f in NESTED_FIELDS if f in wanted or f in ("sector", "product")]
     by_target: dict[int, list[dict[str, Any]]] = {}
     for rec in records:
         by_target.setdefault(int(rec["target_id"]), []).append(rec)
     kept = [t for t, recs in by_target.items() if recs[0]["ra"] is not None and recs[0]["dec"] is not None]
     offsets = [0]
-    columns: dict[str, list[np.ndarray[Any, Any]]] = {name: [] for name in NESTED_FIELDS}
+    pieces: dict[str, list[np.ndarray[Any, Any]]] = {name: [] for name in fields}
     for target in kept:
         for rec in by_target[target]:  # already in time order (read_target_part)
-            n = int(np.asarray(rec["time"]).shape[0])
-            columns["time"].append(np.asarray(rec["time"], dtype=np.float64))
-            columns["flux"].append(np.asarray(rec["flux"], dtype=np.float64))
-            columns["flux_err"].append(np.asarray(rec["flux_err"], dtype=np.float64))
-            columns["quality"].append(np.asarray(rec["quality"], dtype=np.int32))
-            columns["sector"].append(np.full(n, rec["sector"], dtype=np.int32))
-            columns["product"].append(np.full(n, rec["product"], dtype=object))
-        offsets.append(offsets[-1] + sum(int(np.asarray(r["time"]).shape[0]) for r in by_target[target]))
-    flat = {name: (np.concatenate(parts) if parts else np.empty(0)) for name, parts in columns.items()}
-    values = [pa.array(flat["time"], pa.float64()), pa.array(flat["flux"], pa.float64()),
-              pa.array(flat["flux_err"], pa.float64()), pa.array(flat["quality"], pa.int32()),
-              pa.array(flat["sector"], pa.int32()), pa.array(flat["product"], pa.string())]
+            n = int(rec["cadences"])
+            for name in fields:
+                if name in _ARROW_TYPES:
+                    pieces[name].append(np.asarray(rec[name], dtype=_ARROW_TYPES[name][1]))
+            pieces["sector"].append(np.full(n, rec["sector"], dtype=np.int32))
+            pieces["product"].append(np.full(n, rec["product"], dtype=object))
+        offsets.append(offsets[-1] + sum(int(r["cadences"]) for r in by_target[target]))
+    flat = {name: (np.concatenate(parts) if parts else np.empty(0)) for name, parts in pieces.items()}
+    arrow = {**{k: getattr(pa, t)() for k, (t, _) in _ARROW_TYPES.items()}, "sector": pa.int32(),
+             "product": pa.string()}
     starts = pa.array(offsets, pa.int32())  # nested-pandas' layout: a struct of equally long lists per row
-    nested = pa.StructArray.from_arrays([pa.ListArray.from_arrays(starts, v) for v in values],
-                                        names=list(NESTED_FIELDS))
+    nested = pa.StructArray.from_arrays([pa.ListArray.from_arrays(starts, pa.array(flat[f], arrow[f]))
+                                         for f in fields], names=fields)
     first = [by_target[t][0] for t in kept]
     table = pa.table({
         "tic": pa.array([int(r["tic"]) for r in first], pa.int64()),
@@ -91,30 +97,33 @@ def target_table(records: list[dict[str, Any]]) -> tuple[Any, int]:
 
 
 def write_target_part(dsns: Sequence[str], part: tuple[Partition, ...], processing_group: str | None,
-                      path: str) -> dict[str, int]:
+                      path: str, columns: Iterable[str] | None = None) -> dict[str, int]:
     """The task per target part: read its lightcurves, write one Parquet file of its targets; returns counts."""
     pa = _pyarrow()
-    records = read_part(dsns, part, processing_group)
-    table, unplaced = target_table(records)
+    records = read_part(dsns, part, processing_group, columns)
+    table, unplaced = target_table(records, columns)
     if table.num_rows:
         pa.parquet.write_table(table, path, compression="zstd")
     return {"targets": int(table.num_rows), "unplaced": unplaced, "lightcurves": len(records),
-            "cadences": int(sum(np.asarray(r["time"]).shape[0] for r in records)),
+            "cadences": int(sum(int(r["cadences"]) for r in records)),
             "written": int(table.num_rows > 0)}
 
 
 def publish_hats(dsn_or_dsns: str | Sequence[str], outdir: str | Path, *, client: Any,
                  sectors: Iterable[int] | None = None, product: str | None = None, release: int | None = None,
-                 processing_group: str | None = None, overwrite: bool = False,
-                 targets_per_part: int = TARGETS_PER_PART, progress: Any = None,
+                 processing_group: str | None = None, columns: Iterable[str] | None = None,
+                 overwrite: bool = False, targets_per_part: int = TARGETS_PER_PART, progress: Any = None,
                  max_lag_seconds: float = DEFAULT_MAX_LAG_SECONDS) -> dict[str, int]:
     """Write the selected lightcurves as a HATS catalog in `outdir`: one row per target with a stored position
     (tic, ra, dec, tmag) and a nested `lightcurve` column (time BTJD, flux, flux_err, quality, sector, product;
-    each product's flux, as `lcdb export`), HEALPix-partitioned by hats-import on `client`'s cluster. The workers
+    each product's flux, as `lcdb export`; `columns` chooses the arrays among time, flux, flux_err, quality,
+    cadenceno, and only those are read),
+    HEALPix-partitioned by hats-import on `client`'s cluster. The workers
     read the lightcurves (spread over the given primary and standbys) and write Parquet parts under `outdir`'s
     parent, which every worker must see. An existing `outdir` is refused unless `overwrite`; the catalog is built
     beside it and moved into place at the end. `progress` (a rich Progress) shows the read. Returns counts:
     targets, unplaced (left out: no position), lightcurves, cadences."""
+    wanted = sorted(array_columns(DEFAULT_COLUMNS if columns is None else columns))  # refused before any work
     dask = require_dask()
     import_arguments, pipeline_with_client = _hats_import()
     out = Path(outdir).absolute()
@@ -128,7 +137,7 @@ def publish_hats(dsn_or_dsns: str | Sequence[str], outdir: str | Path, *, client
     inputs.mkdir(parents=True)
     try:
         paths = [str(inputs / f"part-{i:06d}.parquet") for i in range(len(parts))]
-        tasks = [dask.delayed(write_target_part, pure=False)(spread(servers, i), part, processing_group, path,
+        tasks = [dask.delayed(write_target_part, pure=False)(spread(servers, i), part, processing_group, path, wanted,
                                                              dask_key_name=f"lcdb-hats-part-{i}")
                  for i, (part, path) in enumerate(zip(parts, paths, strict=True))]
         futures = client.compute(tasks)

@@ -16,9 +16,21 @@ from lightcurvedb.records.datasets import DatasetRecord
 _COLUMNS = ("id", "processing_group_id", "target_id", "observation_id", "values", "errors", "release_id",
             "values_f4", "errors_f4")
 _ARRAYS = frozenset({"values", "errors", "values_f4", "errors_f4"})
-_SELECT = sql.SQL(", ").join(
-    sql.SQL("lcdb_packed({})").format(sql.Identifier(c)) if c in _ARRAYS else sql.Identifier(c) for c in _COLUMNS)
-"""The arrays go through lcdb_packed (migration 0013): no per-element work on the server."""
+
+
+def _select(arrays: frozenset[str]) -> sql.Composable:
+    """The columns of a dataset row; the arrays in `arrays` ("values", "errors") go through lcdb_packed (migration
+    0013: no per-element work on the server), the others are left out (NULL: not read, not sent)."""
+    def column(c: str) -> sql.Composable:
+        if c not in _ARRAYS:
+            return sql.Identifier(c)
+        if c.removesuffix("_f4") not in arrays:
+            return sql.SQL("NULL::bytea")
+        return sql.SQL("lcdb_packed({})").format(sql.Identifier(c))
+    return sql.SQL(", ").join(column(c) for c in _COLUMNS)
+
+
+_BOTH = frozenset({"values", "errors"})
 _TYPES = ["bytea" if c in _ARRAYS else "int8" for c in _COLUMNS]
 _TARGET_CHUNK = 10_000
 DatasetStream = Generator[DatasetRecord, None, None]
@@ -78,14 +90,16 @@ def iter_release_flags(conn: psycopg.Connection[Any], *, observation_id: int, re
 
 def iter_datasets(conn: psycopg.Connection[Any], *, target_ids: Sequence[int] | None = None,
                   observation_id: int | None = None, processing_group_id: int | None = None,
-                  release_ids: Sequence[int] | None = None, ordered: bool = True) -> DatasetStream:
+                  release_ids: Sequence[int] | None = None, ordered: bool = True,
+                  arrays: frozenset[str] = _BOTH) -> DatasetStream:
     """Stream the datasets matching every given filter as `DatasetRecord`s with ndarrays at stored precision.
 
     One binary ``COPY (SELECT …) TO STDOUT`` per call (per 10,000 targets): the server streams, the client
     holds one row at a time, so memory stays bounded whatever the result size. ``release_ids`` keeps the
     datasets of those releases. The connection is busy until
     the iterator is exhausted or closed (leaving early cancels the COPY). With no filter, every dataset.
-    ``ordered`` sorts by (observation, processing group, target); pass False for the fastest scan. Records are
+    ``ordered`` sorts by (observation, processing group, target); pass False for the fastest scan. ``arrays``
+    ("values", "errors") says which arrays are read (the others come as None). Records are
     built with ``model_construct`` (rows from the database are trusted; per-row validation would cost more
     than the COPY), their arrays read-only like every record's.
     """
@@ -94,11 +108,11 @@ def iter_datasets(conn: psycopg.Connection[Any], *, target_ids: Sequence[int] | 
         for i in range(0, len(ids), _TARGET_CHUNK):
             yield from iter_datasets(conn, target_ids=ids[i:i + _TARGET_CHUNK], observation_id=observation_id,
                                      processing_group_id=processing_group_id, release_ids=release_ids,
-                                     ordered=ordered)
+                                     ordered=ordered, arrays=arrays)
         return
     if (target_ids is not None and len(target_ids) == 0) or (release_ids is not None and len(release_ids) == 0):
         return
-    query = sql.SQL("SELECT {} FROM dataset{}").format(_SELECT, _where(target_ids, observation_id,
+    query = sql.SQL("SELECT {} FROM dataset{}").format(_select(arrays), _where(target_ids, observation_id,
                                                                          processing_group_id, release_ids))
     if ordered:
         query += sql.SQL(" ORDER BY observation_id, processing_group_id, target_id")

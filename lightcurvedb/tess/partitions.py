@@ -21,12 +21,25 @@ from lightcurvedb.tess.products import canonical
 DEFAULT_PART_SIZE = 2000
 """Lightcurves per partition: an observation (a sector's camera and CCD) holding more is split."""
 
-RECORD_FIELDS = ("tic", "ra", "dec", "tmag", "sector", "camera", "ccd", "product", "release", "time", "flux",
-                 "flux_err", "quality", "cadenceno", "flux_group", "target_id", "observation_id", "release_id",
-                 "dataset_id")
+ARRAY_FIELDS = ("time", "flux", "flux_err", "quality", "cadenceno")
+"""The arrays a record can carry (`columns` chooses; all by default): BTJD time, the flux group's values and
+errors at their stored precision, QUALITY bits, cadence numbers."""
+RECORD_FIELDS = ("tic", "ra", "dec", "tmag", "sector", "camera", "ccd", "product", "release", *ARRAY_FIELDS,
+                 "cadences", "flux_group", "target_id", "observation_id", "release_id", "dataset_id")
 """The keys of a lightcurve record: the target and its stored position (None when none is stored), where and what
-it is, its arrays (BTJD time, the flux group's values and errors at their stored precision, QUALITY bits, cadence
-numbers) and the ids results are stored under."""
+it is, its arrays (`ARRAY_FIELDS`, those chosen), its number of cadences and the ids results are stored under."""
+
+
+def array_columns(columns: Iterable[str] | None) -> frozenset[str]:
+    """The arrays a read takes (`ARRAY_FIELDS`; None: all); InvalidInput naming any other name."""
+    if columns is None:
+        return frozenset(ARRAY_FIELDS)
+    chosen = frozenset(str(c).lower() for c in columns)
+    unknown = sorted(chosen - set(ARRAY_FIELDS))
+    if unknown:
+        raise InvalidInput(f"no column {', '.join(map(repr, unknown))} in a distributed read; its columns are "
+                           f"{', '.join(ARRAY_FIELDS)}")
+    return chosen
 
 
 @dataclass(frozen=True)
@@ -85,32 +98,38 @@ def _preference(product: str, requested: str | None) -> tuple[str, ...]:
 
 
 def read_partition(conn: psycopg.Connection[Any], partition: Partition, *,
-                   processing_group: str | None = None) -> list[dict[str, Any]]:
-    """The lightcurve records (`RECORD_FIELDS`) of one partition, by TIC: four binary COPY streams (times,
-    QUALITY flags, the candidate flux groups' datasets) and the observation's cadence grid. Each release's flux is
-    `processing_group` (a group or short name), else its product's default, the same choice as `lcdb export`;
-    a release without that group is left out."""
+                   processing_group: str | None = None, columns: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """The lightcurve records (`RECORD_FIELDS`) of one partition, by TIC: binary COPY streams of what `columns`
+    asks for (`ARRAY_FIELDS`; None: all) — times, QUALITY flags, the candidate flux groups' datasets (their arrays
+    only for flux/flux_err) — and the observation's cadence grid. Each release's flux is `processing_group` (a
+    group or short name), else its product's default, the same choice as `lcdb export`; a release without that
+    group is left out."""
+    wanted = array_columns(columns)
     register(conn)
     ids = list(partition.release_ids)
     releases = {r.id: r for r in partitions.list_partition_releases(conn, release_ids=np.array(ids, np.int64))}
     (grid,) = observations.list_observation_grids(conn, ids=np.array([partition.observation_id], np.int64))
     cadences = np.asarray(grid.cadence_reference, dtype=np.int64)
-    times = dict(iter_release_times(conn, observation_id=partition.observation_id, release_ids=ids))
+    times = dict(iter_release_times(conn, observation_id=partition.observation_id, release_ids=ids)) \
+        if "time" in wanted else {}
     shared = np.zeros(cadences.shape[0], dtype=np.int32)
     flags: dict[int, NDArray[np.int32]] = {}
-    for release_id, bits in iter_release_flags(conn, observation_id=partition.observation_id, release_ids=ids,
-                                               flag_type=QUALITY_FLAG):
-        if release_id is None:
-            shared |= bits
-        else:
-            flags[release_id] = bits
+    if "quality" in wanted:
+        for release_id, bits in iter_release_flags(conn, observation_id=partition.observation_id, release_ids=ids,
+                                                   flag_type=QUALITY_FLAG):
+            if release_id is None:
+                shared |= bits
+            else:
+                flags[release_id] = bits
+    arrays = frozenset(a for a, c in (("values", "flux"), ("errors", "flux_err")) if c in wanted)
     group_ids = {g.name: g.id for g in processing.list_processing_groups(conn)}
     candidates = dict.fromkeys(g for r in releases.values() for g in _preference(r.product_name, processing_group)
                                if g in group_ids)
     found: dict[tuple[int, str], Any] = {}
     for candidate in candidates:
         for d in iter_datasets(conn, observation_id=partition.observation_id,
-                               processing_group_id=group_ids[candidate], release_ids=ids, ordered=False):
+                               processing_group_id=group_ids[candidate], release_ids=ids, ordered=False,
+                               arrays=arrays):
             found[(int(d.release_id or 0), candidate)] = d
     records = []
     for release_id in ids:
@@ -124,28 +143,33 @@ def read_partition(conn: psycopg.Connection[Any], partition: Partition, *,
         flux = d.values if d.values is not None else d.values_f4
         flux_err = d.errors if d.errors is not None else d.errors_f4
         time = times.get(release_id)
-        records.append({
+        record = {
             "tic": int(r.tic), "ra": r.ra, "dec": r.dec, "tmag": r.tessmag, "sector": r.sector, "camera": r.camera,
             "ccd": r.ccd, "product": r.product_name,
-            "release": r.number, "flux_group": group,
+            "release": r.number, "flux_group": group, "cadences": int(cadences.shape[0]),
             "time": time if time is not None else np.full(cadences.shape[0], np.nan),
             "flux": flux, "flux_err": flux_err, "quality": flags.get(release_id, np.zeros_like(shared)) | shared,
             "cadenceno": cadences, "target_id": r.target_id, "observation_id": partition.observation_id,
             "release_id": release_id,
             "dataset_id": int(d.id),
-        })
+        }
+        records.append({k: v for k, v in record.items() if k in wanted or k not in ARRAY_FIELDS})
     records.sort(key=lambda rec: (rec["tic"], rec["product"], rec["release"]))
     return records
 
 
 def read_target_part(conn: psycopg.Connection[Any], part: Iterable[Partition], *,
-                     processing_group: str | None = None) -> list[dict[str, Any]]:
-    """Every lightcurve record of a target part (`plan_target_parts`), by TIC, then time."""
-    records = [rec for p in part for rec in read_partition(conn, p, processing_group=processing_group)]
-    records.sort(key=lambda rec: (rec["tic"], _first_time(rec["time"]), rec["product"]))
+                     processing_group: str | None = None, columns: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Every lightcurve record of a target part (`plan_target_parts`), by TIC, then time (then sector, without
+    times)."""
+    records = [rec for p in part for rec in read_partition(conn, p, processing_group=processing_group,
+                                                           columns=columns)]
+    records.sort(key=lambda rec: (rec["tic"], _first_time(rec.get("time")), rec["sector"], rec["product"]))
     return records
 
 
-def _first_time(time: NDArray[np.float64]) -> float:
+def _first_time(time: NDArray[np.float64] | None) -> float:
+    if time is None:
+        return float("inf")
     finite = time[np.isfinite(time)]
     return float(finite[0]) if finite.size else float("inf")
