@@ -83,7 +83,8 @@ class TicLightcurves:
     flux_arrays: tuple[NDArray[Any], NDArray[Any]] | None = None  # the read's flux and flux_err (default groups)
 
     def __len__(self) -> int:
-        return len(next(iter(self.columns.values()))) if self.columns else 0
+        """Cadences (rows) of the read."""
+        return sum(o.cadences for o in self.observations)
 
     @property
     def time_format(self) -> str:
@@ -467,7 +468,9 @@ def _assemble(conn: psycopg.Connection[Any], tic_id: int, lcs: TargetLightcurves
         cols[name] = _column(parts, n)
     if keep("flux") or keep("flux_err"):
         value, error, used = result.flux_from_groups(flux, lcs)
-        result.flux_groups, result.flux_arrays = used, (value, error)
+        result.flux_groups = used
+        if keep("flux") and keep("flux_err"):  # what flux() gives; with one of them read, it needs the groups'
+            result.flux_arrays = (value, error)
         for name, flux_column in (("flux", value), ("flux_err", error)):
             if keep(name) and name not in cols:  # a file's own column of that name (eleanor's FLUX_ERR) wins
                 cols[name] = flux_column
