@@ -26,15 +26,15 @@ from lightcurvedb import schema
 from lightcurvedb.adapters import dump_array
 from lightcurvedb.bulk import iter_datasets, write
 from lightcurvedb.lightcurve import load_lightcurves
-from lightcurvedb.queries.datasets import _LIST_LIGHTCURVE_DATASETS
 from lightcurvedb.queries.observations import create_tess_observation, list_target_observations
+from lightcurvedb.queries.reads import _FETCH_TARGET_ARRAYS
 from lightcurvedb.records.datasets import DatasetInsert
 from lightcurvedb.scratch import throwaway_database
 
 OBSERVATIONS_PER_COMMIT = 50  # each observation creates 3 partitions: one transaction cannot lock thousands
 GOALS: Goals = {
     "fetch_growth_20_to_2000_observations": ("<=", 1.5),
-    "busy_target_fetch_p50_ms": ("<=", 15.0),
+    "busy_target_ratio_to_wire_floor": ("<=", 1.3),
     "plan_ms_at_2000_observations": ("<=", 2.0),
     "bytes_per_value_float32": ("<=", 4.3),
     "float32_ingest_speedup": (">=", 1.6),
@@ -163,10 +163,11 @@ def _fill(conn: Conn, groups: list[int], pairs: list[tuple[int, int]], cadences:
 
 
 def _explained_query(conn: Conn, target_id: int) -> bytes:
-    """load_lightcurves's dataset query with its parameters bound as literals (the text planned as a custom plan)."""
+    """load_lightcurves's array statement with its parameters bound as literals (the text planned as a custom plan)."""
     held = [r.observation_id for r in list_target_observations(conn, target_id=target_id)]
-    params = {"target_id": target_id, "observation_ids": held, "processing_group_id": None}
-    text = psycopg.ClientCursor(conn).mogrify(_LIST_LIGHTCURVE_DATASETS, params)
+    params = {"target_id": target_id, "observation_ids": held, "release_ids": None, "bare_observation_ids": [],
+              "value_group_ids": None, "error_group_ids": None, "flag_types": None, "time": True, "grid_ids": []}
+    text = psycopg.ClientCursor(conn).mogrify(_FETCH_TARGET_ARRAYS, params)
     return b"EXPLAIN (ANALYZE, SUMMARY, FORMAT JSON) " + text.encode()
 
 
@@ -233,8 +234,13 @@ def _growth(server_dsn: str, cfg: Config, log: Log) -> dict[str, Any]:
 
 
 _FLOOR = ("SELECT lcdb_packed(values_f4), lcdb_packed(errors_f4) FROM dataset "
-          "WHERE target_id = %s AND observation_id = ANY(%s::int8[])")
-"""The busy target's float32 values and errors as bytea: what any reader of this storage must at least receive."""
+          "WHERE target_id = %(t)s AND observation_id = ANY(%(o)s::int8[]) "
+          "UNION ALL SELECT lcdb_packed(barycentric_julian_dates), NULL FROM target_specific_time "
+          "WHERE target_id = %(t)s AND observation_id = ANY(%(o)s::int8[]) "
+          "UNION ALL SELECT lcdb_packed(quality_flags), NULL FROM quality_flag_array "
+          "WHERE (target_id = %(t)s OR target_id IS NULL) AND observation_id = ANY(%(o)s::int8[])")
+"""Every array the busy target's fetch returns but the cached grids (float32 values and errors, times, its own and
+the observations' flags) as bytea, nothing decoded: what any reader of this storage must at least receive."""
 
 
 def _busy(conn: Conn, instrument: int, me: int, groups: list[int], cfg: Config, log: Log) -> dict[str, Any]:
@@ -247,18 +253,22 @@ def _busy(conn: Conn, instrument: int, me: int, groups: list[int], cfg: Config, 
         lc = load_lightcurves(conn, me)
     assert len(lc) == n * c and len(lc.values) == len(groups), (len(lc), len(lc.values))
     arrays = n * (2 * len(groups) + 1 + 2)  # values and errors per group, times, two flag arrays
-    fetch = [_timed(lambda: load_lightcurves(conn, me)) for _ in range(cfg.busy_fetches)]
     held = [r.observation_id for r in list_target_observations(conn, target_id=me)]
-    with conn.cursor(binary=True) as cur:  # the floor: the same float32 arrays as raw bytes, nothing decoded
-        floor = [_timed(lambda: cur.execute(_FLOOR, [me, held]).fetchall()) for _ in range(cfg.busy_fetches)]
+    fetch, floor = [], []
+    with conn.cursor(binary=True) as cur:  # the floor: the same arrays as raw bytes, nothing decoded
+        for _ in range(cfg.busy_fetches):  # alternating, so that both see the same machine
+            fetch.append(_timed(lambda: load_lightcurves(conn, me)))
+            floor.append(_timed(lambda: cur.execute(_FLOOR, {"t": me, "o": held}).fetchall()))
     out = {"busy_target_fetch_p50_ms": _ms(fetch), "busy_target_wire_floor_ms": _ms(floor),
+           "busy_target_ratio_to_wire_floor": round(_ms(fetch) / _ms(floor), 3),
            "busy_target_observations": n, "busy_target_cadences": c,
            "busy_target_groups": len(groups), "busy_target_arrays": arrays,
            "busy_target_dtype": "float32 values and errors, float64 times",
            "busy_target_mb": round(n * c * (2 * len(groups) * 4 + 8) / 2**20, 1)}
     log(f"[busy] {n} observations x {c:,} cadences x {len(groups)} groups ({arrays} arrays, "
-        f"{out['busy_target_mb']} MB): fetch p50 {out['busy_target_fetch_p50_ms']:.1f} ms; its float32 arrays as "
-        f"raw bytes (the wire floor) {out['busy_target_wire_floor_ms']:.1f} ms")
+        f"{out['busy_target_mb']} MB): fetch p50 {out['busy_target_fetch_p50_ms']:.1f} ms; its arrays as "
+        f"raw bytes (the wire floor) {out['busy_target_wire_floor_ms']:.1f} ms; ratio "
+        f"{out['busy_target_ratio_to_wire_floor']}")
     return out
 
 

@@ -10,15 +10,14 @@ import psycopg
 from psycopg.rows import kwargs_row
 
 from lightcurvedb import query_runtime as rt
-from lightcurvedb.record import Float32Array, Float64Array, Int64Array
-from lightcurvedb.records.datasets import DatasetRecord, ListLightcurveDatasetsRow
+from lightcurvedb.record import Float32Array, Float64Array
+from lightcurvedb.records.datasets import DatasetRecord
 
 __all__ = [
     "create_dataset",
     "delete_datasets_of_group",
     "get_dataset",
     "iter_datasets_of_sector",
-    "list_lightcurve_datasets",
 ]
 
 
@@ -89,39 +88,6 @@ def get_dataset(
     return rt.one(conn, _GET_DATASET, params, kwargs_row(DatasetRecord), "get_dataset")
 
 
-_LIST_LIGHTCURVE_DATASETS: LiteralString = """
-SELECT d.observation_id, d.release_id, d.processing_group_id, g.name AS processing_group_name,
-       lcdb_packed(d."values") AS "values", lcdb_packed(d.errors) AS errors,
-       lcdb_packed(d.values_f4) AS values_f4, lcdb_packed(d.errors_f4) AS errors_f4
-FROM dataset AS d
-JOIN processing_group AS g ON g.id = d.processing_group_id
-WHERE d.target_id = %(target_id)s AND d.observation_id = ANY(%(observation_ids)s::int8[])
-  AND (%(processing_group_id)s::int8 IS NULL OR d.processing_group_id = %(processing_group_id)s::int8)
-"""
-
-
-def list_lightcurve_datasets(
-    conn: psycopg.Connection[Any],
-    *,
-    target_id: int,
-    observation_ids: Int64Array,
-    processing_group_id: int | None = None,
-) -> list[ListLightcurveDatasetsRow]:
-    """A target's datasets in the given observations, with release and processing group name, at stored
-    precision.
-
-    Returns every row as a list.
-
-    SQL: sql/queries/datasets.sql:18 (:many).
-    """
-    params: dict[str, Any] = {
-        "target_id": target_id,
-        "observation_ids": rt.int_array("observation_ids", observation_ids),
-        "processing_group_id": processing_group_id,
-    }
-    return rt.many(conn, _LIST_LIGHTCURVE_DATASETS, params, kwargs_row(ListLightcurveDatasetsRow), packed=True)
-
-
 _ITER_DATASETS_OF_SECTOR: LiteralString = """
 SELECT d.*
 FROM dataset AS d
@@ -141,7 +107,7 @@ def iter_datasets_of_sector(
 
     Streams the rows (Cursor.stream): iterate to the end, or close the generator, before the next query.
 
-    SQL: sql/queries/datasets.sql:34 (:iter).
+    SQL: sql/queries/datasets.sql:18 (:iter).
     """
     params: dict[str, Any] = {"sector": sector, "processing_group_id": processing_group_id}
     yield from rt.stream(conn, _ITER_DATASETS_OF_SECTOR, params, kwargs_row(DatasetRecord))
@@ -157,7 +123,7 @@ def delete_datasets_of_group(conn: psycopg.Connection[Any], *, processing_group_
 
     Returns the number of rows affected.
 
-    SQL: sql/queries/datasets.sql:42 (:execrows).
+    SQL: sql/queries/datasets.sql:26 (:execrows).
     """
     params: dict[str, Any] = {"processing_group_id": processing_group_id, "observation_id": observation_id}
     return rt.execute(conn, _DELETE_DATASETS_OF_GROUP, params)

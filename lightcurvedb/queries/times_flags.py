@@ -11,22 +11,18 @@ from psycopg.rows import kwargs_row
 from lightcurvedb import query_runtime as rt
 from lightcurvedb.record import Float64Array, Int32Array, Int64Array
 from lightcurvedb.records.times_flags import (
-    GetQualityFlagArraysRow,
     GetTargetCadencesRow,
     ListQualityFlagsOfObservationsRow,
-    ListTimesOfTargetRow,
     QualityFlagArrayRecord,
     TargetSpecificTimeRecord,
 )
 
 __all__ = [
     "create_quality_flags",
-    "get_quality_flag_arrays",
     "get_quality_flags",
     "get_target_cadences",
     "get_target_times",
     "list_quality_flags_of_observations",
-    "list_times_of_target",
     "upsert_target_time",
 ]
 
@@ -157,33 +153,6 @@ def get_target_cadences(conn: psycopg.Connection[Any], *, target_id: int, observ
     return rt.one(conn, _GET_TARGET_CADENCES, params, kwargs_row(GetTargetCadencesRow), "get_target_cadences")
 
 
-_LIST_TIMES_OF_TARGET: LiteralString = """
-SELECT observation_id, release_id, lcdb_packed(barycentric_julian_dates) AS barycentric_julian_dates
-FROM target_specific_time
-WHERE target_id = %(target_id)s AND observation_id = ANY(%(observation_ids)s::int8[])
-"""
-
-
-def list_times_of_target(
-    conn: psycopg.Connection[Any],
-    *,
-    target_id: int,
-    observation_ids: Int64Array,
-) -> list[ListTimesOfTargetRow]:
-    """A target's barycentric times in the given observations (its own: only their partitions are planned), one
-    row
-
-    Returns every row as a list.
-
-    SQL: sql/queries/times_flags.sql:45 (:many).
-    """
-    params: dict[str, Any] = {
-        "target_id": target_id,
-        "observation_ids": rt.int_array("observation_ids", observation_ids),
-    }
-    return rt.many(conn, _LIST_TIMES_OF_TARGET, params, kwargs_row(ListTimesOfTargetRow), packed=True)
-
-
 _LIST_QUALITY_FLAGS_OF_OBSERVATIONS: LiteralString = """
 SELECT q.id, q.type, q.observation_id, q.target_id, q.release_id, (q.xmin::text || ':' || q.ctid::text) AS version,
        lcdb_packed(CASE WHEN q.target_id IS NULL THEN NULL ELSE q.quality_flags END) AS quality_flags
@@ -203,7 +172,7 @@ def list_quality_flags_of_observations(
 
     Returns every row as a list.
 
-    SQL: sql/queries/times_flags.sql:52 (:many).
+    SQL: sql/queries/times_flags.sql:45 (:many).
     """
     params: dict[str, Any] = {
         "observation_ids": rt.int_array("observation_ids", observation_ids),
@@ -216,29 +185,3 @@ def list_quality_flags_of_observations(
         kwargs_row(ListQualityFlagsOfObservationsRow),
         packed=True,
     )
-
-
-_GET_QUALITY_FLAG_ARRAYS: LiteralString = """
-SELECT q.id, (q.xmin::text || ':' || q.ctid::text) AS version, lcdb_packed(q.quality_flags) AS quality_flags
-FROM quality_flag_array AS q
-WHERE q.id = ANY(%(ids)s::int8[]) AND q.observation_id = ANY(%(observation_ids)s::int8[])
-"""
-
-
-def get_quality_flag_arrays(
-    conn: psycopg.Connection[Any],
-    *,
-    ids: Int64Array,
-    observation_ids: Int64Array,
-) -> list[GetQualityFlagArraysRow]:
-    """The flag arrays of the given rows (ids, in the given observations) with their row versions (xmin:ctid).
-
-    Returns every row as a list.
-
-    SQL: sql/queries/times_flags.sql:64 (:many).
-    """
-    params: dict[str, Any] = {
-        "ids": rt.int_array("ids", ids),
-        "observation_ids": rt.int_array("observation_ids", observation_ids),
-    }
-    return rt.many(conn, _GET_QUALITY_FLAG_ARRAYS, params, kwargs_row(GetQualityFlagArraysRow), packed=True)

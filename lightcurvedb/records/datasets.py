@@ -10,7 +10,6 @@ from lightcurvedb.record import Float32Array, Float64Array, Record
 __all__ = [
     "DatasetInsert",
     "DatasetRecord",
-    "ListLightcurveDatasetsRow",
 ]
 
 
@@ -102,45 +101,6 @@ class DatasetInsert(Record):
     )
     errors_f4: Float32Array | None = Field(
         default=None,
-        description=(
-            "The uncertainties at float32 precision when they were float32; else NULL and errors holds "
-            "them."
-        ),
-    )
-
-
-class ListLightcurveDatasetsRow(Record):
-    """A row of list_lightcurve_datasets: A target's datasets in the given observations, with release and
-    processing group name, at stored precision.
-    """
-
-    observation_id: int = Field(description="The observation (partition key); ON DELETE CASCADE.")
-    release_id: int | None = Field(
-        description="The release the dataset belongs to (ON DELETE CASCADE); NULL when written without one.",
-    )
-    processing_group_id: int = Field(
-        description="The processing group (photometric source x detrending method); ON DELETE CASCADE.",
-    )
-    processing_group_name: str = Field(description="Human-readable name, e.g. 'SPOC PDCSAP'.")
-    values: Float64Array | None = Field(
-        description=(
-            "The values at float64 precision (NULL when stored as float32 in values_f4): one per "
-            "cadence of the observation's grid, NaN where missing."
-        ),
-    )
-    errors: Float64Array | None = Field(
-        description=(
-            "The uncertainties at float64 precision (NULL when stored as float32 in errors_f4), aligned"
-            " with the values; NaN where unknown."
-        ),
-    )
-    values_f4: Float32Array | None = Field(
-        description=(
-            "The values at float32 precision (real[], 4 bytes a value) when the data was float32 (e.g. "
-            "a FITS E column); else NULL and values holds them."
-        ),
-    )
-    errors_f4: Float32Array | None = Field(
         description=(
             "The uncertainties at float32 precision when they were float32; else NULL and errors holds "
             "them."

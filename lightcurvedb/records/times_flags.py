@@ -10,10 +10,8 @@ from pydantic import Field
 from lightcurvedb.record import Float64Array, Int32Array, Int64Array, Record
 
 __all__ = [
-    "GetQualityFlagArraysRow",
     "GetTargetCadencesRow",
     "ListQualityFlagsOfObservationsRow",
-    "ListTimesOfTargetRow",
     "QualityFlagArrayInsert",
     "QualityFlagArrayRecord",
     "TargetSpecificTimeInsert",
@@ -155,23 +153,6 @@ class GetTargetCadencesRow(Record):
     )
 
 
-class ListTimesOfTargetRow(Record):
-    """A row of list_times_of_target: A target's barycentric times in the given observations (its own: only their
-    partitions are planned), one row
-    """
-
-    observation_id: int = Field(description="The observation (partition key); ON DELETE CASCADE.")
-    release_id: int | None = Field(
-        description="The release the times belong to (ON DELETE CASCADE); NULL when written without one.",
-    )
-    barycentric_julian_dates: Float64Array = Field(
-        description=(
-            "Times in the mission's time system (TESS: BTJD days), one per cadence; 1-D, no NULL "
-            "elements (NaN allowed). STORAGE EXTERNAL."
-        ),
-    )
-
-
 class ListQualityFlagsOfObservationsRow(Record):
     """A row of list_quality_flags_of_observations: A target's flag arrays (all types) in the given observations,
     and the observation-wide rows without arrays.
@@ -194,18 +175,3 @@ class ListQualityFlagsOfObservationsRow(Record):
     )
     version: str
     quality_flags: Int32Array | None
-
-
-class GetQualityFlagArraysRow(Record):
-    """A row of get_quality_flag_arrays: The flag arrays of the given rows (ids, in the given observations) with
-    their row versions (xmin:ctid).
-    """
-
-    id: int = Field(description="Row id (identity); primary key (id, observation_id).")
-    version: str
-    quality_flags: Int32Array = Field(
-        description=(
-            "Bitmask per cadence (TESS QUALITY, int32); 1-D, no NULL elements. Test bits with flags & 1"
-            " etc."
-        ),
-    )

@@ -42,13 +42,6 @@ LEFT JOIN LATERAL (
 ) AS q ON true
 WHERE o.id = :observation_id;
 
--- name: list_times_of_target :many
--- A target's barycentric times in the given observations (its own: only their partitions are planned), one row
--- per (observation, release).
-SELECT observation_id, release_id, lcdb_packed(barycentric_julian_dates) AS barycentric_julian_dates
-FROM target_specific_time
-WHERE target_id = :target_id AND observation_id = ANY(:observation_ids::int8[]);
-
 -- name: list_quality_flags_of_observations :many
 -- A target's flag arrays (all types) in the given observations, and the observation-wide rows without arrays.
 -- Observation-wide rows come with quality_flags None and their row version (xmin:ctid): shared by every target
@@ -60,10 +53,3 @@ SELECT q.id, q.type, q.observation_id, q.target_id, q.release_id, (q.xmin::text 
        lcdb_packed(CASE WHEN q.target_id IS NULL THEN NULL ELSE q.quality_flags END) AS quality_flags
 FROM quality_flag_array AS q
 WHERE q.observation_id = ANY(:observation_ids::int8[]) AND (q.target_id = :target_id OR q.target_id IS NULL);
-
--- name: get_quality_flag_arrays :many
--- The flag arrays of the given rows (ids, in the given observations) with their row versions (xmin:ctid).
--- not-null: version
-SELECT q.id, (q.xmin::text || ':' || q.ctid::text) AS version, lcdb_packed(q.quality_flags) AS quality_flags
-FROM quality_flag_array AS q
-WHERE q.id = ANY(:ids::int8[]) AND q.observation_id = ANY(:observation_ids::int8[]);
