@@ -163,13 +163,14 @@ _ROLE, _OBSERVATION, _RELEASE, _GROUP, _NAME, _WIDE, _VALUES, _VALUES_F4, _ERROR
 
 
 def read_spans(conn: psycopg.Connection[Any], *, target_id: int, versions: dict[int, str],
-               system: MissionTimeSystem | None, spans: Sequence[_SpanKey] | None = None,
+               system: MissionTimeSystem | None, group_names: dict[str, str], spans: Sequence[_SpanKey] | None = None,
                wanted: Wanted = Wanted()) -> TargetLightcurves:
     """Assemble a target's `spans` ((observation, release id or None for data without a release), in this order;
     None: every span holding a dataset in the observations of `versions`, ordered by first time) with one
     statement (`fetch_target_arrays`): only `wanted`'s arrays, only the spans' partitions. `versions` maps each
-    observation to read to its row version (the grid cache). Each array is copied once, from the result's memory
-    straight into the column it belongs to (`query_runtime.borrowed`)."""
+    observation to read to its row version (the grid cache); `group_names` names the processing groups by id (as
+    the lookup query sent them). Each array is copied once, from the result's memory straight into the column it
+    belongs to (`query_runtime.borrowed`)."""
     register(conn)
     held = np.array(sorted(versions), dtype=np.int64)
     grids, missing = _grids(conn, versions)
@@ -186,15 +187,16 @@ def read_spans(conn: psycopg.Connection[Any], *, target_id: int, versions: dict[
             if r[_ROLE] == "grid" and r[_GRID] is not None:
                 grids[r[_OBSERVATION]] = grid = r[_GRID].astype(np.int64)
                 _cache_grid(conn, r[_OBSERVATION], versions[r[_OBSERVATION]], grid)
-        return _assemble(target_id, system, rows, grids, spans)
+        return _assemble(target_id, system, rows, grids, spans, group_names)
 
     if not held.size:
-        return _assemble(target_id, system, [], grids, spans)
+        return _assemble(target_id, system, [], grids, spans, group_names)
     return query_runtime.borrowed(conn, reads._FETCH_TARGET_ARRAYS, params, assemble)
 
 
 def _assemble(target_id: int, system: MissionTimeSystem | None, rows: list[tuple[Any, ...]],
-              grids: dict[int, NDArray[np.int64]], spans: Sequence[_SpanKey] | None) -> TargetLightcurves:
+              grids: dict[int, NDArray[np.int64]], spans: Sequence[_SpanKey] | None,
+              group_names: dict[str, str]) -> TargetLightcurves:
     """The rows of `fetch_target_arrays` (arrays borrowed from the result) on the spans' concatenated grids."""
     datasets: dict[_SpanKey, dict[str, tuple[Any, ...]]] = {}
     times: dict[_SpanKey, NDArray[Any]] = {}
@@ -202,7 +204,7 @@ def _assemble(target_id: int, system: MissionTimeSystem | None, rows: list[tuple
     for r in rows:
         key = (r[_OBSERVATION], r[_RELEASE])
         if r[_ROLE] == "dataset":
-            datasets.setdefault(key, {})[r[_NAME]] = r
+            datasets.setdefault(key, {})[group_names[str(r[_GROUP])]] = r
         elif r[_ROLE] == "time" and r[_TIMES] is not None:
             times[key] = r[_TIMES]
         elif r[_ROLE] == "flags" and r[_FLAGS] is not None:
@@ -275,13 +277,14 @@ def load_lightcurves(conn: psycopg.Connection[Any], target_id: int, *,
     """
     lookup = observations.list_target_observations(conn, target_id=target_id)
     if not lookup:
-        return read_spans(conn, target_id=target_id, versions={}, system=None)
+        return read_spans(conn, target_id=target_id, versions={}, system=None, group_names={})
     first = lookup[0]
     system = MissionTimeSystem(first.time_format_name, first.time_unit, first.time_epoch, first.time_epoch_scale,
                                first.time_epoch_format)
     groups = None if processing_group_id is None else frozenset({processing_group_id})
     lcs = read_spans(conn, target_id=target_id, versions={r.observation_id: r.observation_version for r in lookup},
-                     system=system, wanted=Wanted(value_groups=groups, error_groups=groups))
+                     system=system, group_names=first.group_names,
+                     wanted=Wanted(value_groups=groups, error_groups=groups))
     if processing_group_id is None:
         return lcs
     return _only_group(lcs, processing_group_id)

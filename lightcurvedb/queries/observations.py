@@ -303,8 +303,10 @@ def list_tess_observations_of_target(
 
 _LIST_TARGET_OBSERVATIONS: LiteralString = """
 SELECT tobs.observation_id, (o.xmin::text || ':' || o.ctid::text) AS observation_version,
-       m.time_format_name, m.time_unit, m.time_epoch, m.time_epoch_scale, m.time_epoch_format
+       m.time_format_name, m.time_unit, m.time_epoch, m.time_epoch_scale, m.time_epoch_format, gn.names AS group_names
 FROM target_observation AS tobs
+CROSS JOIN (SELECT coalesce(jsonb_object_agg(g.id::text, g.name), '{}'::jsonb) AS names
+            FROM processing_group AS g) AS gn
 JOIN observation AS o ON o.id = tobs.observation_id
 JOIN target AS tg ON tg.id = tobs.target_id
 JOIN mission_catalog AS mc ON mc.id = tg.catalog_id
@@ -338,7 +340,7 @@ def list_observation_grids(conn: psycopg.Connection[Any], *, ids: Int64Array) ->
 
     Returns every row as a list.
 
-    SQL: sql/queries/observations.sql:116 (:many).
+    SQL: sql/queries/observations.sql:119 (:many).
     """
     params: dict[str, Any] = {"ids": rt.int_array("ids", ids)}
     return rt.many(conn, _LIST_OBSERVATION_GRIDS, params, kwargs_row(ListObservationGridsRow), packed=True)
@@ -364,7 +366,7 @@ def list_existing_partitions(
 
     Returns every row as a list.
 
-    SQL: sql/queries/observations.sql:123 (:many).
+    SQL: sql/queries/observations.sql:126 (:many).
     """
     params: dict[str, Any] = {"parent_table": parent_table, "names": names}
     return rt.many(conn, _LIST_EXISTING_PARTITIONS, params, kwargs_row(ListExistingPartitionsRow))
@@ -382,7 +384,7 @@ def packed_writes_available(conn: psycopg.Connection[Any]) -> bool | None:
 
     Raises lightcurvedb.errors.NotFound when no row matches.
 
-    SQL: sql/queries/observations.sql:132 (:scalar).
+    SQL: sql/queries/observations.sql:135 (:scalar).
     """
     params: dict[str, Any] = {}
     value: bool | None = rt.scalar(conn, _PACKED_WRITES_AVAILABLE, params, "packed_writes_available")
@@ -400,7 +402,7 @@ def mark_grid_derived(conn: psycopg.Connection[Any], *, observation_id: int, cad
     """Record that an observation's cadence grid was derived from times (idempotent: a second mark changes
     nothing).
 
-    SQL: sql/queries/observations.sql:138 (:exec).
+    SQL: sql/queries/observations.sql:141 (:exec).
     """
     params: dict[str, Any] = {"observation_id": observation_id, "cadence_seconds": cadence_seconds, "rule": rule}
     rt.execute(conn, _MARK_GRID_DERIVED, params)

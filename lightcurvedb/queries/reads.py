@@ -62,8 +62,10 @@ SELECT tg.id AS target_id, s.observation_id, s.release_id, s.number AS release_n
        (i.properties ->> 'camera')::integer AS camera, (i.properties ->> 'ccd')::integer AS ccd, o.cadence_count,
        (o.xmin::text || ':' || o.ctid::text) AS observation_version, dg.cadence_seconds AS derived_cadence_seconds,
        m.time_format_name, m.time_unit, m.time_epoch, m.time_epoch_scale, m.time_epoch_format,
-       layout.columns AS layout
+       layout.columns AS layout, gn.names AS group_names
 FROM spans AS s
+CROSS JOIN (SELECT coalesce(jsonb_object_agg(g.id::text, g.name), '{}'::jsonb) AS names
+            FROM processing_group AS g) AS gn
 CROSS JOIN tg
 JOIN mission AS m ON m.id = tg.host_mission_id
 JOIN observation AS o ON o.id = s.observation_id
@@ -115,18 +117,18 @@ def plan_target_read(
 
 
 _FETCH_TARGET_ARRAYS: LiteralString = """
-SELECT 'dataset'::text AS role, d.observation_id, d.release_id, d.processing_group_id AS group_id, g.name,
-       false AS wide, lcdb_packed(CASE WHEN w.want_values THEN d."values" END) AS "values",
-       lcdb_packed(CASE WHEN w.want_values THEN d.values_f4 END) AS values_f4,
-       lcdb_packed(CASE WHEN w.want_errors THEN d.errors END) AS errors,
-       lcdb_packed(CASE WHEN w.want_errors THEN d.errors_f4 END) AS errors_f4,
+SELECT 'dataset'::text AS role, d.observation_id, d.release_id, d.processing_group_id AS group_id,
+       NULL::text AS name, false AS wide,
+       lcdb_packed(CASE WHEN %(value_group_ids)s::int8[] IS NULL OR ARRAY[d.processing_group_id] <@ %(value_group_ids)s::int8[]
+                        THEN d."values" END) AS "values",
+       lcdb_packed(CASE WHEN %(value_group_ids)s::int8[] IS NULL OR ARRAY[d.processing_group_id] <@ %(value_group_ids)s::int8[]
+                        THEN d.values_f4 END) AS values_f4,
+       lcdb_packed(CASE WHEN %(error_group_ids)s::int8[] IS NULL OR ARRAY[d.processing_group_id] <@ %(error_group_ids)s::int8[]
+                        THEN d.errors END) AS errors,
+       lcdb_packed(CASE WHEN %(error_group_ids)s::int8[] IS NULL OR ARRAY[d.processing_group_id] <@ %(error_group_ids)s::int8[]
+                        THEN d.errors_f4 END) AS errors_f4,
        lcdb_packed(NULL::int4[]) AS flags, lcdb_packed(NULL::float8[]) AS times, lcdb_packed(NULL::int8[]) AS grid
 FROM dataset AS d
-JOIN processing_group AS g ON g.id = d.processing_group_id
-CROSS JOIN LATERAL (
-    SELECT %(value_group_ids)s::int8[] IS NULL OR d.processing_group_id = ANY(%(value_group_ids)s::int8[]) AS want_values,
-           %(error_group_ids)s::int8[] IS NULL OR d.processing_group_id = ANY(%(error_group_ids)s::int8[]) AS want_errors
-) AS w
 WHERE d.target_id = %(target_id)s AND d.observation_id = ANY(%(observation_ids)s::int8[])
   AND (%(release_ids)s::int8[] IS NULL OR d.release_id = ANY(%(release_ids)s::int8[])
        OR (d.release_id IS NULL AND d.observation_id = ANY(%(bare_observation_ids)s::int8[])))
@@ -173,7 +175,7 @@ def fetch_target_arrays(
 
     Returns every row as a list.
 
-    SQL: sql/queries/reads.sql:79 (:many).
+    SQL: sql/queries/reads.sql:82 (:many).
     """
     params: dict[str, Any] = {
         "value_group_ids": rt.int_array("value_group_ids", value_group_ids),

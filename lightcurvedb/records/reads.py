@@ -51,6 +51,7 @@ class PlanTargetReadRow(Record):
     time_epoch_scale: str = Field(description="Astropy time scale of the epoch, e.g. 'tdb'.")
     time_epoch_format: str = Field(description="Astropy time format of the epoch value, e.g. 'jd'.")
     layout: dict[str, Any] | None
+    group_names: dict[str, Any]
 
 
 class FetchTargetArraysRow(Record):

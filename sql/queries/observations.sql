@@ -101,11 +101,14 @@ ORDER BY t.sector, o.cadence_reference[1], o.id;
 -- name: list_target_observations :many
 -- The observations holding data of a target (the target_observation lookup: one-target reads restrict the data
 -- tables to these ids, so that only their partitions are planned and locked), with each observation's row
--- version (xmin:ctid, for the grid cache) and the time system of the target's mission.
--- not-null: observation_id, observation_version
+-- version (xmin:ctid, for the grid cache), the time system of the target's mission and the names of the processing
+-- groups by id.
+-- not-null: observation_id, observation_version, group_names
 SELECT tobs.observation_id, (o.xmin::text || ':' || o.ctid::text) AS observation_version,
-       m.time_format_name, m.time_unit, m.time_epoch, m.time_epoch_scale, m.time_epoch_format
+       m.time_format_name, m.time_unit, m.time_epoch, m.time_epoch_scale, m.time_epoch_format, gn.names AS group_names
 FROM target_observation AS tobs
+CROSS JOIN (SELECT coalesce(jsonb_object_agg(g.id::text, g.name), '{}'::jsonb) AS names
+            FROM processing_group AS g) AS gn
 JOIN observation AS o ON o.id = tobs.observation_id
 JOIN target AS tg ON tg.id = tobs.target_id
 JOIN mission_catalog AS mc ON mc.id = tg.catalog_id

@@ -9,12 +9,13 @@
 -- release (or with `each`/`every`). Each span comes with its TESS sector, camera, CCD, cadence count, row version
 -- (xmin:ctid, for the grid cache), the time system of the target's mission and its release's file layout
 -- ("columns": one object per column in file order, header-derived columns last, text values left out; NULL
--- without a layout). In sector, preference, product, release and observation order. No data partition is touched.
+-- without a layout), and the names of the processing groups by id. In sector, preference, product, release and
+-- observation order. No data partition is touched.
 -- optional: sectors, product, release_number
 -- prepared: true
 -- nullable: release_id, release_number, product_name, camera, ccd, derived_cadence_seconds, layout
--- not-null: target_id, observation_id, sector, cadence_count, observation_version, time_format_name, time_unit,
---   time_epoch, time_epoch_scale, time_epoch_format
+-- not-null: target_id, observation_id, sector, cadence_count, observation_version, group_names
+-- not-null: time_format_name, time_unit, time_epoch, time_epoch_scale, time_epoch_format
 WITH tg AS (
     SELECT tg.id, mc.host_mission_id
     FROM target AS tg
@@ -58,8 +59,10 @@ SELECT tg.id AS target_id, s.observation_id, s.release_id, s.number AS release_n
        (i.properties ->> 'camera')::integer AS camera, (i.properties ->> 'ccd')::integer AS ccd, o.cadence_count,
        (o.xmin::text || ':' || o.ctid::text) AS observation_version, dg.cadence_seconds AS derived_cadence_seconds,
        m.time_format_name, m.time_unit, m.time_epoch, m.time_epoch_scale, m.time_epoch_format,
-       layout.columns AS layout
+       layout.columns AS layout, gn.names AS group_names
 FROM spans AS s
+CROSS JOIN (SELECT coalesce(jsonb_object_agg(g.id::text, g.name), '{}'::jsonb) AS names
+            FROM processing_group AS g) AS gn
 CROSS JOIN tg
 JOIN mission AS m ON m.id = tg.host_mission_id
 JOIN observation AS o ON o.id = s.observation_id
@@ -78,27 +81,28 @@ ORDER BY s.sector, s.rank NULLS LAST, s.product_name NULLS FIRST, s.number, s.ob
 
 -- name: fetch_target_arrays :many
 -- The arrays of a target in the given observations (constants: only their partitions are planned and read), one
--- row each, `role` saying which: 'dataset' (values and errors of a processing group, at stored precision; an array
--- not asked for comes as NULL, its row still says the group is held), 'time', 'flags' (`wide`: observation-wide)
+-- row each, `role` saying which: 'dataset' (values and errors of a processing group by id, at stored precision; an
+-- array not asked for comes as NULL, its row still says the group is held), 'time', 'flags' (`name`: the flag type;
+-- `wide`: observation-wide)
 -- and 'grid' (the cadence grids of `grid_ids`). Data of the releases `release_ids` (NULL: every release) and, in
 -- `bare_observation_ids`, data written without a release. `value_group_ids` / `error_group_ids` (NULL: all) pick
 -- the datasets' arrays, `flag_types` (NULL: all) the flag rows; `time` asks for the times. In no order: a sort
--- would copy every array through it.
+-- would copy every array through it, and every join or lateral costs planning time per partition.
 -- optional: release_ids, value_group_ids, error_group_ids, flag_types
 -- nullable: release_id, group_id, name, values, values_f4, errors, errors_f4, flags, times, grid
 -- not-null: role, observation_id, wide
-SELECT 'dataset'::text AS role, d.observation_id, d.release_id, d.processing_group_id AS group_id, g.name,
-       false AS wide, lcdb_packed(CASE WHEN w.want_values THEN d."values" END) AS "values",
-       lcdb_packed(CASE WHEN w.want_values THEN d.values_f4 END) AS values_f4,
-       lcdb_packed(CASE WHEN w.want_errors THEN d.errors END) AS errors,
-       lcdb_packed(CASE WHEN w.want_errors THEN d.errors_f4 END) AS errors_f4,
+SELECT 'dataset'::text AS role, d.observation_id, d.release_id, d.processing_group_id AS group_id,
+       NULL::text AS name, false AS wide,
+       lcdb_packed(CASE WHEN :value_group_ids::int8[] IS NULL OR ARRAY[d.processing_group_id] <@ :value_group_ids::int8[]
+                        THEN d."values" END) AS "values",
+       lcdb_packed(CASE WHEN :value_group_ids::int8[] IS NULL OR ARRAY[d.processing_group_id] <@ :value_group_ids::int8[]
+                        THEN d.values_f4 END) AS values_f4,
+       lcdb_packed(CASE WHEN :error_group_ids::int8[] IS NULL OR ARRAY[d.processing_group_id] <@ :error_group_ids::int8[]
+                        THEN d.errors END) AS errors,
+       lcdb_packed(CASE WHEN :error_group_ids::int8[] IS NULL OR ARRAY[d.processing_group_id] <@ :error_group_ids::int8[]
+                        THEN d.errors_f4 END) AS errors_f4,
        lcdb_packed(NULL::int4[]) AS flags, lcdb_packed(NULL::float8[]) AS times, lcdb_packed(NULL::int8[]) AS grid
 FROM dataset AS d
-JOIN processing_group AS g ON g.id = d.processing_group_id
-CROSS JOIN LATERAL (
-    SELECT :value_group_ids::int8[] IS NULL OR d.processing_group_id = ANY(:value_group_ids::int8[]) AS want_values,
-           :error_group_ids::int8[] IS NULL OR d.processing_group_id = ANY(:error_group_ids::int8[]) AS want_errors
-) AS w
 WHERE d.target_id = :target_id AND d.observation_id = ANY(:observation_ids::int8[])
   AND (:release_ids::int8[] IS NULL OR d.release_id = ANY(:release_ids::int8[])
        OR (d.release_id IS NULL AND d.observation_id = ANY(:bare_observation_ids::int8[])))
