@@ -1,19 +1,17 @@
-"""The `lcdb` command line: embedded server control, migrations, status, the TESS, sky and cluster commands."""
+"""The `lcdb` command line: embedded server control, migrations, status, the TESS, sky and cluster commands.
+
+Building the parser imports nothing heavy (no psycopg, NumPy, astropy, Dask, …): each command imports what it
+runs in its body, so `lcdb --help` answers at once and a command pays only for its own imports.
+"""
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 import sys
 from collections.abc import Sequence
 
-import psycopg
-from psycopg import conninfo
-
-from lightcurvedb import embedded, migrate, scale_commands, sky_commands
-from lightcurvedb.config import load_config, redact, resolve_dsn, scrub
-from lightcurvedb.connection import resolve
+from lightcurvedb import scale_commands, sky_commands
 from lightcurvedb.errors import LightcurveDBError, PermissionDenied
 from lightcurvedb.tess import commands as tess_commands
 from lightcurvedb.tess import demo
@@ -42,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _db(args: argparse.Namespace) -> int:
+    from lightcurvedb import embedded
+    from lightcurvedb.config import load_config, redact, resolve_dsn
+
     config = load_config()
     lay = embedded.layout(config.embedded)
     if args.action == "start":
@@ -72,6 +73,11 @@ def _db(args: argparse.Namespace) -> int:
 
 
 def _status(target: str) -> int:
+    import psycopg
+
+    from lightcurvedb import migrate
+    from lightcurvedb.config import redact, scrub
+
     print(f"url: {redact(target)}")
     try:
         with psycopg.connect(target, autocommit=True, connect_timeout=10) as conn:
@@ -90,6 +96,9 @@ def _status(target: str) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
+    from lightcurvedb import migrate
+    from lightcurvedb.connection import resolve
+
     done = migrate.apply(resolve(args.dsn, auto_migrate=False).dsn)
     print(f"applied {len(done)} migration(s)" + (f": {', '.join(done)}" if done else "; schema up to date"))
     return 0
@@ -97,6 +106,8 @@ def _migrate(args: argparse.Namespace) -> int:
 
 def _configured_dsn(dsn: str | None) -> str | None:
     """The DSN the command used (argument > LCDB_DSN > config file), to scrub its password from messages."""
+    from lightcurvedb.config import resolve_dsn
+
     try:
         resolved = resolve_dsn(dsn)
     except LightcurveDBError:
@@ -106,6 +117,10 @@ def _configured_dsn(dsn: str | None) -> str | None:
 
 def _role(dsn: str | None) -> str:
     """The role a DSN logs in as (libpq's default: the operating-system user)."""
+    import getpass
+
+    from psycopg import conninfo
+
     try:
         return str(conninfo.conninfo_to_dict(dsn or "").get("user") or getpass.getuser())
     except Exception:
@@ -114,6 +129,10 @@ def _role(dsn: str | None) -> str:
 
 def _message(exc: BaseException, args: argparse.Namespace) -> str:
     """One line for an error the user can act on."""
+    import psycopg
+
+    from lightcurvedb.config import scrub
+
     dsn = _configured_dsn(args.dsn)
     if isinstance(exc, PermissionDenied):
         text = str(exc)
@@ -132,6 +151,17 @@ def _message(exc: BaseException, args: argparse.Namespace) -> str:
     return " ".join(scrub(text, dsn).split())
 
 
+def _reported(exc: Exception) -> bool:
+    """True for the errors `main` reports in one line: lightcurvedb's, psycopg's and the operating system's.
+
+    psycopg is looked up in `sys.modules` rather than imported: a command that never imported it cannot have
+    raised one of its errors, and `lcdb --help` must not pay for importing it."""
+    if isinstance(exc, (LightcurveDBError, OSError)):
+        return True
+    psycopg = sys.modules.get("psycopg")
+    return psycopg is not None and isinstance(exc, psycopg.Error)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `lcdb`; returns the process exit code (2 on an error, with one line on stderr)."""
     args = _parser().parse_args(argv)
@@ -143,8 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print("lcdb: interrupted", file=sys.stderr)
         return 130
-    except (LightcurveDBError, psycopg.Error, OSError) as e:
-        if debug:
+    except Exception as e:
+        if debug or not _reported(e):
             raise
         print(f"lcdb {args.command}: error: {_message(e, args)}", file=sys.stderr)
         return 2

@@ -1,5 +1,9 @@
 """The `lcdb` commands that run on a Dask cluster: bls (a transit search of every selected lightcurve) and
-publish hats (a HATS catalog of the lightcurves)."""
+publish hats (a HATS catalog of the lightcurves).
+
+Building the parsers imports nothing heavy; each command imports Dask, the BLS search or the HATS writer in its
+body.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +11,22 @@ import json
 from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 import lightcurvedb
-from lightcurvedb import replicas
-from lightcurvedb.connection import resolve
-from lightcurvedb.dask import map_lightcurves, require_distributed
 from lightcurvedb.errors import InvalidInput
-from lightcurvedb.publish import check_catalog_output, publish_hats
-from lightcurvedb.queries import periodograms
-from lightcurvedb.tess.bls import BlsParameters, searcher
 from lightcurvedb.tess.commands import console_for_stdout, sector_list
-from lightcurvedb.tess.tic import target_id_of
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from lightcurvedb.tess.bls import BlsParameters
+
+MIN_PERIOD = 0.5
+MAX_PERIOD = 13.0
+"""The defaults of `lcdb bls --min-period/--max-period`: `BlsParameters`' own (a test keeps them equal), spelled
+here so that building the parser does not import the search (NumPy, astropy.timeseries)."""
 
 
 def _cluster_options(p: Any) -> None:
@@ -58,23 +62,31 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--release", type=int, default=None, metavar="N", help="this release number (default: newest)")
     p.add_argument("--flux", default=None, help="processing group searched (default: each product's flux)")
     _cluster_options(p)
-    p.add_argument("--min-period", type=float, default=BlsParameters.min_period, metavar="D",
-                   help=f"shortest period searched, days (default {BlsParameters.min_period})")
-    p.add_argument("--max-period", type=float, default=BlsParameters.max_period, metavar="D",
-                   help=f"longest period searched, days (default {BlsParameters.max_period}; at most half the "
+    p.add_argument("--min-period", type=float, default=MIN_PERIOD, metavar="D",
+                   help=f"shortest period searched, days (default {MIN_PERIOD})")
+    p.add_argument("--max-period", type=float, default=MAX_PERIOD, metavar="D",
+                   help=f"longest period searched, days (default {MAX_PERIOD}; at most half the "
                         "span of each lightcurve)")
     p.add_argument("--quality-bitmask", default="default", metavar="none|default|hard|hardest|INT",
                    help="cadences left out of the search (default: lightkurve's default)")
     p.add_argument("--show", type=int, default=None, metavar="TIC", help="print the stored results of TIC")
     p.add_argument("--json", action="store_true", help="with --show: a JSON array")
-    p.set_defaults(func=lambda a: show(a.dsn, a.show, as_json=a.json) if a.show is not None else bls(
-        a.dsn, replicas_=a.replica, sectors=a.sectors, product=a.product, release=a.release, flux=a.flux,
-        workers=a.workers, scheduler=a.scheduler,
-        params=BlsParameters(min_period=a.min_period, max_period=a.max_period, quality_bitmask=a.quality_bitmask)))
+    p.set_defaults(func=lambda a: show(a.dsn, a.show, as_json=a.json) if a.show is not None else _bls_command(a))
+
+
+def _bls_command(a: Any) -> int:
+    """`lcdb bls` without --show: the search's parameters from the flags, then `bls`."""
+    from lightcurvedb.tess.bls import BlsParameters
+
+    params = BlsParameters(min_period=a.min_period, max_period=a.max_period, quality_bitmask=a.quality_bitmask)
+    return bls(a.dsn, replicas_=a.replica, sectors=a.sectors, product=a.product, release=a.release, flux=a.flux,
+               workers=a.workers, scheduler=a.scheduler, params=params)
 
 
 def _client(workers: int, scheduler: str | None, stack: ExitStack) -> Any:
     """A client of the scheduler at `scheduler`, else of a new local cluster of `workers` processes."""
+    from lightcurvedb.dask import require_distributed
+
     distributed = require_distributed()
     if scheduler is not None:
         return stack.enter_context(distributed.Client(scheduler))
@@ -97,6 +109,9 @@ def run_bls(primary: str, *, params: BlsParameters, standbys: Sequence[str] = ()
     """Search every selected lightcurve on `client`'s cluster in parts of `part_size` (reads spread over
     `primary` and `standbys`, results stored in `primary`); returns the totals searched, stored (new) and skipped
     (already stored)."""
+    from lightcurvedb.dask import map_lightcurves, require_distributed
+    from lightcurvedb.tess.bls import searcher
+
     as_completed = require_distributed().as_completed
     bag = map_lightcurves(searcher(dsn=primary, params=params), [primary, *standbys], per_partition=True,
                           sectors=sectors, product=product, release=release, processing_group=processing_group,
@@ -117,6 +132,11 @@ def bls(dsn: str | None, *, replicas_: Sequence[str], params: BlsParameters, wor
         scheduler: str | None = None, sectors: list[int] | None = None, product: str | None = None,
         release: int | None = None, flux: str | None = None, console: Console | None = None) -> int:
     """`lcdb bls`: search, store, and say how many were searched, stored and skipped."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from lightcurvedb import replicas
+    from lightcurvedb.connection import resolve
+
     primary = resolve(dsn).dsn
     console = console or console_for_stdout()
     replicas.usable([primary])  # the primary answers before a cluster is started
@@ -137,6 +157,12 @@ def publish_hats_command(dsn: str | None, outdir: Path, *, replicas_: Sequence[s
                          release: int | None = None, flux: str | None = None, overwrite: bool = False,
                          console: Console | None = None) -> int:
     """`lcdb publish hats OUTDIR`: write the catalog, with a progress bar, and say what it holds."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from lightcurvedb import replicas
+    from lightcurvedb.connection import resolve
+    from lightcurvedb.publish import check_catalog_output, publish_hats
+
     primary = resolve(dsn).dsn
     console = console or console_for_stdout()
     check_catalog_output(outdir, overwrite=overwrite)
@@ -157,6 +183,12 @@ def publish_hats_command(dsn: str | None, outdir: Path, *, replicas_: Sequence[s
 
 def show(dsn: str | None, tic: int, *, as_json: bool = False, console: Console | None = None) -> int:
     """`lcdb bls --show TIC`: the stored results of a target, one row per dataset and parameters."""
+    from rich.table import Table
+
+    from lightcurvedb.connection import resolve
+    from lightcurvedb.queries import periodograms
+    from lightcurvedb.tess.tic import target_id_of
+
     with lightcurvedb.connect(resolve(dsn).dsn) as conn:
         rows = periodograms.list_periodogram_results_of_target(conn, target_id=target_id_of(conn, tic))
     console = console or console_for_stdout()

@@ -1,20 +1,22 @@
-"""The sky subcommands of `lcdb`: search (cone or around a TIC), coverage (TESS sectors of a position), positions."""
+"""The sky subcommands of `lcdb`: search (cone or around a TIC), coverage (TESS sectors of a position), positions.
+
+Building the parsers imports nothing heavy; each command imports `lightcurvedb.sky` (astropy, cdshealpix,
+tess-point for coverage) and rich in its body.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 import lightcurvedb
-from lightcurvedb import sky
-from lightcurvedb.connection import resolve
 from lightcurvedb.errors import InvalidSkyInput
 from lightcurvedb.tess.commands import console_for_stdout
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def _degrees(text: str) -> float:
@@ -52,6 +54,11 @@ def search(dsn: str | None, *, ra: float | None, dec: float | None, tic: int | N
            tmag_max: float | None = None, limit: int | None = None, as_json: bool = False,
            console: Console | None = None) -> int:
     """`lcdb search --ra --dec --radius` or `--tic --radius`: a table (or JSON array) of the targets found."""
+    from rich.table import Table
+
+    from lightcurvedb import sky
+    from lightcurvedb.connection import resolve
+
     if tic is not None and (ra is not None or dec is not None):
         raise InvalidSkyInput("give --tic or --ra and --dec, not both")
     if tic is None and (ra is None or dec is None):
@@ -88,6 +95,9 @@ def coverage(dsn: str | None, *, tic: int | None, ra: float | None, dec: float |
              console: Console | None = None) -> int:
     """`lcdb coverage TIC` or `--ra --dec`: "observed in 24, 51; held: 24 (spoc, tess-spoc, qlp)" and a line per
     sector, camera and CCD."""
+    from lightcurvedb import sky
+    from lightcurvedb.connection import resolve
+
     with lightcurvedb.connect(resolve(dsn).dsn) as conn:
         cov = sky.coverage(conn, tic=tic, ra=ra, dec=dec)
     console = console or console_for_stdout()
@@ -114,6 +124,9 @@ def coverage(dsn: str | None, *, tic: int | None, ra: float | None, dec: float |
 
 def load_positions(dsn: str | None, path: Path, console: Console | None = None) -> int:
     """`lcdb positions FILE`: load a target list in one transaction."""
+    from lightcurvedb import sky
+    from lightcurvedb.connection import resolve
+
     with lightcurvedb.connect(resolve(dsn).dsn) as conn, conn.transaction():
         done = sky.load_positions(conn, path=path)
     console = console or console_for_stdout()

@@ -1,8 +1,17 @@
-"""TESS lightcurve files: FITS readers, the mapping onto the schema, ingest, export, plots and a synthetic sample."""
+"""TESS lightcurve files: FITS readers, the mapping onto the schema, ingest, export, plots and a synthetic sample.
 
-from lightcurvedb.tess.fits_reader import ColumnData, LightcurveFile, read_lightcurve
-from lightcurvedb.tess.ingest import IngestResult, IngestSummary, ingest_file, ingest_paths, iter_ingest
-from lightcurvedb.tess.lightkurve_collection import to_lightkurve
+The public names below are imported on first use (the FITS reader pulls in astropy.io.fits, ingest the sky
+indexing), so that importing a light submodule such as `lightcurvedb.tess.commands` stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lightcurvedb.tess.fits_reader import ColumnData, LightcurveFile, read_lightcurve
+    from lightcurvedb.tess.ingest import IngestResult, IngestSummary, ingest_file, ingest_paths, iter_ingest
+    from lightcurvedb.tess.lightkurve_collection import to_lightkurve
 
 __all__ = [
     "ColumnData",
@@ -15,3 +24,29 @@ __all__ = [
     "read_lightcurve",
     "to_lightkurve",
 ]
+
+_LAZY = {
+    "ColumnData": "lightcurvedb.tess.fits_reader",
+    "LightcurveFile": "lightcurvedb.tess.fits_reader",
+    "read_lightcurve": "lightcurvedb.tess.fits_reader",
+    "IngestResult": "lightcurvedb.tess.ingest",
+    "IngestSummary": "lightcurvedb.tess.ingest",
+    "ingest_file": "lightcurvedb.tess.ingest",
+    "ingest_paths": "lightcurvedb.tess.ingest",
+    "iter_ingest": "lightcurvedb.tess.ingest",
+    "to_lightkurve": "lightcurvedb.tess.lightkurve_collection",
+}
+
+if not TYPE_CHECKING:  # mypy sees the imports above; at run time the names are imported on first access
+
+    def __getattr__(name: str) -> Any:
+        if name in _LAZY:
+            import importlib
+
+            value = getattr(importlib.import_module(_LAZY[name]), name)
+            globals()[name] = value
+            return value
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+    def __dir__() -> list[str]:
+        return sorted(set(globals()) | set(_LAZY))

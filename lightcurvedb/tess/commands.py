@@ -1,4 +1,8 @@
-"""The TESS commands of `lcdb`: ingest, show, releases, export, plot (their parsers and bodies)."""
+"""The TESS commands of `lcdb`: ingest, show, releases, export, plot (their parsers and bodies).
+
+Building the parsers imports nothing heavy; each command imports what it runs (rich, psycopg, NumPy, astropy, the
+FITS readers) in its body.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,16 @@ import argparse
 import math
 import sys
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 import lightcurvedb
-from lightcurvedb.connection import resolve
 from lightcurvedb.errors import InvalidInput
-from lightcurvedb.tess.ingest import IngestResult, IngestSummary, expand_paths, iter_ingest
-from lightcurvedb.tess.quality import QualityBitmask, parse_bitmask
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from lightcurvedb.tess.ingest import IngestResult, IngestSummary
+    from lightcurvedb.tess.quality import QualityBitmask
 
 
 def add_parsers(sub: Any) -> None:
@@ -87,6 +90,8 @@ def _add_masking(p: argparse.ArgumentParser, verb: str) -> None:
 
 
 def _bitmask(text: str) -> QualityBitmask:
+    from lightcurvedb.tess.quality import parse_bitmask
+
     try:
         return parse_bitmask(text)
     except InvalidInput as exc:
@@ -104,6 +109,8 @@ def _release(text: str) -> int:
 
 
 def console_for_stdout() -> Console:
+    from rich.console import Console
+
     console = Console(file=sys.stdout, highlight=False)
     if not console.is_terminal:
         console = Console(file=sys.stdout, highlight=False, width=260)  # pipes and logs: no wrapped tables
@@ -123,6 +130,11 @@ def print_summary(console: Console, summary: IngestSummary) -> None:
 def ingest(dsn: str | None, paths: list[Path], *, jobs: int = 1, replace: bool = False,
            console: Console | None = None) -> int:
     """`lcdb ingest`: exit 0 when no file failed, 1 otherwise."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from lightcurvedb.connection import resolve
+    from lightcurvedb.tess.ingest import IngestSummary, expand_paths, iter_ingest
+
     console = console or console_for_stdout()
     target = resolve(dsn).dsn
     summary = IngestSummary()
@@ -146,6 +158,9 @@ def _describe(r: IngestResult) -> str:
 
 def show(dsn: str | None, tic: int, console: Console | None = None) -> int:
     """`lcdb show TIC`: one table row per observation."""
+    from rich.table import Table
+
+    from lightcurvedb.connection import resolve
     from lightcurvedb.tess.tic import load_tic
 
     console = console or console_for_stdout()
@@ -171,6 +186,9 @@ def show(dsn: str | None, tic: int, console: Console | None = None) -> int:
 def list_releases(dsn: str | None, tic: int, console: Console | None = None) -> int:
     """`lcdb releases TIC`: one table row per release, with the file it came from; the newest of each sector and
     product (what reads take by default) is marked."""
+    from rich.table import Table
+
+    from lightcurvedb.connection import resolve
     from lightcurvedb.tess.tic import tic_releases
 
     console = console or console_for_stdout()
@@ -199,6 +217,7 @@ def export(dsn: str | None, tic: int, output: Path, *, flux: str | None = None, 
            release: int | None = None, quality_bitmask: QualityBitmask = "none", normalize: bool = False,
            console: Console | None = None) -> int:
     """`lcdb export TIC -o FILE`: refuses an existing FILE unless `overwrite`."""
+    from lightcurvedb.connection import resolve
     from lightcurvedb.tess.export import check_output, export_format, write_lightcurves
     from lightcurvedb.tess.tic import load_tic
 
@@ -219,6 +238,7 @@ def plot(dsn: str | None, tic: int, output: Path, *, flux: str | None = None, ov
          product: str | None = None, sectors: list[int] | None = None, release: int | None = None,
          quality_bitmask: QualityBitmask = "none", normalize: bool = False, console: Console | None = None) -> int:
     """`lcdb plot TIC -o FILE.png`: refuses an existing FILE unless `overwrite`."""
+    from lightcurvedb.connection import resolve
     from lightcurvedb.tess.export import check_output
     from lightcurvedb.tess.plot import plot_lightcurves
     from lightcurvedb.tess.tic import load_tic

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
-from lightcurvedb import migrate
-from lightcurvedb.connection import resolve
 from lightcurvedb.errors import MissingDependency
 from lightcurvedb.tess import commands
-from lightcurvedb.tess.synthetic import SAMPLE, write_sample
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def add_parser(sub: Any) -> None:
@@ -26,6 +24,10 @@ def run_demo(dsn: str | None, out: Path, console: Console) -> int:
 
     The demo owns `out`: it (re)writes the sample and replaces its own exports there on every run.
     """
+    from lightcurvedb import migrate
+    from lightcurvedb.connection import resolve
+    from lightcurvedb.tess.synthetic import SAMPLE, write_sample
+
     resolved = resolve(dsn)  # no DSN configured: starts the embedded PostgreSQL
     target = resolved.dsn
     console.print(f"database: {resolved.source}", markup=False)
