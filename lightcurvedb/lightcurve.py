@@ -6,12 +6,10 @@ import dataclasses
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import psycopg
-from astropy.time import Time
-from astropy.timeseries import TimeSeries
 from numpy.typing import ArrayLike, NDArray
 
 from lightcurvedb import query_runtime, schema
@@ -19,6 +17,10 @@ from lightcurvedb.adapters import register
 from lightcurvedb.errors import CadenceNotInGrid, DuplicateCadence, InvalidInput
 from lightcurvedb.queries import observations, reads
 from lightcurvedb.timesystem import MissionTimeSystem, mission_time
+
+if TYPE_CHECKING:  # astropy is imported where its objects are made
+    from astropy.time import Time
+    from astropy.timeseries import TimeSeries
 
 QUALITY_FLAG = str(schema.TABLES["quality_flag_array"].discriminator)
 """The flag type of the spacecraft's quality bits (`TargetLightcurves.quality`): the schema's default of
@@ -116,6 +118,8 @@ class TargetLightcurves:
 
     def astropy_time(self, system: MissionTimeSystem | None = None) -> Time:
         """`time` as an astropy Time in the mission's own format (e.g. "btjd"); NaN times are masked."""
+        from astropy.time import Time
+
         system = system or self.time_system
         if system is not None:
             return mission_time(self.time, system)
@@ -125,6 +129,8 @@ class TargetLightcurves:
 
     def to_timeseries(self) -> TimeSeries:
         """An astropy TimeSeries of `as_numpy`: time (masked where unknown) and the other columns."""
+        from astropy.timeseries import TimeSeries
+
         data = self.as_numpy()
         data.pop("time")
         return TimeSeries(time=self.astropy_time(), data=data, copy=False)

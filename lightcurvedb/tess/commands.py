@@ -156,6 +156,10 @@ def _describe(r: IngestResult) -> str:
     return f"{r.path.name}: {r.status} (TIC {r.tic_id}, sector {r.sector}, {r.product} release {r.release})"
 
 
+SHOWN = ("time", "quality", "cadenceno")
+"""What `lcdb show` reads of each observation: its span of times, its flagged cadences and its cadence numbers."""
+
+
 def show(dsn: str | None, tic: int, console: Console | None = None) -> int:
     """`lcdb show TIC`: one table row per observation."""
     from rich.table import Table
@@ -165,7 +169,7 @@ def show(dsn: str | None, tic: int, console: Console | None = None) -> int:
 
     console = console or console_for_stdout()
     with lightcurvedb.connect(resolve(dsn).dsn) as conn:
-        lcs = load_tic(conn, tic, every_product=True)
+        lcs = load_tic(conn, tic, every_product=True, columns=SHOWN)
     table = Table(title=f"TIC {tic}: {len(lcs.observations)} observation(s)")
     for col in ("sector", "product", "release", "obs", "cam/ccd", "cadences", "cadenceno", "BTJD",
                 "processing groups", "flag types", "flagged"):

@@ -10,12 +10,10 @@ import dataclasses
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import psycopg
-from astropy import units as u
-from astropy.timeseries import TimeSeries
 from numpy.typing import NDArray
 
 from lightcurvedb.errors import InvalidInput, NotFound
@@ -24,6 +22,10 @@ from lightcurvedb.queries import reads, releases, targets
 from lightcurvedb.tess import mapping, quality
 from lightcurvedb.tess.products import READ_PREFERENCE, canonical
 from lightcurvedb.timesystem import MissionTimeSystem, mission_time
+
+if TYPE_CHECKING:  # astropy is imported where its objects are made: `lcdb show` makes none
+    from astropy import units as u
+    from astropy.timeseries import TimeSeries
 
 _UNIT_SPELLINGS = {"e-/s": "electron / s", "pixels": "pix", "pixel": "pix", "unitless": "", "degcelcius": "deg_C",
                    "adu": "adu", "bjd - 2457000, days": "d", "days": "d", "day": "d"}
@@ -34,6 +36,8 @@ _UNIT_SPELLINGS = {"e-/s": "electron / s", "pixels": "pix", "pixel": "pix", "uni
 def astropy_unit(text: str) -> u.UnitBase:
     """A unit as a file wrote it → an astropy unit (unparseable spellings kept as an UnrecognizedUnit); parsed once
     per spelling."""
+    from astropy import units as u
+
     spelled = _UNIT_SPELLINGS.get(text.strip().lower(), text.strip())
     return u.Unit(spelled, parse_strict="silent")
 
@@ -112,6 +116,8 @@ class TicLightcurves:
                    normalize: bool = False) -> TimeSeries:
         """An astropy TimeSeries with lightkurve's conventions: time (TDB), flux, flux_err, quality, … ;
         `normalize`: flux and flux_err divided by each observation's median flux (lightkurve's `normalize()`)."""
+        from astropy.timeseries import TimeSeries
+
         has_flux = self.flux_arrays is not None or any(v in self.columns for v, _ in self.groups.values())
         flux, flux_err, groups = self.flux(flux_group, normalize=normalize) if has_flux else (None, None, [])
         fmt = time_format or self.time_format
@@ -377,7 +383,8 @@ def load_tic(conn: psycopg.Connection[Any], tic_id: int, *, product: str | None 
     return _assemble(conn, tic_id, lcs, rows, names, flux)
 
 
-def _summary(span: ObservationSpan, p: Any, lcs: TargetLightcurves, names: list[str] | None) -> ObservationSummary:
+def _summary(span: ObservationSpan, p: Any, layout: list[_Column], lcs: TargetLightcurves,
+             names: list[str] | None) -> ObservationSummary:
     grid = lcs.cadence[span.start:span.stop]
     t = lcs.time[span.start:span.stop]
     finite = t[np.isfinite(t)]
@@ -385,7 +392,8 @@ def _summary(span: ObservationSpan, p: Any, lcs: TargetLightcurves, names: list[
     return ObservationSummary(
         observation_id=span.observation_id, sector=p.sector, camera=p.camera, ccd=p.ccd,
         cadences=span.stop - span.start, first_cadence=int(grid[0]), last_cadence=int(grid[-1]), groups=span.groups,
-        flag_types=span.flag_types,
+        flag_types=tuple(dict.fromkeys([*span.flag_types, *(c.flag_type for c in layout  # stored, if not read
+                                                            if c.role == "flags" and c.flag_type)])),
         flagged=int(np.count_nonzero(lcs.quality[span.start:span.stop])) if read_quality else None,
         time_start=float(finite.min()) if finite.size else float("nan"),
         time_stop=float(finite.max()) if finite.size else float("nan"),
@@ -422,7 +430,7 @@ def _assemble(conn: psycopg.Connection[Any], tic_id: int, lcs: TargetLightcurves
 
     cols: dict[str, NDArray[Any]] = {}
     result = TicLightcurves(tic_id=tic_id, target_id=lcs.target_id, time_system=lcs.time_system or mapping.TIME_SYSTEM,
-                            observations=[_summary(sp, plan[(sp.observation_id, sp.release_id)][0], lcs, names)
+                            observations=[_summary(sp, *plan[(sp.observation_id, sp.release_id)], lcs, names)
                                           for sp in spans], columns=cols, flux_requested=flux)
     for name, arr in (("time", lcs.time), ("cadenceno", lcs.cadence), ("quality", lcs.quality),
                       ("observation_id", lcs.observation_id)):
