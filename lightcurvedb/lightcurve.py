@@ -151,16 +151,39 @@ def _ids(values: Iterable[int] | None) -> NDArray[np.int64] | None:
     return None if values is None else np.array(sorted(values), dtype=np.int64)
 
 
-def _joined(pieces: list[NDArray[Any] | None], lengths: list[int], fill: Any, dtype: Any = None) -> NDArray[Any]:
-    """One column of every span in a new array, each piece copied once into place (cast to the column's dtype:
-    the widest of the pieces unless given; `fill` where a span has none)."""
-    kinds = [p.dtype.newbyteorder("=") for p in pieces if p is not None]
-    out = np.empty(sum(lengths), dtype=dtype if dtype is not None else np.result_type(*kinds))
-    lo = 0
-    for piece, n in zip(pieces, lengths, strict=True):
-        out[lo:lo + n] = fill if piece is None else piece
-        lo += n
-    return out
+_ALIGN = 64
+
+
+class _Arena:
+    """The columns of one read in one allocation: a large fresh allocation is backed by huge pages where the kernel
+    offers them (NumPy asks for them from 4 MiB), so filling it costs a few page faults instead of one per 4 KiB —
+    on this kind of machine most of what copying off the wire costs. Each column is a view of its own aligned
+    slice; the memory goes when the last of them does."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.wanted: list[tuple[np.dtype[Any], list[NDArray[Any] | None], Any]] = []
+
+    def add(self, pieces: list[NDArray[Any] | None], fill: Any, dtype: Any = None) -> int:
+        """Plan a column of `pieces` (one per span, None: `fill`), at `dtype` or the widest of the pieces."""
+        kinds = [p.dtype.newbyteorder("=") for p in pieces if p is not None]
+        self.wanted.append((np.dtype(dtype) if dtype is not None else np.result_type(*kinds), pieces, fill))
+        return len(self.wanted) - 1
+
+    def fill(self, lengths: list[int]) -> list[NDArray[Any]]:
+        """Allocate once, then copy every piece into its place (cast to its column's dtype)."""
+        sizes = [-(-self.n * dt.itemsize // _ALIGN) * _ALIGN for dt, _, _ in self.wanted]
+        buffer = np.empty(sum(sizes), dtype=np.uint8)
+        out, start = [], 0
+        for (dtype, pieces, fill), size in zip(self.wanted, sizes, strict=True):
+            column = buffer[start:start + self.n * dtype.itemsize].view(dtype)
+            start += size
+            lo = 0
+            for piece, n in zip(pieces, lengths, strict=True):
+                column[lo:lo + n] = fill if piece is None else piece
+                lo += n
+            out.append(column)
+        return out
 
 
 _ROLE, _OBSERVATION, _RELEASE, _GROUP, _NAME, _WIDE, _VALUES, _VALUES_F4, _ERRORS, _ERRORS_F4, _FLAGS, _TIMES, \
@@ -231,22 +254,30 @@ def _assemble(target_id: int, system: MissionTimeSystem | None, rows: list[tuple
     lengths = [grids[k[0]].shape[0] for k in order]
     offsets = dict(zip(order, np.cumsum([0, *lengths[:-1]]).tolist(), strict=True))
     n = int(sum(lengths))
-    cadence = grids[order[0][0]] if len(order) == 1 else _joined([grids[k[0]] for k in order], lengths, 0)
-    time = _joined([times.get(k) for k in order], lengths, np.nan, np.float64)
-    observation_id = np.repeat(np.array([k[0] for k in order], dtype=np.int64), lengths)
+    arena = _Arena(n)
+    cadence_at = arena.add([grids[k[0]] for k in order], 0) if len(order) > 1 else None
+    time_at = arena.add([times.get(k) for k in order], np.nan, np.float64)
     names = sorted({name for k in order for name in datasets.get(k, {})})
     group_ids = {name: int(r[_GROUP]) for k in order for name, r in datasets.get(k, {}).items()}
-    values: dict[str, NDArray[np.floating[Any]]] = {}
-    errors: dict[str, NDArray[np.floating[Any]]] = {}
+    value_at: dict[str, int] = {}
+    error_at: dict[str, int] = {}
     for name in names:
         found = [datasets.get(k, {}).get(name) for k in order]
         v = [None if r is None else r[_VALUES] if r[_VALUES] is not None else r[_VALUES_F4] for r in found]
         e = [None if r is None else r[_ERRORS] if r[_ERRORS] is not None else r[_ERRORS_F4] for r in found]
         if any(x is not None for x in v):
-            values[name] = _joined(v, lengths, np.nan)
+            value_at[name] = arena.add(v, np.nan)
         if any(x is not None for x in e):
-            errors[name] = _joined(e, lengths, np.nan)
-    flags: dict[str, NDArray[np.int32]] = {}
+            error_at[name] = arena.add(e, np.nan)
+    flag_names = sorted({r[_NAME] for r in flag_rows})
+    flag_at = {name: arena.add([None] * len(order), 0, np.int32) for name in flag_names}
+    columns = arena.fill(lengths)
+    cadence = grids[order[0][0]] if cadence_at is None else columns[cadence_at]
+    time = columns[time_at]
+    observation_id = np.repeat(np.array([k[0] for k in order], dtype=np.int64), lengths)
+    values: dict[str, NDArray[np.floating[Any]]] = {name: columns[i] for name, i in value_at.items()}
+    errors: dict[str, NDArray[np.floating[Any]]] = {name: columns[i] for name, i in error_at.items()}
+    flags: dict[str, NDArray[np.int32]] = {name: columns[i] for name, i in flag_at.items()}  # zeros so far
     types_of: dict[_SpanKey, list[str]] = {key: [] for key in order}
     for r in sorted(flag_rows, key=lambda f: (f[_OBSERVATION], f[_NAME], f[_WIDE], f[_RELEASE] or -1)):
         # a release's flags go to its span; flags without a release to every span of the observation
@@ -257,12 +288,6 @@ def _assemble(target_id: int, system: MissionTimeSystem | None, rows: list[tuple
                 continue
             lo = offsets[key]
             hi = lo + grids[key[0]].shape[0]
-            if name not in flags:
-                flags[name] = np.zeros(n, dtype=np.int32)
-                if len(order) == 1:  # the first array of its type: copied into place, not OR'ed into zeros
-                    flags[name][:] = r[_FLAGS]
-                    types_of[key].append(name)
-                    continue
             flags[name][lo:hi] |= r[_FLAGS]
             if name not in types_of[key]:
                 types_of[key].append(name)
