@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import lightcurvedb
 from lightcurvedb.errors import InvalidInput
-from lightcurvedb.tess.commands import console_for_stdout, sector_list
+from lightcurvedb.tess.commands import column_list, console_for_stdout, sector_list
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -50,11 +50,14 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--product", default=None, help="only this product (default: every product held)")
     p.add_argument("--release", type=int, default=None, metavar="N", help="this release number (default: newest)")
     p.add_argument("--flux", default=None, help="processing group published as flux (default: each product's)")
+    p.add_argument("--columns", type=column_list, default=None, metavar="NAME[,NAME…]",
+                   help="the nested arrays, of time, flux, flux_err, quality, cadenceno (default: time, flux, "
+                        "flux_err, quality); only they are read. sector and product are always nested")
     p.add_argument("--overwrite", action="store_true", help="replace OUTDIR if it exists (default: refuse)")
     _cluster_options(p)
     p.set_defaults(func=lambda a: publish_hats_command(
         a.dsn, a.outdir, replicas_=a.replica, sectors=a.sectors, product=a.product, release=a.release, flux=a.flux,
-        workers=a.workers, scheduler=a.scheduler, overwrite=a.overwrite))
+        columns=a.columns, workers=a.workers, scheduler=a.scheduler, overwrite=a.overwrite))
     p = sub.add_parser("bls", help="Box Least Squares transit search of every selected lightcurve on a Dask "
                                    "cluster, results stored per dataset (--show TIC prints them)")
     p.add_argument("--sectors", type=sector_list, default=None, metavar="N[,M…]", help="only these sectors")
@@ -154,17 +157,20 @@ def bls(dsn: str | None, *, replicas_: Sequence[str], params: BlsParameters, wor
 
 def publish_hats_command(dsn: str | None, outdir: Path, *, replicas_: Sequence[str], workers: int = 2,
                          scheduler: str | None = None, sectors: list[int] | None = None, product: str | None = None,
-                         release: int | None = None, flux: str | None = None, overwrite: bool = False,
-                         console: Console | None = None) -> int:
+                         release: int | None = None, flux: str | None = None, columns: list[str] | None = None,
+                         overwrite: bool = False, console: Console | None = None) -> int:
     """`lcdb publish hats OUTDIR`: write the catalog, with a progress bar, and say what it holds."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from lightcurvedb import replicas
     from lightcurvedb.connection import resolve
     from lightcurvedb.publish import check_catalog_output, publish_hats
+    from lightcurvedb.tess.partitions import array_columns
 
     primary = resolve(dsn).dsn
     console = console or console_for_stdout()
+    if columns is not None:
+        array_columns(columns)  # a column a publication cannot nest is refused before anything starts
     check_catalog_output(outdir, overwrite=overwrite)
     replicas.usable([primary])
     with ExitStack() as stack:
@@ -173,7 +179,7 @@ def publish_hats_command(dsn: str | None, outdir: Path, *, replicas_: Sequence[s
                                                 TimeElapsedColumn(), console=console))
         totals = publish_hats(primary if not replicas_ else [primary, *replicas_], outdir, client=client,
                               sectors=sectors, product=product, release=release, processing_group=flux,
-                              overwrite=overwrite, progress=progress)
+                              columns=columns, overwrite=overwrite, progress=progress)
     console.print(f"wrote HATS catalog {outdir}: {totals['targets']} target(s), {totals['lightcurves']} "
                   f"lightcurve(s), {totals['cadences']} cadences"
                   + (f"; {totals['unplaced']} target(s) without a stored position left out (lcdb positions FILE)"

@@ -99,6 +99,15 @@ def test_bag_equals_the_serial_reader(sample_dsn: str, client: Any) -> None:
     assert sorted(map_lightcurves(lambda r: r["tic"], sample_dsn, sectors=[10]).compute()) == in_10
     with pytest.raises(NotFound, match="sector"):
         lightcurves(sample_dsn, sectors=[99])
+    few = lightcurves(sample_dsn, sectors=[11], columns=["time", "flux"]).compute()
+    whole = {(r["tic"], r["sector"]): r for r in lightcurves(sample_dsn, sectors=[11]).compute()}
+    for r in few:  # only the arrays asked for are read and carried; they equal the full read's
+        assert not {"flux_err", "quality", "cadenceno"} & set(r)
+        full = whole[(r["tic"], r["sector"])]
+        assert np.array_equal(r["time"], full["time"], equal_nan=True)
+        assert np.array_equal(r["flux"], full["flux"], equal_nan=True) and r["cadences"] == full["cadences"]
+    with pytest.raises(InvalidInput, match="'pdcsap_flux'"):
+        lightcurves(sample_dsn, columns=["time", "pdcsap_flux"])
 
 
 def test_bls_on_two_workers_equals_one_process_and_is_stored_once(sample_dsn: str, client: Any) -> None:

@@ -120,3 +120,11 @@ def test_cli_refuses_to_overwrite_and_reports_unplaced_targets(sky_dsn: str, cat
                  "--workers", "1"]) == 0
     assert list(lsdb.read_hats(target).compute()["tic"]) == [t.tic_id for t in SAMPLE if 12 in t.sectors]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".lcdb-partial-")]
+    assert main(["--dsn", sky_dsn, "publish", "hats", str(tmp_path / "bad"), "--columns", "time,nosuch",
+                 "--workers", "1"]) == 2
+    assert "'nosuch'" in capsys.readouterr().err and not (tmp_path / "bad").exists()
+    narrow = tmp_path / "narrow"
+    assert main(["--dsn", sky_dsn, "publish", "hats", str(narrow), "--sectors", "12", "--columns", "time,flux",
+                 "--workers", "1"]) == 0
+    nested = lsdb.read_hats(narrow).compute()["lightcurve"]
+    assert list(nested.nest.keys()) == ["time", "flux", "sector", "product"]

@@ -46,10 +46,13 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists (default: refuse)")
     _add_selection(p)
     _add_masking(p, "export")
+    p.add_argument("--columns", type=column_list, default=None, metavar="NAME[,NAME…]",
+                   help="only these columns besides time (the files' lower-cased column names and time, flux, "
+                        "flux_err, quality, cadenceno, sector, camera, ccd, observation_id); only they are read")
     p.set_defaults(func=lambda a: export(a.dsn, a.tic, a.output, flux=a.flux, time_format=a.time_format,
                                          overwrite=a.overwrite, product=a.product, sectors=a.sector,
                                          release=a.release, quality_bitmask=a.quality_bitmask,
-                                         normalize=a.normalize))
+                                         normalize=a.normalize, columns=a.columns))
     p = sub.add_parser("plot", help="plot a TIC target's lightcurve, one panel per sector (PNG/PDF/SVG)")
     p.add_argument("tic", type=int, help="TIC id")
     p.add_argument("-o", "--output", type=Path, required=True, help="output image file")
@@ -70,6 +73,14 @@ def sector_list(text: str) -> list[int]:
     if not sectors or min(sectors) < 1:
         raise argparse.ArgumentTypeError(f"sectors are positive numbers, got {text!r}")
     return sectors
+
+
+def column_list(text: str) -> list[str]:
+    """`--columns a,b,c` as names (lower-cased; checked against what the read holds when it runs)."""
+    names = [c.strip().lower() for c in text.split(",") if c.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"columns are names separated by commas, got {text!r}")
+    return names
 
 
 def _add_selection(p: argparse.ArgumentParser) -> None:
@@ -219,8 +230,9 @@ def list_releases(dsn: str | None, tic: int, console: Console | None = None) -> 
 def export(dsn: str | None, tic: int, output: Path, *, flux: str | None = None, time_format: str = "btjd",
            overwrite: bool = False, product: str | None = None, sectors: list[int] | None = None,
            release: int | None = None, quality_bitmask: QualityBitmask = "none", normalize: bool = False,
-           console: Console | None = None) -> int:
-    """`lcdb export TIC -o FILE`: refuses an existing FILE unless `overwrite`."""
+           columns: list[str] | None = None, console: Console | None = None) -> int:
+    """`lcdb export TIC -o FILE`: refuses an existing FILE unless `overwrite`. With `columns`, only time and
+    those are read and written (quality is read too when a bitmask masks cadences)."""
     from lightcurvedb.connection import resolve
     from lightcurvedb.tess.export import check_output, export_format, write_lightcurves
     from lightcurvedb.tess.tic import load_tic
@@ -229,9 +241,11 @@ def export(dsn: str | None, tic: int, output: Path, *, flux: str | None = None, 
     export_format(output)  # refuse an unknown suffix or an unwritable path before touching the database
     check_output(output, overwrite=overwrite)
     with lightcurvedb.connect(resolve(dsn).dsn) as conn:
-        lcs = load_tic(conn, tic, product=product, sectors=sectors, release=release)
+        read = None if columns is None else list(dict.fromkeys(
+            ["time", *columns, *(["quality"] if quality_bitmask != "none" else [])]))
+        lcs = load_tic(conn, tic, product=product, sectors=sectors, release=release, columns=read, flux=flux)
     ts = write_lightcurves(lcs, output, flux_group=flux, time_format=time_format, overwrite=overwrite,
-                           quality_bitmask=quality_bitmask, normalize=normalize)
+                           quality_bitmask=quality_bitmask, normalize=normalize, columns=columns)
     masked = f", quality bitmask {quality_bitmask}" if quality_bitmask != "none" else ""
     console.print(f"wrote {output} ({len(ts)} cadences, {len(ts.colnames)} columns, flux = "
                   f"{ts.meta['FLUX_GROUP']}{' normalised' if normalize else ''}{masked})", markup=False)

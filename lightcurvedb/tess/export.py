@@ -138,19 +138,22 @@ def fits_hdus(ts: TimeSeries, lcs: TicLightcurves) -> fits.HDUList:
 
 def write_lightcurves(lcs: TicLightcurves, path: str | Path, *, flux_group: str | None = None,
                       time_format: str | None = None, quality_bitmask: QualityBitmask = "none",
-                      normalize: bool = False, overwrite: bool = False) -> TimeSeries:
+                      normalize: bool = False, overwrite: bool = False,
+                      columns: list[str] | None = None) -> TimeSeries:
     """Write the target's TimeSeries to `path` (format from the suffix); returns the TimeSeries written.
 
     `quality_bitmask` drops the cadences it masks (a preset or an integer, per product as lightkurve does;
     "none" keeps every cadence, with the quality column); `normalize` divides each observation's flux and
-    flux_err by its median flux. An existing file is refused unless `overwrite`; every file-system failure is an
-    OutputFileError.
+    flux_err by its median flux; `columns` writes only those besides `time` (default: every column read). An
+    existing file is refused unless `overwrite`; every file-system failure is an OutputFileError.
     """
     out = Path(path)
     fmt = export_format(out)
     check_output(out, overwrite=overwrite)
     lcs = lcs.masked(quality_bitmask)
     ts = lcs.timeseries(flux_group, time_format=time_format, normalize=normalize)
+    if columns is not None:
+        ts.remove_columns([c for c in ts.colnames if c != "time" and c not in columns])
     with output_file(out, overwrite=overwrite) as partial:
         if fmt == "fits":
             write_fits(ts, partial, lcs)

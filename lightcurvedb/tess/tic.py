@@ -331,10 +331,9 @@ def _wanted(plan: list[Any], layouts: list[list[_Column]], names: list[str] | No
         for layout, p in zip(layouts, plan, strict=True):
             ids = {c.group: c.group_id for c in layout if c.role == "values" and c.group and c.group_id is not None}
             group = _default_group(p.product_name, ids, flux)
-            if group is not None:
-                (values if "flux" in names else errors).add(ids[group])
-                if "flux_err" in names:
-                    errors.add(ids[group])
+            if group is not None:  # both arrays: flux() gives the pair, whichever of the two is a column
+                values.add(ids[group])
+                errors.add(ids[group])
     flags = {c.flag_type for c in chosen if c.role == "flags" and c.flag_type}
     if "quality" in names:
         flags.add(mapping.QUALITY_FLAG)
@@ -477,9 +476,7 @@ def _assemble(conn: psycopg.Connection[Any], tic_id: int, lcs: TargetLightcurves
         cols[name] = _column(parts, n)
     if keep("flux") or keep("flux_err"):
         value, error, used = result.flux_from_groups(flux, lcs)
-        result.flux_groups = used
-        if keep("flux") and keep("flux_err"):  # what flux() gives; with one of them read, it needs the groups'
-            result.flux_arrays = (value, error)
+        result.flux_groups, result.flux_arrays = used, (value, error)
         for name, flux_column in (("flux", value), ("flux_err", error)):
             if keep(name) and name not in cols:  # a file's own column of that name (eleanor's FLUX_ERR) wins
                 cols[name] = flux_column

@@ -178,3 +178,24 @@ def test_to_lightkurve_writes_no_file(star: psycopg.Connection[Any], monkeypatch
         [(10, "SPOC"), (11, "QLP"), (11, "SPOC"), (12, "QLP"), (12, "SPOC")]
     starts = [float(np.nanmin(lc.time.value)) for lc in collection]
     assert starts == sorted(starts)  # in time order
+
+
+def test_cli_export_columns(star_dsn: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from lightcurvedb.cli import main
+    from lightcurvedb.tess.export import read_export
+
+    full, part, masked = tmp_path / "full.ecsv", tmp_path / "part.ecsv", tmp_path / "masked.ecsv"
+    base = ["--dsn", star_dsn, "export", str(STAR), "--product", "spoc"]
+    assert main([*base, "-o", str(full)]) == 0
+    assert main([*base, "-o", str(part), "--columns", "flux,QUALITY,sap_flux"]) == 0
+    a, b = read_export(full), read_export(part)
+    assert b.colnames == ["time", "flux", "quality", "sap_flux"]
+    for name in b.colnames[1:]:
+        assert np.array_equal(np.asarray(a[name]), np.asarray(b[name]), equal_nan=True), name
+    assert np.array_equal(a.time.value, b.time.value, equal_nan=True)
+    assert main([*base, "-o", str(masked), "--columns", "flux", "--quality-bitmask", "default"]) == 0
+    c = read_export(masked)
+    assert c.colnames == ["time", "flux"] and len(c) < len(a)  # masked by quality, which is not written
+    capsys.readouterr()
+    assert main([*base, "-o", str(tmp_path / "bad.ecsv"), "--columns", "flux,nosuch"]) == 2
+    assert "'nosuch'" in capsys.readouterr().err and not (tmp_path / "bad.ecsv").exists()
