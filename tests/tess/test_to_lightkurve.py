@@ -106,8 +106,22 @@ def _one(dsn: str, path: Path, preset: str | int = "default", **options: Any) ->
     return collection[0]
 
 
+@pytest.fixture
+def no_file_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail on any temporary file or FITS write: to_lightkurve builds its lightcurves in memory."""
+    import tempfile
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a file was written")
+
+    for owner, name in ((fits.HDUList, "writeto"), (fits.BinTableHDU, "writeto"), (tempfile, "mkdtemp"),
+                        (tempfile, "mkstemp"), (tempfile, "TemporaryDirectory"), (tempfile, "NamedTemporaryFile")):
+        monkeypatch.setattr(owner, name, refuse)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("preset", PRESETS)
+@pytest.mark.usefixtures("no_file_written")
 def test_every_product_equals_lightkurve_read(products: tuple[str, list[Path]], preset: str) -> None:
     dsn, files = products
     assert len(files) == 17  # 11 real files, 6 documented layouts
