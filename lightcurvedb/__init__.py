@@ -6,8 +6,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from lightcurvedb import _lazy
 from lightcurvedb.errors import LightcurveDBError
 
 if TYPE_CHECKING:
@@ -19,15 +20,4 @@ __version__ = "0.1.0"
 _LAZY = {"connect": "lightcurvedb.connection", "pool": "lightcurvedb.connection"}
 
 if not TYPE_CHECKING:  # mypy sees the imports above; at run time the names are imported on first access
-
-    def __getattr__(name: str) -> Any:
-        if name in _LAZY:
-            import importlib
-
-            value = getattr(importlib.import_module(_LAZY[name]), name)
-            globals()[name] = value
-            return value
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-    def __dir__() -> list[str]:
-        return sorted(set(globals()) | set(_LAZY))
+    __getattr__, __dir__ = _lazy.attributes(__name__, _LAZY, globals())

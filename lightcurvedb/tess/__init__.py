@@ -6,7 +6,9 @@ indexing), so that importing a light submodule such as `lightcurvedb.tess.comman
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from lightcurvedb import _lazy
 
 if TYPE_CHECKING:
     from lightcurvedb.tess.fits_reader import ColumnData, LightcurveFile, read_lightcurve
@@ -38,15 +40,4 @@ _LAZY = {
 }
 
 if not TYPE_CHECKING:  # mypy sees the imports above; at run time the names are imported on first access
-
-    def __getattr__(name: str) -> Any:
-        if name in _LAZY:
-            import importlib
-
-            value = getattr(importlib.import_module(_LAZY[name]), name)
-            globals()[name] = value
-            return value
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-    def __dir__() -> list[str]:
-        return sorted(set(globals()) | set(_LAZY))
+    __getattr__, __dir__ = _lazy.attributes(__name__, _LAZY, globals())

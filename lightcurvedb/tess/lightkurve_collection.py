@@ -261,9 +261,8 @@ def _build(lk: Any, f: _File, bitmask: QualityBitmask, flux_column: str | None) 
                  "FLUX_ORIGIN": flux})
     time = Time(f.time[rows], scale=scale, format="btjd")
     lc = lk.TessLightCurve(time=time, data=[columns[n] for n in order], names=order, meta=meta, copy=False)
-    mask = keep
     if reader.finish is not None:
-        lc = reader.finish(lc, f, {"bitmask": bitmask, "mask": mask, "flux": flux, "given": flux_column})
+        lc = reader.finish(lc, f, {"bitmask": bitmask, "mask": keep, "flux": flux})
     return lk.TessLightCurve(data=lc, copy=False)  # as every reader ends: its columns made a lightcurve's again
 
 

@@ -175,27 +175,34 @@ class TicLightcurves:
         return flux, flux_err, list(dict.fromkeys(chosen))
 
     def _joined_flux(self, chosen: list[str]) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]:
-        """The value and error columns of each observation's group in `chosen`, in one pair of arrays (the columns
-        themselves when one group gives every row at its precision)."""
+        """The value and error columns of each observation's group in `chosen`, in one pair of arrays."""
         sources = [self.groups[g] for g in dict.fromkeys(chosen)]
         missing = [name for v, e in sources for name in (v, e) if name and name not in self.columns]
         if missing:
             raise InvalidInput(f"column(s) {', '.join(missing)} were not read: read them (columns=…) or flux/flux_err")
-        dtype = np.result_type(np.float32, *(self.columns[v].dtype for v, _ in sources))
-        err_dtype = np.result_type(np.float32, *(self.columns[e].dtype for _, e in sources if e))
-        if len(sources) == 1:
-            value_col, err_col = sources[0]
-            if self.columns[value_col].dtype == dtype and err_col and self.columns[err_col].dtype == err_dtype:
-                return self.columns[value_col], self.columns[err_col]
+        return self._pair([(self.columns[self.groups[g][0]], self.columns.get(self.groups[g][1] or ""))
+                           for g in chosen])
+
+    def _pair(self, pieces: list[tuple[NDArray[Any] | None, NDArray[Any] | None]]) -> tuple[
+            NDArray[np.floating[Any]], NDArray[np.floating[Any]]]:
+        """(flux, flux_err) of full-length (value, error) arrays, one pair per observation, each giving its rows: the
+        arrays themselves when one pair gives every row at the joined precision (float32 unless a source is
+        float64), else one new pair (NaN where an observation has none)."""
+        dtype = np.result_type(np.float32, *(v.dtype for v, _ in pieces if v is not None))
+        err_dtype = np.result_type(np.float32, *(e.dtype for _, e in pieces if e is not None))
+        first_v, first_e = pieces[0]
+        if (all(v is first_v and e is first_e for v, e in pieces) and first_v is not None and first_e is not None
+                and first_v.dtype == dtype and first_e.dtype == err_dtype):
+            return first_v, first_e
         n = len(self)
         flux, flux_err = np.full(n, np.nan, dtype=dtype), np.full(n, np.nan, dtype=err_dtype)
         start = 0
-        for o, group in zip(self.observations, chosen, strict=True):
+        for o, (v, e) in zip(self.observations, pieces, strict=True):
             stop = start + o.cadences
-            value_col, err_col = self.groups[group]
-            flux[start:stop] = self.columns[value_col][start:stop]
-            if err_col:
-                flux_err[start:stop] = self.columns[err_col][start:stop]
+            if v is not None:
+                flux[start:stop] = v[start:stop]
+            if e is not None:
+                flux_err[start:stop] = e[start:stop]
             start = stop
         return flux, flux_err
 
@@ -209,24 +216,7 @@ class TicLightcurves:
                 raise UnknownFluxGroup(f"TIC {self.tic_id} has no processing group {requested!r} in sector "
                                        f"{o.sector}; it has {sorted(o.groups)}")
             chosen.append(group)
-        pieces = [(lcs.values.get(g), lcs.errors.get(g)) for g in chosen]
-        dtype = np.result_type(np.float32, *(v.dtype for v, _ in pieces if v is not None))
-        err_dtype = np.result_type(np.float32, *(e.dtype for _, e in pieces if e is not None))
-        first_v, first_e = pieces[0]
-        if len(set(chosen)) == 1 and first_v is not None and first_v.dtype == dtype and first_v.shape[0] == len(self) \
-                and first_e is not None and first_e.dtype == err_dtype:
-            return first_v, first_e, chosen
-        n = len(self)
-        flux, flux_err = np.full(n, np.nan, dtype=dtype), np.full(n, np.nan, dtype=err_dtype)
-        start = 0
-        for o, (v, e) in zip(self.observations, pieces, strict=True):
-            stop = start + o.cadences
-            if v is not None:
-                flux[start:stop] = v[start:stop]
-            if e is not None:
-                flux_err[start:stop] = e[start:stop]
-            start = stop
-        return flux, flux_err, chosen
+        return (*self._pair([(lcs.values.get(g), lcs.errors.get(g)) for g in chosen]), chosen)
 
     def flux_group(self, requested: str | None = None, *, observation: ObservationSummary | None = None) -> str:
         """The processing group exported as `flux` (for one observation, or the first): the requested one, else
