@@ -166,7 +166,8 @@ def _explained_query(conn: Conn, target_id: int) -> bytes:
     """load_lightcurves's array statement with its parameters bound as literals (the text planned as a custom plan)."""
     held = [r.observation_id for r in list_target_observations(conn, target_id=target_id)]
     params = {"target_id": target_id, "observation_ids": held, "release_ids": None, "bare_observation_ids": [],
-              "value_group_ids": None, "error_group_ids": None, "flag_types": None, "time": True, "grid_ids": []}
+              "value_group_ids": None, "error_group_ids": None, "flag_types": None, "time": True, "grid_ids": [],
+              "datasets": True}
     text = psycopg.ClientCursor(conn).mogrify(_FETCH_TARGET_ARRAYS, params)
     return b"EXPLAIN (ANALYZE, SUMMARY, FORMAT JSON) " + text.encode()
 

@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike, NDArray
 from lightcurvedb import query_runtime, schema
 from lightcurvedb.adapters import register
 from lightcurvedb.errors import CadenceNotInGrid, DuplicateCadence, InvalidInput
-from lightcurvedb.queries import observations, reads
+from lightcurvedb.queries import reads
 from lightcurvedb.timesystem import MissionTimeSystem, mission_time
 
 if TYPE_CHECKING:  # astropy is imported where its objects are made
@@ -145,6 +145,7 @@ class Wanted:
     error_groups: frozenset[int] | None = None
     flag_types: frozenset[str] | None = None
     time: bool = True
+    datasets: bool = True  # False: no dataset row at all (the caller knows the groups from the files' layouts)
 
 
 def _ids(values: Iterable[int] | None) -> NDArray[np.int64] | None:
@@ -209,6 +210,7 @@ def read_spans(conn: psycopg.Connection[Any], *, target_id: int, versions: dict[
               "bare_observation_ids": np.array(sorted(bare), dtype=np.int64),
               "value_group_ids": _ids(wanted.value_groups), "error_group_ids": _ids(wanted.error_groups),
               "flag_types": None if wanted.flag_types is None else sorted(wanted.flag_types), "time": wanted.time,
+              "datasets": wanted.datasets,
               "grid_ids": np.array(missing, dtype=np.int64)}
 
     def assemble(rows: list[tuple[Any, ...]]) -> TargetLightcurves:
@@ -306,6 +308,8 @@ def load_lightcurves(conn: psycopg.Connection[Any], target_id: int, *,
     datasets (each array at its stored precision), times, flags and the cadence grids not yet cached in this
     process, in one statement (`read_spans`).
     """
+    from lightcurvedb.queries import observations  # not needed by load_tic's reads (`lcdb show` starts faster)
+
     lookup = observations.list_target_observations(conn, target_id=target_id)
     if not lookup:
         return read_spans(conn, target_id=target_id, versions={}, system=None, group_names={})

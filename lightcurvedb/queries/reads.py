@@ -129,7 +129,7 @@ SELECT 'dataset'::text AS role, d.observation_id, d.release_id, d.processing_gro
                         THEN d.errors_f4 END) AS errors_f4,
        lcdb_packed(NULL::int4[]) AS flags, lcdb_packed(NULL::float8[]) AS times, lcdb_packed(NULL::int8[]) AS grid
 FROM dataset AS d
-WHERE d.target_id = %(target_id)s AND d.observation_id = ANY(%(observation_ids)s::int8[])
+WHERE %(datasets)s::boolean AND d.target_id = %(target_id)s AND d.observation_id = ANY(%(observation_ids)s::int8[])
   AND (%(release_ids)s::int8[] IS NULL OR d.release_id = ANY(%(release_ids)s::int8[])
        OR (d.release_id IS NULL AND d.observation_id = ANY(%(bare_observation_ids)s::int8[])))
 UNION ALL
@@ -162,6 +162,7 @@ def fetch_target_arrays(
     *,
     value_group_ids: Int64Array | None = None,
     error_group_ids: Int64Array | None = None,
+    datasets: bool,
     target_id: int,
     observation_ids: Int64Array,
     release_ids: Int64Array | None = None,
@@ -180,6 +181,7 @@ def fetch_target_arrays(
     params: dict[str, Any] = {
         "value_group_ids": rt.int_array("value_group_ids", value_group_ids),
         "error_group_ids": rt.int_array("error_group_ids", error_group_ids),
+        "datasets": datasets,
         "target_id": target_id,
         "observation_ids": rt.int_array("observation_ids", observation_ids),
         "release_ids": rt.int_array("release_ids", release_ids),

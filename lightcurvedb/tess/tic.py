@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from lightcurvedb.errors import InvalidInput, NotFound
 from lightcurvedb.lightcurve import ObservationSpan, TargetLightcurves, Wanted, read_spans
-from lightcurvedb.queries import reads, releases, targets
+from lightcurvedb.queries import reads
 from lightcurvedb.tess import mapping, quality
 from lightcurvedb.tess.products import READ_PREFERENCE, canonical
 from lightcurvedb.timesystem import MissionTimeSystem, mission_time
@@ -242,6 +242,7 @@ def _flag_column(flag_type: str) -> str:
 
 def target_id_of(conn: psycopg.Connection[Any], tic_id: int) -> int:
     """The target id of TIC `tic_id`; NotFound saying how to add it when it is unknown."""
+    from lightcurvedb.queries import targets
     try:
         return int(targets.get_target_by_name(conn, catalog_name=mapping.CATALOG, name=tic_id).id)
     except NotFound:
@@ -251,6 +252,7 @@ def target_id_of(conn: psycopg.Connection[Any], tic_id: int) -> int:
 def tic_releases(conn: psycopg.Connection[Any], tic_id: int) -> list[Any]:
     """Every release of TIC `tic_id` (by sector, product, number) with the file it came from; NotFound when the
     target is unknown."""
+    from lightcurvedb.queries import releases
     return list(releases.list_releases_of_target(conn, target_id=target_id_of(conn, tic_id)))
 
 
@@ -293,6 +295,7 @@ def _default_group(product: str | None, groups: Iterable[str], requested: str | 
 def _not_found(conn: psycopg.Connection[Any], tic_id: int, *, product: str | None, sectors: list[int] | None,
                release: int | None) -> NotFound:
     """NotFound for a read that matched nothing, saying what the target holds."""
+    from lightcurvedb.queries import releases
     rows = list(releases.list_releases_of_target(conn, target_id=target_id_of(conn, tic_id)))
     held: dict[int, set[str]] = {}
     for r in rows:
@@ -328,7 +331,8 @@ def _wanted(plan: list[Any], layouts: list[list[_Column]], names: list[str] | No
     if "quality" in names:
         flags.add(mapping.QUALITY_FLAG)
     return Wanted(value_groups=None if bare else frozenset(values), error_groups=None if bare else frozenset(errors),
-                  flag_types=frozenset(flags), time="time" in names or any(c.role == "time" for c in chosen))
+                  flag_types=frozenset(flags), time="time" in names or any(c.role == "time" for c in chosen),
+                  datasets=bare or bool(values or errors))
 
 
 def load_tic(conn: psycopg.Connection[Any], tic_id: int, *, product: str | None = None,
@@ -380,7 +384,8 @@ def _summary(span: ObservationSpan, p: Any, layout: list[_Column], lcs: TargetLi
     read_quality = names is None or "quality" in names
     return ObservationSummary(
         observation_id=span.observation_id, sector=p.sector, camera=p.camera, ccd=p.ccd,
-        cadences=span.stop - span.start, first_cadence=int(grid[0]), last_cadence=int(grid[-1]), groups=span.groups,
+        cadences=span.stop - span.start, first_cadence=int(grid[0]), last_cadence=int(grid[-1]),
+        groups=span.groups or tuple(sorted({c.group for c in layout if c.role == "values" and c.group})),
         flag_types=tuple(dict.fromkeys([*span.flag_types, *(c.flag_type for c in layout  # stored, if not read
                                                             if c.role == "flags" and c.flag_type)])),
         flagged=int(np.count_nonzero(lcs.quality[span.start:span.stop])) if read_quality else None,
@@ -501,6 +506,7 @@ def _text_columns(conn: psycopg.Connection[Any], plan: dict[tuple[int, int | Non
                   names: list[str] | None) -> dict[tuple[int, str], NDArray[Any]]:
     """The text columns (CDIPS's IRQ letters) of the chosen releases that are asked for, by (release, name): the
     one read beyond the arrays, made only where a layout has one."""
+    from lightcurvedb.queries import releases
     ids = [r for (_, r), (_, layout) in plan.items() if r is not None
            and any(c.role == "text" and (names is None or c.name in names) for c in layout)]
     if not ids:

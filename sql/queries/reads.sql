@@ -86,7 +86,8 @@ ORDER BY s.sector, s.rank NULLS LAST, s.product_name NULLS FIRST, s.number, s.ob
 -- `wide`: observation-wide)
 -- and 'grid' (the cadence grids of `grid_ids`). Data of the releases `release_ids` (NULL: every release) and, in
 -- `bare_observation_ids`, data written without a release. `value_group_ids` / `error_group_ids` (NULL: all) pick
--- the datasets' arrays, `flag_types` (NULL: all) the flag rows; `time` asks for the times. In no order: a sort
+-- the datasets' arrays, `flag_types` (NULL: all) the flag rows; `time` asks for the times, `datasets` for the
+-- dataset rows at all (false: their partitions are not even opened). In no order: a sort
 -- would copy every array through it, and every join or lateral costs planning time per partition.
 -- optional: release_ids, value_group_ids, error_group_ids, flag_types
 -- nullable: release_id, group_id, name, values, values_f4, errors, errors_f4, flags, times, grid
@@ -103,7 +104,7 @@ SELECT 'dataset'::text AS role, d.observation_id, d.release_id, d.processing_gro
                         THEN d.errors_f4 END) AS errors_f4,
        lcdb_packed(NULL::int4[]) AS flags, lcdb_packed(NULL::float8[]) AS times, lcdb_packed(NULL::int8[]) AS grid
 FROM dataset AS d
-WHERE d.target_id = :target_id AND d.observation_id = ANY(:observation_ids::int8[])
+WHERE :datasets::boolean AND d.target_id = :target_id AND d.observation_id = ANY(:observation_ids::int8[])
   AND (:release_ids::int8[] IS NULL OR d.release_id = ANY(:release_ids::int8[])
        OR (d.release_id IS NULL AND d.observation_id = ANY(:bare_observation_ids::int8[])))
 UNION ALL
