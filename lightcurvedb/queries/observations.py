@@ -325,7 +325,7 @@ def list_target_observations(conn: psycopg.Connection[Any], *, target_id: int) -
     SQL: sql/queries/observations.sql:101 (:many).
     """
     params: dict[str, Any] = {"target_id": target_id}
-    return rt.many(conn, _LIST_TARGET_OBSERVATIONS, params, kwargs_row(ListTargetObservationsRow))
+    return rt.many(conn, _LIST_TARGET_OBSERVATIONS, params, kwargs_row(ListTargetObservationsRow), prepare=True)
 
 
 _LIST_OBSERVATION_GRIDS: LiteralString = """
@@ -340,7 +340,7 @@ def list_observation_grids(conn: psycopg.Connection[Any], *, ids: Int64Array) ->
 
     Returns every row as a list.
 
-    SQL: sql/queries/observations.sql:119 (:many).
+    SQL: sql/queries/observations.sql:120 (:many).
     """
     params: dict[str, Any] = {"ids": rt.int_array("ids", ids)}
     return rt.many(conn, _LIST_OBSERVATION_GRIDS, params, kwargs_row(ListObservationGridsRow), packed=True)
@@ -366,7 +366,7 @@ def list_existing_partitions(
 
     Returns every row as a list.
 
-    SQL: sql/queries/observations.sql:126 (:many).
+    SQL: sql/queries/observations.sql:127 (:many).
     """
     params: dict[str, Any] = {"parent_table": parent_table, "names": names}
     return rt.many(conn, _LIST_EXISTING_PARTITIONS, params, kwargs_row(ListExistingPartitionsRow))
@@ -384,7 +384,7 @@ def packed_writes_available(conn: psycopg.Connection[Any]) -> bool | None:
 
     Raises lightcurvedb.errors.NotFound when no row matches.
 
-    SQL: sql/queries/observations.sql:135 (:scalar).
+    SQL: sql/queries/observations.sql:136 (:scalar).
     """
     params: dict[str, Any] = {}
     value: bool | None = rt.scalar(conn, _PACKED_WRITES_AVAILABLE, params, "packed_writes_available")
@@ -402,7 +402,7 @@ def mark_grid_derived(conn: psycopg.Connection[Any], *, observation_id: int, cad
     """Record that an observation's cadence grid was derived from times (idempotent: a second mark changes
     nothing).
 
-    SQL: sql/queries/observations.sql:141 (:exec).
+    SQL: sql/queries/observations.sql:142 (:exec).
     """
     params: dict[str, Any] = {"observation_id": observation_id, "cadence_seconds": cadence_seconds, "rule": rule}
     rt.execute(conn, _MARK_GRID_DERIVED, params)

@@ -103,6 +103,7 @@ ORDER BY t.sector, o.cadence_reference[1], o.id;
 -- tables to these ids, so that only their partitions are planned and locked), with each observation's row
 -- version (xmin:ctid, for the grid cache), the time system of the target's mission and the names of the processing
 -- groups by id.
+-- prepared: true
 -- not-null: observation_id, observation_version, group_names
 SELECT tobs.observation_id, (o.xmin::text || ':' || o.ctid::text) AS observation_version,
        m.time_format_name, m.time_unit, m.time_epoch, m.time_epoch_scale, m.time_epoch_format, gn.names AS group_names
