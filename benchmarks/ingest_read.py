@@ -223,6 +223,8 @@ def _run(cfg: Config, server_dsn: str, tmp: Path, out: dict[str, Any], log: Call
         fetch_ts = [_timed(partial(fetch_ts_once, int(t))) for t in pick]
         fetch_np = [_timed(partial(load_lightcurves, conn, int(t))) for t in pick]
         fetch_many = [_timed(partial(fetch_ts_once, int(t))) for t in many]
+        loaded = [load_lightcurves(conn, int(t)) for t in pick[:50]]
+        astropy_only = [_timed(lcs.to_timeseries) for lcs in loaded]  # the TimeSeries of arrays already read
         lc = fetch_ts_once(int(many[0]))
         n_obs_many = len(set(lc["observation_id"]))
         log(f"one target: {len(fetch_ts_once(int(pick[0])))} cadences (1 observation); "
@@ -250,6 +252,7 @@ def _run(cfg: Config, server_dsn: str, tmp: Path, out: dict[str, Any], log: Call
         "read_ratio_to_copy_limit": round(med(copy_out) / med(reads), 3),
         "bytes_per_value": round(int(sizes[0]) / stored_values, 3),
         "target_fetch_p50_ms": round(1000 * med(fetch_ts), 3),
+        "target_timeseries_astropy_p50_ms": round(1000 * med(astropy_only), 3),
         "target_fetch_numpy_p50_ms": round(1000 * med(fetch_np), 3),
         "target_fetch_observations": 1,
         "busy_target_fetch_p50_ms": round(1000 * med(fetch_many), 3),
