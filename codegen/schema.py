@@ -94,6 +94,18 @@ class Facts:
 
     constraints: dict[str, ConstraintFact] = field(default_factory=dict)
     tables: dict[str, TableFact] = field(default_factory=dict)
+    views: list[str] = field(default_factory=list)
+    routines: list[str] = field(default_factory=list)
+
+
+_VIEWS_AND_ROUTINES = """
+SELECT 'view', c.relname::text FROM pg_class AS c
+WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('v', 'm')
+UNION ALL
+SELECT 'routine', p.oid::regprocedure::text FROM pg_proc AS p
+WHERE p.pronamespace = 'public'::regnamespace
+ORDER BY 1, 2
+"""
 
 
 def read(conn: psycopg.Connection[Any], catalog: db.Catalog) -> Facts:
@@ -129,6 +141,8 @@ def read(conn: psycopg.Connection[Any], catalog: db.Catalog) -> Facts:
         if table.kind == "v":
             continue
         facts.tables[table.name] = _table(table, catalog, facts.constraints, partition_keys.get(table.name, ()))
+    for kind, name in conn.execute(_VIEWS_AND_ROUTINES).fetchall():
+        (facts.views if kind == "view" else facts.routines).append(name)
     return facts
 
 
@@ -351,12 +365,14 @@ def render(facts: Facts) -> str:
              "exclusion), every unique index used as one, and every name a trigger function raises itself (kind",
              '"trigger"); partitions\' copies (<name>_o<observation id>) are not listed. TABLES: every table with its',
              "columns (types as binary COPY names them), primary key, natural key, partition key and subtype",
-             "discriminator (the default of its type column).",
+             "discriminator (the default of its type column). VIEWS and ROUTINES: every view and every function",
+             "(with its argument types) of a migrated database (codegen's server is a superuser: the optional fast",
+             "array functions are among them).",
              '"""',
              "",
              "from lightcurvedb.schema_types import ColumnFact, ConstraintFact, KeyFact, TableFact, TriggerRaise",
              "",
-             '__all__ = ["CONSTRAINTS", "TABLES"]',
+             '__all__ = ["CONSTRAINTS", "ROUTINES", "TABLES", "VIEWS"]',
              "",
              "CONSTRAINTS: dict[str, ConstraintFact] = {"]
     for name, fact in facts.constraints.items():
@@ -367,6 +383,11 @@ def render(facts: Facts) -> str:
     for name, table in facts.tables.items():
         lines.append(f"    {json.dumps(name)}: {_value(table, 4)},")
     lines.append("}")
+    for title, names in (("VIEWS", facts.views), ("ROUTINES", facts.routines)):
+        lines.append("")
+        lines.append(f"{title}: tuple[str, ...] = (")
+        lines.extend(f"    {json.dumps(n)}," for n in names)
+        lines.append(")")
     text = "\n".join(lines) + "\n"
     used = {n for n in ("ColumnFact", "ConstraintFact", "KeyFact", "TableFact", "TriggerRaise") if f"{n}(" in text}
     return text.replace("ColumnFact, ConstraintFact, KeyFact, TableFact, TriggerRaise", ", ".join(sorted(used)))

@@ -99,9 +99,13 @@ def _migrate(args: argparse.Namespace) -> int:
     from lightcurvedb import migrate
     from lightcurvedb.connection import resolve
 
-    done = migrate.apply(resolve(args.dsn, auto_migrate=False).dsn)
+    dsn = resolve(args.dsn, auto_migrate=False).dsn
+    done = migrate.apply(dsn)
+    found = migrate.repair(dsn)
     print(f"applied {len(done)} migration(s)" + (f": {', '.join(done)}" if done else "; schema up to date"))
-    return 0
+    for line in found:
+        print(line)
+    return 1 if any(line.startswith("damaged") for line in found) else 0
 
 
 def _configured_dsn(dsn: str | None) -> str | None:

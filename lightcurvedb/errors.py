@@ -64,6 +64,15 @@ class SchemaAhead(SchemaError):
         )
 
 
+class SchemaDamaged(SchemaError):
+    """The schema's migrations are applied but some of its objects are missing (e.g. after `pg_restore` by a role
+    that could not create them): run `lcdb migrate`, which repairs what it can and says what it cannot."""
+
+    def __init__(self, missing: list[str]) -> None:
+        self.missing = list(missing)
+        super().__init__(f"the database is missing {', '.join(self.missing)}; run `lcdb migrate` to repair it")
+
+
 class MissingDependency(LightcurveDBError, ImportError):
     """An optional dependency is not installed (the message names the extra that brings it)."""
 

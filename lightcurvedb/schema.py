@@ -5,12 +5,14 @@ CONSTRAINTS: every named constraint (primary key, unique, foreign key with its O
 exclusion), every unique index used as one, and every name a trigger function raises itself (kind
 "trigger"); partitions' copies (<name>_o<observation id>) are not listed. TABLES: every table with its
 columns (types as binary COPY names them), primary key, natural key, partition key and subtype
-discriminator (the default of its type column).
+discriminator (the default of its type column). VIEWS and ROUTINES: every view and every function
+(with its argument types) of a migrated database (codegen's server is a superuser: the optional fast
+array functions are among them).
 """
 
 from lightcurvedb.schema_types import ColumnFact, ConstraintFact, KeyFact, TableFact, TriggerRaise
 
-__all__ = ["CONSTRAINTS", "TABLES"]
+__all__ = ["CONSTRAINTS", "ROUTINES", "TABLES", "VIEWS"]
 
 CONSTRAINTS: dict[str, ConstraintFact] = {
     "ck_dataset_errors_f4_shape": ConstraintFact(
@@ -1754,3 +1756,37 @@ TABLES: dict[str, TableFact] = {
         discriminator="tess_observation",
     ),
 }
+
+VIEWS: tuple[str, ...] = (
+    "fits_frame_with_subtypes",
+    "hst_observation_view",
+    "observation_with_subtypes",
+    "tess_fits_frame_view",
+    "tess_observation_view",
+)
+
+ROUTINES: tuple[str, ...] = (
+    "dataset_check_length()",
+    "dataset_lineage_check_acyclic()",
+    "lcdb_create_observation_partitions(bigint)",
+    "lcdb_delete_observation(bigint)",
+    "lcdb_delete_release(bigint)",
+    "lcdb_describe_observation_partitions(bigint)",
+    "lcdb_hand_to_owner()",
+    "lcdb_install_array_functions()",
+    "lcdb_is_strictly_increasing(bigint[])",
+    "lcdb_name_partition_indexes(bigint)",
+    "lcdb_name_partition_keys()",
+    "lcdb_note_target_observation()",
+    "lcdb_packed(anyarray)",
+    "lcdb_raw_array(bytea,anyarray)",
+    "lcdb_refuse_default_partition()",
+    "lcdb_refuse_delete_in_use()",
+    "lcdb_unpacked(bytea,anyarray)",
+    "observation_check_cadence_count_frozen()",
+    "observation_create_partitions()",
+    "quality_flag_array_check_length()",
+    "target_alias_check_catalogs()",
+    "target_specific_time_check_length()",
+    "tess_observation_describe_partitions()",
+)

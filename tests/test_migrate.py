@@ -7,7 +7,7 @@ import pytest
 
 import lightcurvedb
 from lightcurvedb import migrate
-from lightcurvedb.errors import SchemaAhead, SchemaBehind
+from lightcurvedb.errors import SchemaAhead, SchemaBehind, SchemaDamaged
 
 
 def test_connect_to_an_unmigrated_database_says_run_lcdb_migrate(empty_dsn: str) -> None:
@@ -68,3 +68,14 @@ def test_pool_connections_carry_the_numpy_adapters(fresh_dsn: str) -> None:
         assert value is not None
         assert isinstance(value[0], np.ndarray)
         assert value[0].dtype == np.float64
+
+
+def test_a_database_that_lost_its_array_functions_says_run_lcdb_migrate(fresh_dsn: str) -> None:
+    """What a `pg_restore --no-owner` by an ordinary role leaves (it cannot create the internal functions)."""
+    with psycopg.connect(fresh_dsn, autocommit=True) as admin:
+        admin.execute("DROP FUNCTION lcdb_unpacked(bytea, anyarray), lcdb_raw_array(bytea, anyarray), "
+                      "lcdb_packed(anyarray)")
+    with pytest.raises(SchemaDamaged, match=r"lcdb_packed\(anyarray\); run `lcdb migrate`"):
+        lightcurvedb.connect(fresh_dsn)
+    assert any(line.startswith("repaired: the array functions were missing") for line in migrate.repair(fresh_dsn))
+    lightcurvedb.connect(fresh_dsn).close()
