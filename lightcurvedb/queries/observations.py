@@ -28,6 +28,7 @@ __all__ = [
     "create_observation",
     "create_tess_observation",
     "delete_observation",
+    "delete_unused_observation",
     "find_tess_observation",
     "get_observation",
     "list_existing_partitions",
@@ -406,3 +407,21 @@ def mark_grid_derived(conn: psycopg.Connection[Any], *, observation_id: int, cad
     """
     params: dict[str, Any] = {"observation_id": observation_id, "cadence_seconds": cadence_seconds, "rule": rule}
     rt.execute(conn, _MARK_GRID_DERIVED, params)
+
+
+_DELETE_UNUSED_OBSERVATION: LiteralString = """
+SELECT public.lcdb_delete_unused_observation(%(id)s) AS deleted
+"""
+
+
+def delete_unused_observation(conn: psycopg.Connection[Any], *, id: int) -> int:
+    """Delete an observation and its empty partitions if nothing refers to it (lcdb_delete_unused_observation):
+    what
+
+    Raises lightcurvedb.errors.NotFound when no row matches.
+
+    SQL: sql/queries/observations.sql:148 (:scalar).
+    """
+    params: dict[str, Any] = {"id": id}
+    value: int = rt.scalar(conn, _DELETE_UNUSED_OBSERVATION, params, "delete_unused_observation")
+    return value

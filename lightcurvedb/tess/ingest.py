@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -16,7 +18,7 @@ from psycopg import errors as pg_errors
 from lightcurvedb import bulk, sky
 from lightcurvedb._retry import backoff
 from lightcurvedb.errors import DuplicateKey, FitsFormatError, LightcurveDBError, NotFound, PermissionDenied
-from lightcurvedb.queries import instruments, missions, observations, processing, releases, targets
+from lightcurvedb.queries import ingest_log, instruments, missions, observations, processing, releases, targets
 from lightcurvedb.records.times_flags import QualityFlagArrayInsert, TargetSpecificTimeInsert
 from lightcurvedb.tess import mapping
 from lightcurvedb.tess.cadences import DERIVED_CADENCE_RULE
@@ -58,6 +60,11 @@ class IngestResult:
     note: str | None = None
     error: str | None = None
     error_type: str | None = None
+    same_as: str | None = None
+    """Skipped: the path the same bytes were ingested from."""
+    release_id: int | None = None
+    size_bytes: int | None = None
+    sha256: str | None = None
     retries: int = 0
     """Deadlocks, serialization failures or unique races with concurrent writers retried (never an error)."""
 
@@ -181,7 +188,8 @@ def _register(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference)
 
 def _skipped(lc: LightcurveFile, known: Any) -> IngestResult:
     return IngestResult(path=lc.path, status="skipped", tic_id=lc.tic_id, sector=lc.sector, camera=lc.camera,
-                        ccd=lc.ccd, product=lc.product, release=known.number,
+                        ccd=lc.ccd, product=lc.product, release=known.number, release_id=known.release_id,
+                        same_as=known.path, size_bytes=lc.size_bytes, sha256=lc.sha256,
                         note=f"the same bytes were ingested from {known.path} (release {known.number})")
 
 
@@ -206,13 +214,14 @@ def _keyword(lc: LightcurveFile, key: str, kind: type) -> Any:
 
 
 def write_file(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference, *,
-               replace: bool = False) -> IngestResult:
+               replace: bool = False, created: set[int] | None = None) -> IngestResult:
     """Write one validated file as a new release: its keys (short transaction), then the release, the file
     record, its layout and ALL its arrays in ONE transaction.
 
     The same bytes (sha256) again are skipped. A different file of the same product, target and sector becomes
     the next release beside the old ones, or, with `replace`, deletes them. The file was read and checked
-    completely before: a damaged or unknown file never gets here, so nothing of it is written.
+    completely before: a damaged or unknown file never gets here, so nothing of it is written. An observation
+    this call creates is added to `created` (the caller removes it again if the file fails after all).
     """
     with conn.transaction():
         known = releases.find_ingested_file(conn, sha256=lc.sha256)
@@ -220,6 +229,8 @@ def write_file(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference
         return _skipped(lc, known)
     keys = _register(conn, lc, ref)
     target_id, obs_id = keys.target_id, keys.observation_id
+    if keys.new_observation and created is not None:
+        created.add(obs_id)
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s, hashint8(%s))", [_RELEASE_LOCK, target_id])
         known = releases.find_ingested_file(conn, sha256=lc.sha256)  # a concurrent ingest of the same bytes
@@ -260,6 +271,7 @@ def write_file(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference
     return IngestResult(path=lc.path, status="added", tic_id=lc.tic_id, sector=lc.sector, camera=lc.camera,
                         ccd=lc.ccd, product=lc.product, observation_id=obs_id,
                         new_observation=keys.new_observation, rows_inserted=inserted, release=number,
+                        release_id=release.id, size_bytes=lc.size_bytes, sha256=lc.sha256,
                         replaced=len(before) if replace else 0,
                         note=f"columns not stored: {', '.join(lc.unstored)}" if lc.unstored else None,
                         retries=times.retries + flags.retries + datasets.retries)
@@ -267,12 +279,15 @@ def write_file(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference
 
 def ingest_file(conn: psycopg.Connection[Any], path: str | Path, ref: Reference | None = None, *,
                 replace: bool = False, retries: int = 3) -> IngestResult:
-    """Read, validate and write one file (committing it); errors come back as a 'failed' result, typed.
+    """Read, validate and write one file (committing it); errors come back as a 'failed' result, typed. Every
+    file tried leaves one `ingest_log` row (added, skipped or refused).
 
-    The connection must have no transaction open. A damaged or unknown file writes nothing. PermissionDenied is
-    raised, not reported: a role that may not write fails every file alike.
+    The connection must have no transaction open. A damaged or unknown file writes nothing but its log row (an
+    observation created for it is removed again). PermissionDenied is raised, not reported: a role that may not
+    write fails every file alike.
     """
     p = Path(path)
+    created: set[int] = set()
     try:
         lc = read_lightcurve(p)
         if ref is None:
@@ -280,19 +295,65 @@ def ingest_file(conn: psycopg.Connection[Any], path: str | Path, ref: Reference 
                 ref = ensure_reference(conn)
         for attempt in range(retries + 1):
             try:
-                result = write_file(conn, lc, ref, replace=replace)
+                result = write_file(conn, lc, ref, replace=replace, created=created)
                 result.retries += attempt
-                return result
+                break
             except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure):
                 if attempt == retries:
                     raise
                 backoff(attempt, base=0.05)
-        raise AssertionError("unreachable")
     except PermissionDenied:
         raise
     except (LightcurveDBError, psycopg.Error) as exc:
+        _forget_observations(conn, created)
         problem = exc.problem if isinstance(exc, FitsFormatError) else str(exc)  # the summary names the path
-        return IngestResult(path=p, status="failed", error=problem, error_type=type(exc).__name__)
+        size, digest = _identity(p)
+        result = IngestResult(path=p, status="failed", error=problem, error_type=type(exc).__name__,
+                              size_bytes=size, sha256=digest)
+    _log(conn, result)
+    return result
+
+
+def _identity(path: Path) -> tuple[int | None, str | None]:
+    """Size and SHA-256 of a file's bytes, or (None, None) when it cannot be read."""
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with path.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+    except OSError:
+        return None, None
+    return size, digest.hexdigest()
+
+
+def _forget_observations(conn: psycopg.Connection[Any], created: set[int]) -> None:
+    """Remove the observations a failed file created, with their empty partitions, unless another ingest has
+    used them meanwhile (lcdb_delete_unused_observation)."""
+    for observation_id in sorted(created):
+        with contextlib.suppress(psycopg.Error), conn.transaction():
+            observations.delete_unused_observation(conn, id=observation_id)
+
+
+def _text(value: str) -> str:
+    """A file name or message as PostgreSQL text: undecodable bytes (surrogates) and NULs as backslash escapes."""
+    return value.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
+def _log(conn: psycopg.Connection[Any], result: IngestResult) -> None:
+    """The file's `ingest_log` row, in its own transaction."""
+    outcome = {"added": "added", "skipped": "skipped", "failed": "refused"}[result.status]
+    reason = _text(" ".join(str(result.error).split())) if result.status == "failed" else None
+    same_as = _text(result.same_as) if result.status == "skipped" and result.same_as else None
+    try:
+        with conn.transaction():
+            ingest_log.record_ingest(
+                conn, path=_text(str(result.path.absolute())), size_bytes=result.size_bytes, sha256=result.sha256,
+                outcome=outcome, same_as_path=same_as, reason=reason, tic_id=result.tic_id, sector=result.sector,
+                product=result.product, release_id=result.release_id)
+    except psycopg.Error as exc:  # the file's outcome stands; the result says the log missed it
+        result.note = "; ".join(filter(None, [result.note, f"not recorded in ingest_log: {exc}"]))
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:

@@ -144,3 +144,9 @@ SELECT coalesce(has_function_privilege(to_regprocedure('public.lcdb_unpacked(byt
 INSERT INTO derived_cadence_grid (observation_id, cadence_seconds, rule)
 VALUES (:observation_id, :cadence_seconds, :rule)
 ON CONFLICT ON CONSTRAINT pk_derived_cadence_grid DO NOTHING;
+
+-- name: delete_unused_observation :scalar
+-- Delete an observation and its empty partitions if nothing refers to it (lcdb_delete_unused_observation): what
+-- an ingest that created it and then failed calls. 1, or 0 when it is in use or gone.
+-- not-null: deleted
+SELECT public.lcdb_delete_unused_observation(:id) AS deleted;

@@ -113,7 +113,8 @@ def good_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _assert_refused(conn: Any, path: Path, category: str, word: str | None = None) -> None:
-    """read_lightcurve raises FitsFormatError (naming `word`); ingest_file reports failed and writes nothing."""
+    """read_lightcurve raises FitsFormatError (naming `word`); ingest_file reports failed and writes nothing but
+    its one ingest_log row (refused, with the reason)."""
     tally(category)
     with pytest.raises(errors.FitsFormatError) as info:
         read_lightcurve(path)
@@ -124,7 +125,11 @@ def _assert_refused(conn: Any, path: Path, category: str, word: str | None = Non
     assert result.status == "failed", (category, result)
     assert result.error_type is not None
     assert issubclass(getattr(errors, result.error_type), errors.LightcurveDBError), result.error_type
-    assert row_counts(conn) == before, category
+    after = row_counts(conn)
+    assert after.pop("ingest_log") == before.pop("ingest_log") + 1, category
+    assert after == before, category
+    logged = conn.execute("SELECT outcome, path, reason FROM ingest_log ORDER BY id DESC LIMIT 1").fetchone()
+    assert logged == ("refused", str(path.absolute()), " ".join(str(result.error).split())), (category, logged)
 
 
 @pytest.fixture
@@ -188,9 +193,13 @@ def test_bit_flips_in_headers_and_data(autocommit_conn: Any, good_file: Path, tm
             pytest.fail(f"bit flip at byte {pos}: untyped {type(exc).__name__}: {exc}")
         tally(f"bit flip in {region} (still a valid lightcurve)")
         assert lc.cadence_count > 0 and lc.tic_id > 0
+        before = row_counts(autocommit_conn)
         result = ingest_file(autocommit_conn, p)
         assert result.status in ("added", "skipped", "failed"), result
-        if result.status == "failed":
+        after = row_counts(autocommit_conn)
+        assert after["ingest_log"] == before["ingest_log"] + 1
+        if result.status == "failed":  # refused by the database after it was read: nothing else stays
             assert result.error_type is not None
             assert issubclass(getattr(errors, result.error_type), errors.LightcurveDBError), result
+            assert {**after, "ingest_log": 0} == {**before, "ingest_log": 0}, result
     assert refused_n > 0
