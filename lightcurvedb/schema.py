@@ -1831,6 +1831,10 @@ TABLES: dict[str, TableFact] = {
 VIEWS: tuple[str, ...] = (
     "fits_frame_with_subtypes",
     "hst_observation_view",
+    "lcdb_ingest_log",
+    "lcdb_lightcurve_summary",
+    "lcdb_partitions",
+    "lcdb_storage_by_sector",
     "observation_with_subtypes",
     "tess_fits_frame_view",
     "tess_observation_view",
@@ -1847,6 +1851,7 @@ ROUTINES: tuple[str, ...] = (
     "lcdb_hand_to_owner()",
     "lcdb_install_array_functions()",
     "lcdb_is_strictly_increasing(bigint[])",
+    "lcdb_lightcurves(bigint)",
     "lcdb_name_partition_indexes(bigint)",
     "lcdb_name_partition_keys()",
     "lcdb_note_target_observation()",
