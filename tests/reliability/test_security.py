@@ -129,10 +129,10 @@ def test_writer_writes_data_and_auto_creates_partitions_but_runs_no_ddl(logins: 
 
 
 CALLABLE_BY_WRITERS = {"lcdb_delete_observation(bigint)", "lcdb_delete_release(bigint)",
-                       "lcdb_unpacked(bytea,anyarray)"}
-"""SECURITY DEFINER functions writers call: the two deletes drop partitions owned by the schema owner (each refuses a
-session user without DELETE on its table); lcdb_unpacked calls the owner-only lcdb_raw_array after checking its
-input (tests/adapters/test_packed.py)."""
+                       "lcdb_delete_unused_observation(bigint)", "lcdb_unpacked(bytea,anyarray)"}
+"""SECURITY DEFINER functions writers call: the three deletes drop partitions owned by the schema owner (each refuses
+a session user without DELETE on its table; the ingest of a refused file calls the third); lcdb_unpacked calls the
+owner-only lcdb_raw_array after checking its input (tests/adapters/test_packed.py)."""
 
 
 def test_security_definer_functions_pin_search_path_and_are_not_public(raw_conn: Conn) -> None:

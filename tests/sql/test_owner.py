@@ -15,7 +15,7 @@ from psycopg import conninfo, sql
 import lightcurvedb
 from lightcurvedb import migrate
 from lightcurvedb.tess import synthetic
-from lightcurvedb.tess.ingest import ingest_paths
+from lightcurvedb.tess.ingest import ingest_file, ingest_paths
 from lightcurvedb.tess.tic import load_tic
 
 from ._schema import make_world
@@ -63,15 +63,12 @@ def test_every_object_belongs_to_the_owner_role(conn: psycopg.Connection[Any]) -
 
 
 def test_partition_indexes_follow_one_pattern_and_comments_say_what_they_hold(
-        conn: psycopg.Connection[Any], tmp_path: Path, migrated_dsn: str) -> None:
+        tmp_path: Path, fresh_dsn: str) -> None:
     paths = synthetic.write_sample(tmp_path, sample=synthetic.SAMPLE[:1])
-    with lightcurvedb.connect(migrated_dsn) as own:
-        from lightcurvedb.tess.ingest import ingest_file
+    with lightcurvedb.connect(fresh_dsn) as own:
         result = ingest_file(own, paths[0])
-        assert result.status in ("added", "skipped"), result.error
-        observation = result.observation_id or own.execute(
-            "SELECT observation_id FROM dataset WHERE target_id = (SELECT id FROM target WHERE name = %s) LIMIT 1",
-            [str(synthetic.SAMPLE[0].tic_id)]).fetchone()[0]  # type: ignore[index]
+        assert result.status == "added" and result.observation_id is not None, result.error
+        observation = result.observation_id
         indexes = own.execute(
             "SELECT i.relname, pi.relname FROM pg_inherits AS h JOIN pg_class AS i ON i.oid = h.inhrelid "
             "JOIN pg_class AS pi ON pi.oid = h.inhparent JOIN pg_index AS x ON x.indexrelid = i.oid "
