@@ -10,7 +10,9 @@ process, warm caches on both sides, each figure is the ratio of two medians, bot
 - the same sector as an astropy `TimeSeries` (`.timeseries()`) against the same astropy read, and against its
   floor: our NumPy read plus what astropy itself takes to build a `TimeSeries` of those arrays in memory;
 - `lightkurve.read` of the 17 files into a `LightCurveCollection` ÷ `to_lightkurve(conn, tic)`;
-- the wall time of `lcdb --help` and of `lcdb show TIC`, each a fresh process.
+- the wall time of `lcdb --help` and of `lcdb show TIC`, each a fresh process;
+- the data tables' size on disk (heap, TOAST and indexes of every partition: `lcdb_partitions`) ÷ the FITS files'
+  bytes (`db_bytes_ratio_to_fits`), and the arrays' own stored bytes (`lcdb_storage_by_sector`) ÷ the same.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ GOALS: Goals = {
     "to_lightkurve_ratio_to_lightkurve_read": (">=", 2.0),
     "timeseries_ratio_to_astropy_files": (">=", 1.0),
     "timeseries_ratio_to_floor": (">=", 0.9),
+    "db_bytes_ratio_to_fits": ("<=", 0.8),
     "cli_help_s": ("<=", 0.3),
     "cli_show_s": ("<=", 0.8),
 }
@@ -179,6 +182,19 @@ def run(quick: bool, server_dsn: str, log: Log) -> dict[str, Any]:
         summary = ingest_paths(dsn, paths)
         assert summary.count("added") == SECTORS, [r.error for r in summary.failed]
         log(f"[files] {SECTORS} sectors of TIC {tic} from {source.name} written and ingested")
+        with contextlib.closing(lightcurvedb.connect(dsn)) as conn:
+            stored = conn.execute("SELECT (SELECT sum(bytes)::bigint FROM lcdb_partitions), "
+                                  "(SELECT sum(bytes)::bigint FROM lcdb_storage_by_sector)").fetchone()
+        assert stored is not None
+        out["fits_bytes"] = sum(p.stat().st_size for p in paths)
+        out["db_bytes"], out["db_array_bytes"] = int(stored[0]), int(stored[1])
+        _ratio(out, "db_bytes_ratio_to_fits", "db_bytes", "fits_bytes")
+        _ratio(out, "db_array_bytes_ratio_to_fits", "db_array_bytes", "fits_bytes")
+        # what each observation's partitions cost beside their arrays (indexes, TOAST index and free-space map,
+        # page headers): fixed, so shared by every lightcurve of an observation; here each holds one
+        out["db_fixed_bytes_per_observation"] = (out["db_bytes"] - out["db_array_bytes"]) // SECTORS
+        log(f"[files] data tables {out['db_bytes']:,} bytes ({out['db_array_bytes']:,} of arrays) for "
+            f"{out['fits_bytes']:,} bytes of FITS files")
         one = [paths[4]]
         with contextlib.closing(lightcurvedb.connect(dsn)) as conn:
             mine = load_tic(conn, tic, sectors=[5], columns=COLUMNS)

@@ -33,13 +33,15 @@ class DatasetRecord(Record):
     values: Float64Array | None = Field(
         description=(
             "The values at float64 precision (NULL when stored as float32 in values_f4): one per "
-            "cadence of the observation's grid, NaN where missing."
+            "cadence of the observation's grid, NaN where missing. Stored compressed (TOAST: lz4 where "
+            "the server has it, else pglz): a placeholder array costs a few hundred bytes."
         ),
     )
     errors: Float64Array | None = Field(
         description=(
             "The uncertainties at float64 precision (NULL when stored as float32 in errors_f4), aligned"
-            " with the values; NaN where unknown."
+            " with the values; NaN where unknown. Stored compressed (TOAST: lz4 where the server has "
+            "it, else pglz): a placeholder array costs a few hundred bytes."
         ),
     )
     release_id: int | None = Field(
@@ -48,13 +50,15 @@ class DatasetRecord(Record):
     values_f4: Float32Array | None = Field(
         description=(
             "The values at float32 precision (real[], 4 bytes a value) when the data was float32 (e.g. "
-            "a FITS E column); else NULL and values holds them."
+            "a FITS E column); else NULL and values holds them. Stored compressed (TOAST: lz4 where the"
+            " server has it, else pglz): a placeholder array costs a few hundred bytes."
         ),
     )
     errors_f4: Float32Array | None = Field(
         description=(
             "The uncertainties at float32 precision when they were float32; else NULL and errors holds "
-            "them."
+            "them. Stored compressed (TOAST: lz4 where the server has it, else pglz): a placeholder "
+            "array costs a few hundred bytes."
         ),
     )
 
@@ -78,14 +82,16 @@ class DatasetInsert(Record):
         default=None,
         description=(
             "The values at float64 precision (NULL when stored as float32 in values_f4): one per "
-            "cadence of the observation's grid, NaN where missing."
+            "cadence of the observation's grid, NaN where missing. Stored compressed (TOAST: lz4 where "
+            "the server has it, else pglz): a placeholder array costs a few hundred bytes."
         ),
     )
     errors: Float64Array | None = Field(
         default=None,
         description=(
             "The uncertainties at float64 precision (NULL when stored as float32 in errors_f4), aligned"
-            " with the values; NaN where unknown."
+            " with the values; NaN where unknown. Stored compressed (TOAST: lz4 where the server has "
+            "it, else pglz): a placeholder array costs a few hundred bytes."
         ),
     )
     release_id: int | None = Field(
@@ -96,13 +102,15 @@ class DatasetInsert(Record):
         default=None,
         description=(
             "The values at float32 precision (real[], 4 bytes a value) when the data was float32 (e.g. "
-            "a FITS E column); else NULL and values holds them."
+            "a FITS E column); else NULL and values holds them. Stored compressed (TOAST: lz4 where the"
+            " server has it, else pglz): a placeholder array costs a few hundred bytes."
         ),
     )
     errors_f4: Float32Array | None = Field(
         default=None,
         description=(
             "The uncertainties at float32 precision when they were float32; else NULL and errors holds "
-            "them."
+            "them. Stored compressed (TOAST: lz4 where the server has it, else pglz): a placeholder "
+            "array costs a few hundred bytes."
         ),
     )

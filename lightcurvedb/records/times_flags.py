@@ -31,7 +31,8 @@ class TargetSpecificTimeRecord(Record):
     barycentric_julian_dates: Float64Array = Field(
         description=(
             "Times in the mission's time system (TESS: BTJD days), one per cadence; 1-D, no NULL "
-            "elements (NaN allowed). STORAGE EXTERNAL."
+            "elements (NaN allowed). STORAGE EXTERNAL. Stored compressed (TOAST: lz4 where the server "
+            "has it, else pglz): a placeholder array costs a few hundred bytes."
         ),
     )
     release_id: int | None = Field(
@@ -47,7 +48,8 @@ class TargetSpecificTimeInsert(Record):
     barycentric_julian_dates: Float64Array = Field(
         description=(
             "Times in the mission's time system (TESS: BTJD days), one per cadence; 1-D, no NULL "
-            "elements (NaN allowed). STORAGE EXTERNAL."
+            "elements (NaN allowed). STORAGE EXTERNAL. Stored compressed (TOAST: lz4 where the server "
+            "has it, else pglz): a placeholder array costs a few hundred bytes."
         ),
     )
     id: int | None = Field(default=None, description="Row id (identity); primary key (id, observation_id).")
@@ -76,7 +78,8 @@ class QualityFlagArrayRecord(Record):
     quality_flags: Int32Array = Field(
         description=(
             "Bitmask per cadence (TESS QUALITY, int32); 1-D, no NULL elements. Test bits with flags & 1"
-            " etc."
+            " etc. Stored compressed (TOAST: lz4 where the server has it, else pglz): a placeholder "
+            "array costs a few hundred bytes."
         ),
     )
     created_on: datetime.datetime = Field(
@@ -100,7 +103,8 @@ class QualityFlagArrayInsert(Record):
     quality_flags: Int32Array = Field(
         description=(
             "Bitmask per cadence (TESS QUALITY, int32); 1-D, no NULL elements. Test bits with flags & 1"
-            " etc."
+            " etc. Stored compressed (TOAST: lz4 where the server has it, else pglz): a placeholder "
+            "array costs a few hundred bytes."
         ),
     )
     id: int | None = Field(default=None, description="Row id (identity); primary key (id, observation_id).")
@@ -142,13 +146,15 @@ class GetTargetCadencesRow(Record):
     barycentric_julian_dates: Float64Array | None = Field(
         description=(
             "Times in the mission's time system (TESS: BTJD days), one per cadence; 1-D, no NULL "
-            "elements (NaN allowed). STORAGE EXTERNAL."
+            "elements (NaN allowed). STORAGE EXTERNAL. Stored compressed (TOAST: lz4 where the server "
+            "has it, else pglz): a placeholder array costs a few hundred bytes."
         ),
     )
     quality_flags: Int32Array | None = Field(
         description=(
             "Bitmask per cadence (TESS QUALITY, int32); 1-D, no NULL elements. Test bits with flags & 1"
-            " etc."
+            " etc. Stored compressed (TOAST: lz4 where the server has it, else pglz): a placeholder "
+            "array costs a few hundred bytes."
         ),
     )
 

@@ -45,17 +45,6 @@ def test_inserting_an_observation_creates_its_partitions(raw_conn: Conn) -> None
     assert "observation" in one(raw_conn, "SELECT obj_description(%s::regclass, 'pg_class')", (f"dataset_o{obs}",))
 
 
-def test_float_arrays_are_stored_external_on_every_partition(raw_conn: Conn) -> None:
-    w = make_world(raw_conn)
-    rows = raw_conn.execute(
-        "SELECT c.relname, a.attname, a.attstorage FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
-        "WHERE c.relname = ANY(%s) AND a.attname IN ('values', 'errors', 'barycentric_julian_dates')",
-        ([*PARENTS, *(f"{p}_o{w.observation_id}" for p in PARENTS)],),
-    ).fetchall()
-    assert len(rows) == 6
-    assert {r[2] for r in rows} == {"e"}, rows
-
-
 def test_direct_insert_into_a_partition_gets_an_id(raw_conn: Conn) -> None:
     w = make_world(raw_conn)
     ds = one(
