@@ -22,7 +22,7 @@ def stage_name(tbl: BulkTable) -> str:
 
 def create_stage(cur: psycopg.Cursor[Any], tbl: BulkTable) -> sql.Identifier:
     """(Re)create the temp staging table of `tbl` plus the TESS frame columns for this transaction (ON COMMIT
-    DROP), array columns STORAGE EXTERNAL like the target tables (EXTENDED would pglz-compress them)."""
+    DROP), array columns STORAGE EXTERNAL: the insert into the target table compresses them (0020), once."""
     name = sql.Identifier(stage_name(tbl))
     cols = sql.SQL(", ").join([*(sql.SQL("t.{}").format(sql.Identifier(c)) for c in tbl.columns),
                                *(sql.SQL("x.{}").format(sql.Identifier(c)) for c in TESS_FRAME_COLUMNS)])

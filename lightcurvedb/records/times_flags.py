@@ -31,8 +31,8 @@ class TargetSpecificTimeRecord(Record):
     barycentric_julian_dates: Float64Array = Field(
         description=(
             "Times in the mission's time system (TESS: BTJD days), one per cadence; 1-D, no NULL "
-            "elements (NaN allowed). STORAGE EXTERNAL. Stored compressed (TOAST: lz4 where the server "
-            "has it, else pglz): a placeholder array costs a few hundred bytes."
+            "elements (NaN allowed). Stored compressed (TOAST: lz4 where the server has it, else pglz):"
+            " a placeholder array costs a few hundred bytes."
         ),
     )
     release_id: int | None = Field(
@@ -48,8 +48,8 @@ class TargetSpecificTimeInsert(Record):
     barycentric_julian_dates: Float64Array = Field(
         description=(
             "Times in the mission's time system (TESS: BTJD days), one per cadence; 1-D, no NULL "
-            "elements (NaN allowed). STORAGE EXTERNAL. Stored compressed (TOAST: lz4 where the server "
-            "has it, else pglz): a placeholder array costs a few hundred bytes."
+            "elements (NaN allowed). Stored compressed (TOAST: lz4 where the server has it, else pglz):"
+            " a placeholder array costs a few hundred bytes."
         ),
     )
     id: int | None = Field(default=None, description="Row id (identity); primary key (id, observation_id).")
@@ -146,8 +146,8 @@ class GetTargetCadencesRow(Record):
     barycentric_julian_dates: Float64Array | None = Field(
         description=(
             "Times in the mission's time system (TESS: BTJD days), one per cadence; 1-D, no NULL "
-            "elements (NaN allowed). STORAGE EXTERNAL. Stored compressed (TOAST: lz4 where the server "
-            "has it, else pglz): a placeholder array costs a few hundred bytes."
+            "elements (NaN allowed). Stored compressed (TOAST: lz4 where the server has it, else pglz):"
+            " a placeholder array costs a few hundred bytes."
         ),
     )
     quality_flags: Int32Array | None = Field(

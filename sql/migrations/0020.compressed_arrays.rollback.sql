@@ -24,7 +24,9 @@ BEGIN
                                                       (SELECT attnum FROM pg_attribute
                                                        WHERE attrelid = format('public.%I', col.tbl)::regclass
                                                          AND attname = col.name)),
-                                      ' Stored compressed \(TOAST: .*$', ''));
+                                      ' Stored compressed \(TOAST: .*$', '')
+                       || CASE WHEN col.storage = 'EXTERNAL' AND col.tbl = 'target_specific_time'
+                               THEN ' STORAGE EXTERNAL.' ELSE '' END);
     END LOOP;
 END;
 $$;

@@ -32,10 +32,10 @@ BEGIN
                            part, col.name, col.name, method);
         END LOOP;
         EXECUTE format('COMMENT ON COLUMN public.%I.%I IS %L', col.tbl, col.name,
-                       concat_ws(' ', regexp_replace(col_description(format('public.%I', col.tbl)::regclass,
+                       concat_ws(' ', regexp_replace(replace(col_description(format('public.%I', col.tbl)::regclass,
                                                       (SELECT attnum FROM pg_attribute
                                                        WHERE attrelid = format('public.%I', col.tbl)::regclass
-                                                         AND attname = col.name)),
+                                                         AND attname = col.name)), ' STORAGE EXTERNAL.', ''),
                                                      ' Stored compressed \(TOAST: .*$', ''),
                                  'Stored compressed (TOAST: lz4 where the server has it, else pglz): a placeholder '
                                  'array costs a few hundred bytes.'));

@@ -122,3 +122,21 @@ def test_a_reader_answers_each_question_with_one_select(db: psycopg.Connection[A
         db.execute("SET LOCAL ROLE lcdb_reader")
         row = db.execute(query).fetchone()
     assert row is not None and row[0] > 0
+
+
+def _readme_questions() -> list[str]:
+    """The statements of the README's "Questions from psql" block, one per question."""
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = text.split("**Questions from psql.**", 1)[1].split("```sql\n", 1)[1].split("```", 1)[0]
+    return [line for line in block.splitlines() if line and not line.startswith("--")]
+
+
+def test_the_readme_questions_are_answered_by_a_reader(db: psycopg.Connection[Any]) -> None:
+    questions = _readme_questions()
+    assert len(questions) >= 8
+    for statement in questions:
+        with db.transaction(force_rollback=True):
+            # the session's files were all added: one refused try, so that every question has an answer
+            db.execute("INSERT INTO ingest_log (path, outcome, reason) VALUES ('/data/x.fits', 'refused', 'test')")
+            db.execute("SET LOCAL ROLE lcdb_reader")
+            assert db.execute(statement).fetchall(), statement  # type: ignore[arg-type]
