@@ -42,6 +42,8 @@ GOALS: Goals = {
     "float32_roundtrip_exact": ("==", True),
     "sector_ingest_ratio_to_copy_limit": (">=", 0.9),
     "ingest_jobs2_ratio": (">=", 1.0),
+    "ingest_jobs2_new_sector_ratio": (">=", 1.5),
+    "ingest_jobs2_new_sector_deadlocks": ("<=", 0),
     "bulk_workers2_ratio": (">=", 1.0),
 }
 _COLUMNS = ("processing_group_id", "target_id", "observation_id", "values_f4", "errors_f4", "release_id")
@@ -459,29 +461,54 @@ def _sector(conn: Conn, instrument: int, targets: list[int], groups: list[int], 
     return out
 
 
-def _ingest_jobs(server_dsn: str, cfg: Config, log: Log) -> dict[str, Any]:
-    """`lcdb ingest --jobs 1` vs `--jobs 2` (lightcurvedb.tess.ingest.ingest_paths) of the same synthetic
-    SPOC-layout files (one sector, one CCD, 10-minute cadence: ~3,900 rows and 10 series each), each run into a
-    fresh database, alternating: files per second at 2 jobs ÷ at 1."""
+def _jobs_ratio(server_dsn: str, files: list[Path], rounds: int, label: str, log: Log) -> dict[str, float]:
+    """`ingest_paths(…, jobs=1)` and `jobs=2` of `files`, each run into a fresh database, alternating 1, 2, 2, 1:
+    files per second of each, their ratio, and the deadlocks the server counted in the runs at two jobs."""
     from lightcurvedb.tess.ingest import ingest_paths
+
+    times: dict[int, list[float]] = {1: [], 2: []}
+    deadlocks = 0
+    for r in range(rounds):
+        for jobs in ((1, 2) if r % 2 == 0 else (2, 1)):
+            with throwaway_database(server_dsn, prefix="lcdb_archive_jobs") as dsn:
+                t0 = time.perf_counter()
+                summary = ingest_paths(dsn, files, jobs=jobs)
+                times[jobs].append(time.perf_counter() - t0)
+                with psycopg.connect(dsn, autocommit=True) as conn:
+                    conn.execute("SELECT pg_stat_clear_snapshot()")
+                    if jobs == 2:
+                        deadlocks += int(_one(conn, "SELECT deadlocks FROM pg_stat_database "
+                                                    "WHERE datname = current_database()"))
+            assert summary.count("added") == len(files), [(x.path.name, x.error) for x in summary.failed]
+            log(f"[{label}] round {r}: --jobs {jobs}: {len(files) / times[jobs][-1]:6.1f} files/s")
+    rate = {j: len(files) / statistics.median(ts) for j, ts in times.items()}
+    return {"jobs1_files_per_s": round(rate[1], 1), "jobs2_files_per_s": round(rate[2], 1),
+            "ratio": round(rate[2] / rate[1], 3), "deadlocks": deadlocks}
+
+
+def _ingest_jobs(server_dsn: str, cfg: Config, log: Log) -> dict[str, Any]:
+    """`lcdb ingest --jobs 1` vs `--jobs 2` (lightcurvedb.tess.ingest.ingest_paths), each run into a fresh database:
+    of the same synthetic SPOC-layout files of one sector and CCD (10-minute cadence: ~3,900 rows and 10 series
+    each, one observation for all), and of 64 files that each create a new observation (four sectors × 16 CCDs: a
+    sector's worth of CCDs and products arriving), where every file's partitions are created while the other
+    worker writes."""
     from lightcurvedb.tess.synthetic import SyntheticTarget, write_file
 
     rng = np.random.default_rng(11)
     with tempfile.TemporaryDirectory(prefix="lcdb_archive_jobs") as tmp:
         files = [write_file(SyntheticTarget(700_000_000 + i, (20,), 1, 1, 1000.0 + i), 20, Path(tmp), rng)
                  for i in range(cfg.jobs_files)]
-        times: dict[int, list[float]] = {1: [], 2: []}
-        for r in range(cfg.jobs_rounds):
-            for jobs in ((1, 2) if r % 2 == 0 else (2, 1)):
-                with throwaway_database(server_dsn, prefix="lcdb_archive_jobs") as dsn:
-                    t0 = time.perf_counter()
-                    summary = ingest_paths(dsn, files, jobs=jobs)
-                    times[jobs].append(time.perf_counter() - t0)
-                assert summary.count("added") == len(files), [(x.path.name, x.error) for x in summary.failed]
-                log(f"[jobs] round {r}: --jobs {jobs}: {len(files) / times[jobs][-1]:6.1f} files/s")
-    rate = {j: len(files) / statistics.median(ts) for j, ts in times.items()}
-    return {"ingest_jobs_files": len(files), "ingest_jobs1_files_per_s": round(rate[1], 1),
-            "ingest_jobs2_files_per_s": round(rate[2], 1), "ingest_jobs2_ratio": round(rate[2] / rate[1], 3)}
+        one = _jobs_ratio(server_dsn, files, cfg.jobs_rounds, "jobs", log)
+        (Path(tmp) / "new").mkdir()
+        fresh = [write_file(SyntheticTarget(720_000_000 + 100 * sector + 10 * camera + ccd, (sector,), camera, ccd,
+                                            1000.0 + ccd), sector, Path(tmp) / "new", rng)
+                 for sector in (21, 22, 23, 24) for camera in (1, 2, 3, 4) for ccd in (1, 2, 3, 4)]
+        new = _jobs_ratio(server_dsn, fresh, max(2, cfg.jobs_rounds), "new sector", log)
+    return {"ingest_jobs_files": len(files), "ingest_jobs1_files_per_s": one["jobs1_files_per_s"],
+            "ingest_jobs2_files_per_s": one["jobs2_files_per_s"], "ingest_jobs2_ratio": one["ratio"],
+            "ingest_new_sector_files": len(fresh), "ingest_new_sector_jobs1_files_per_s": new["jobs1_files_per_s"],
+            "ingest_new_sector_jobs2_files_per_s": new["jobs2_files_per_s"],
+            "ingest_jobs2_new_sector_ratio": new["ratio"], "ingest_jobs2_new_sector_deadlocks": new["deadlocks"]}
 
 
 def _bulk_workers(server_dsn: str, cfg: Config, log: Log) -> dict[str, Any]:

@@ -48,11 +48,34 @@ def _hats_import() -> tuple[Any, Any]:
     return ImportArguments, pipeline_with_client
 
 
+CATALOG_PROPERTIES = ("hats.properties", "properties")
+"""The properties file at the root of a HATS catalog (hats writes both; older catalogs have only `properties`)."""
+
+
+def is_hats_catalog(path: Path) -> bool:
+    """Whether `path` is a HATS catalog's directory: its properties file names a catalog type
+    (`dataproduct_type=`, which HATS requires)."""
+    for name in CATALOG_PROPERTIES:
+        props = path / name
+        if props.is_file():
+            try:
+                lines = props.read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError:
+                return False
+            return any(line.replace(" ", "").startswith("dataproduct_type=") for line in lines)
+    return False
+
+
 def check_catalog_output(outdir: Path, *, overwrite: bool) -> None:
-    """Refuse, before any work, an existing catalog directory (unless `overwrite`) or a missing parent."""
+    """Refuse, before any work, an existing output (unless `overwrite`, and then only a HATS catalog: nothing else
+    is ever deleted) or a missing parent."""
     out = outdir.absolute()
-    if out.exists() and not overwrite:
-        raise OutputFileError(f"{out} exists; pass --overwrite (overwrite=True) to replace it")
+    if out.exists() or out.is_symlink():
+        if not overwrite:
+            raise OutputFileError(f"{out} exists; pass --overwrite (overwrite=True) to replace it")
+        if out.is_symlink() or not out.is_dir() or not is_hats_catalog(out):
+            raise OutputFileError(f"{out} exists and is not a HATS catalog (no {CATALOG_PROPERTIES[0]} with a "
+                                  "dataproduct_type): --overwrite replaces only a catalog; choose another directory")
     if not out.parent.is_dir():
         raise OutputFileError(f"cannot write {out}: directory {out.parent} does not exist")
 
@@ -162,6 +185,7 @@ def publish_hats(dsn_or_dsns: str | Sequence[str], outdir: str | Path, *, client
             simple_progress_bar=True)
         pipeline_with_client(args, client)
         if out.exists():
+            check_catalog_output(out, overwrite=overwrite)  # still a catalog (it may have changed meanwhile)
             shutil.rmtree(out)
         os.replace(staging / out.name, out)
     finally:

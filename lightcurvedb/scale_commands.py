@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import lightcurvedb
+from lightcurvedb import cli_numbers as numbers
 from lightcurvedb.errors import InvalidInput
-from lightcurvedb.tess.commands import column_list, console_for_stdout, sector_list
+from lightcurvedb.tess.commands import column_list, console_for_stdout
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -31,7 +32,7 @@ here so that building the parser does not import the search (NumPy, astropy.time
 
 def _cluster_options(p: Any) -> None:
     how = p.add_mutually_exclusive_group()
-    how.add_argument("--workers", type=int, default=2, metavar="N",
+    how.add_argument("--workers", type=numbers.workers, default=2, metavar="N",
                      help="worker processes of a local Dask cluster (default 2)")
     how.add_argument("--scheduler", default=None, metavar="ADDRESS",
                      help="a running dask.distributed scheduler, e.g. tcp://10.0.0.5:8786")
@@ -46,9 +47,10 @@ def add_parsers(sub: Any) -> None:
     p = publish.add_parser("hats", help="a HATS catalog (HEALPix-partitioned Parquet, read by lsdb): one row per "
                                         "target with ra, dec, TIC, Tmag and its lightcurves nested")
     p.add_argument("outdir", type=Path, help="the catalog directory to write")
-    p.add_argument("--sectors", type=sector_list, default=None, metavar="N[,M…]", help="only these sectors")
+    p.add_argument("--sectors", type=numbers.sector_list, default=None, metavar="N[,M…]", help="only these sectors")
     p.add_argument("--product", default=None, help="only this product (default: every product held)")
-    p.add_argument("--release", type=int, default=None, metavar="N", help="this release number (default: newest)")
+    p.add_argument("--release", type=numbers.release, default=None, metavar="N",
+                   help="this release number (default: newest)")
     p.add_argument("--flux", default=None, help="processing group published as flux (default: each product's)")
     p.add_argument("--columns", type=column_list, default=None, metavar="NAME[,NAME…]",
                    help="the nested arrays, of time, flux, flux_err, quality, cadenceno (default: time, flux, "
@@ -60,19 +62,20 @@ def add_parsers(sub: Any) -> None:
         columns=a.columns, workers=a.workers, scheduler=a.scheduler, overwrite=a.overwrite))
     p = sub.add_parser("bls", help="Box Least Squares transit search of every selected lightcurve on a Dask "
                                    "cluster, results stored per dataset (--show TIC prints them)")
-    p.add_argument("--sectors", type=sector_list, default=None, metavar="N[,M…]", help="only these sectors")
+    p.add_argument("--sectors", type=numbers.sector_list, default=None, metavar="N[,M…]", help="only these sectors")
     p.add_argument("--product", default=None, help="only this product (spoc, qlp, …)")
-    p.add_argument("--release", type=int, default=None, metavar="N", help="this release number (default: newest)")
+    p.add_argument("--release", type=numbers.release, default=None, metavar="N",
+                   help="this release number (default: newest)")
     p.add_argument("--flux", default=None, help="processing group searched (default: each product's flux)")
     _cluster_options(p)
-    p.add_argument("--min-period", type=float, default=MIN_PERIOD, metavar="D",
+    p.add_argument("--min-period", type=numbers.days, default=MIN_PERIOD, metavar="D",
                    help=f"shortest period searched, days (default {MIN_PERIOD})")
-    p.add_argument("--max-period", type=float, default=MAX_PERIOD, metavar="D",
+    p.add_argument("--max-period", type=numbers.days, default=MAX_PERIOD, metavar="D",
                    help=f"longest period searched, days (default {MAX_PERIOD}; at most half the "
                         "span of each lightcurve)")
     p.add_argument("--quality-bitmask", default="default", metavar="none|default|hard|hardest|INT",
                    help="cadences left out of the search (default: lightkurve's default)")
-    p.add_argument("--show", type=int, default=None, metavar="TIC", help="print the stored results of TIC")
+    p.add_argument("--show", type=numbers.tic, default=None, metavar="TIC", help="print the stored results of TIC")
     p.add_argument("--json", action="store_true", help="with --show: a JSON array")
     p.set_defaults(func=lambda a: show(a.dsn, a.show, as_json=a.json) if a.show is not None else _bls_command(a))
 

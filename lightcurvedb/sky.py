@@ -42,7 +42,9 @@ def _position(ra: Any, dec: Any) -> tuple[float, float]:
         raise InvalidSkyInput(f"ra and dec must be finite, got ra={ra_f}, dec={dec_f}")
     if not -90.0 <= dec_f <= 90.0:
         raise InvalidSkyInput(f"dec must be within [-90, 90] degrees, got {dec_f}")
-    return _tidy(ra_f % 360.0), _tidy(dec_f)
+    if not 0.0 <= ra_f < 360.0:
+        raise InvalidSkyInput(f"ra must be within [0, 360) degrees, got {ra_f}")
+    return _tidy(ra_f), _tidy(dec_f)
 
 
 def _tidy(degrees: float) -> float:
@@ -311,11 +313,16 @@ def load_positions(conn: psycopg.Connection[Any], *, path: str | Path) -> Loaded
     from lightcurvedb.tess.ingest import ensure_reference  # the TESS mission and TIC catalog, created if missing
 
     file = Path(path)
+    if not file.is_file():
+        raise InvalidSkyInput(f"{file}: cannot read a target list: " + (
+            "no such file" if not file.exists() else "a directory" if file.is_dir() else "not a regular file"))
     try:
         csv = file.suffix.lower() in (".csv", ".txt")
         table = Table.read(file, format="ascii.csv") if csv else Table.read(file)
-    except (OSError, ValueError) as exc:
-        raise InvalidSkyInput(f"{file}: cannot read a target list: {exc}") from exc
+    except Exception as exc:  # astropy's registry, parsers and readers raise many kinds for a non-table file
+        raise InvalidSkyInput(f"{file}: cannot read a target list: {type(exc).__name__}: {exc}") from exc
+    if not len(table):
+        raise InvalidSkyInput(f"{file}: the target list has no rows")
     lower = {name.lower(): name for name in table.colnames}
     found: dict[str, str] = {}
     for key, names in _COLUMN_NAMES.items():
@@ -331,15 +338,16 @@ def load_positions(conn: psycopg.Connection[Any], *, path: str | Path) -> Loaded
         decs = np.asarray(np.ma.filled(table[found["dec"]].astype(float), np.nan), dtype=np.float64)
         tmags = (np.asarray(np.ma.filled(table[found["tessmag"]].astype(float), np.nan), dtype=np.float64)
                  if "tessmag" in found else np.full(len(table), np.nan))
-    except (TypeError, ValueError) as exc:
-        raise InvalidSkyInput(f"{file}: a TIC, ra, dec or Tmag value is not a number: {exc}") from exc
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InvalidSkyInput(f"{file}: a TIC, ra, dec or Tmag value is not a number that fits: {exc}") from exc
     ticvers = [str(v).strip() if "ticver" in found and not np.ma.is_masked(v) else ""
                for v in (table[found["ticver"]] if "ticver" in found else [None] * len(table))]
-    bad = np.flatnonzero((tics <= 0) | ~np.isfinite(ras) | ~np.isfinite(decs) | (np.abs(decs) > 90))
+    bad = np.flatnonzero((tics <= 0) | ~np.isfinite(ras) | ~np.isfinite(decs) | (np.abs(decs) > 90)
+                         | (ras < 0) | (ras >= 360))
     if bad.size:
         i = int(bad[0])
         raise InvalidSkyInput(f"{file}: row {i + 1}: TIC {tics[i]}, ra {ras[i]}, dec {decs[i]}: a positive TIC and a "
-                              "finite position with dec within ±90 are needed")
+                              "finite position with ra within [0, 360) and dec within ±90 are needed")
     unique, counts = np.unique(tics, return_counts=True)
     if (counts > 1).any():
         raise InvalidSkyInput(f"{file}: TIC {int(unique[counts > 1][0])} is listed more than once")
@@ -349,7 +357,6 @@ def load_positions(conn: psycopg.Connection[Any], *, path: str | Path) -> Loaded
     if raced.size:  # numbers a concurrent writer inserted meanwhile
         rows += targets.get_or_create_targets(conn, catalog_id=catalog_id, names=raced)
     id_of = {r.name: r.id for r in rows}
-    ras %= 360.0
     ras[np.abs(ras) < _TINY_DEG] = 0.0
     decs[np.abs(decs) < _TINY_DEG] = 0.0
     set_count = queries.upsert_listed_positions(

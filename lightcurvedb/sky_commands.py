@@ -6,12 +6,12 @@ tess-point for coverage) and rich in its body.
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import lightcurvedb
+from lightcurvedb import cli_numbers as numbers
 from lightcurvedb.errors import InvalidSkyInput
 from lightcurvedb.tess.commands import console_for_stdout
 
@@ -19,30 +19,24 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
-def _degrees(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"a number of degrees, got {text!r}") from None
-
-
 def add_parsers(sub: Any) -> None:
     """Register `lcdb search`, `lcdb coverage` and `lcdb positions` on `lcdb`'s subparsers."""
     p = sub.add_parser("search", help="targets near a position (--ra/--dec) or a TIC, nearest first")
-    p.add_argument("--ra", type=_degrees, help="right ascension, degrees")
-    p.add_argument("--dec", type=_degrees, help="declination, degrees")
-    p.add_argument("--tic", type=int, help="search around this TIC's stored position (it is not listed itself)")
-    p.add_argument("--radius", type=_degrees, required=True, metavar="ARCSEC", help="search radius, arcseconds")
-    p.add_argument("--tmag-max", type=_degrees, default=None, metavar="M", help="only targets with Tmag <= M")
-    p.add_argument("--limit", type=int, default=None, metavar="N", help="at most N targets")
+    p.add_argument("--ra", type=numbers.right_ascension, help="right ascension, degrees")
+    p.add_argument("--dec", type=numbers.declination, help="declination, degrees")
+    p.add_argument("--tic", type=numbers.tic, help="search around this TIC's stored position (it is not listed itself)")
+    p.add_argument("--radius", type=numbers.arcseconds, required=True, metavar="ARCSEC",
+                   help="search radius, arcseconds")
+    p.add_argument("--tmag-max", type=numbers.magnitude, default=None, metavar="M", help="only targets with Tmag <= M")
+    p.add_argument("--limit", type=numbers.limit, default=None, metavar="N", help="at most N targets")
     p.add_argument("--json", action="store_true", help="print a JSON array instead of a table")
     p.set_defaults(func=lambda a: search(a.dsn, ra=a.ra, dec=a.dec, tic=a.tic, radius=a.radius,
                                          tmag_max=a.tmag_max, limit=a.limit, as_json=a.json))
     p = sub.add_parser("coverage", help="which TESS sectors, cameras and CCDs observe a TIC or position "
                                         "(tess-point), and what the database holds for each")
-    p.add_argument("tic", type=int, nargs="?", help="TIC id (its stored position)")
-    p.add_argument("--ra", type=_degrees, help="right ascension, degrees")
-    p.add_argument("--dec", type=_degrees, help="declination, degrees")
+    p.add_argument("tic", type=numbers.tic, nargs="?", help="TIC id (its stored position)")
+    p.add_argument("--ra", type=numbers.right_ascension, help="right ascension, degrees")
+    p.add_argument("--dec", type=numbers.declination, help="declination, degrees")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=lambda a: coverage(a.dsn, tic=a.tic, ra=a.ra, dec=a.dec, as_json=a.json))
     p = sub.add_parser("positions", help="load a target list (CSV, ECSV, FITS…: TIC, ra, dec[, Tmag, TICVER])")

@@ -184,3 +184,34 @@ def test_debug_shows_the_traceback(loaded_dsn: str, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("LCDB_DEBUG", "0")
     assert main(["--dsn", loaded_dsn, "show", str(UNKNOWN_TIC)]) == 2
     capsys.readouterr()
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    (["search", "--ra", "400", "--dec", "0", "--radius", "5"], "0 <= x < 360"),
+    (["search", "--ra", "-1", "--dec", "0", "--radius", "5"], "0 <= x < 360"),
+    (["search", "--ra", "10", "--dec", "95", "--radius", "5"], "-90 <= x <= 90"),
+    (["search", "--ra", "10", "--dec", "0", "--radius", "abc"], "a radius in arcseconds"),
+    (["search", "--ra", "10", "--dec", "0", "--radius", "5", "--tmag-max", "abc"], "a magnitude"),
+    (["search", "--ra", "10", "--dec", "0", "--radius", "5", "--limit", "99999999999999999999"], "a number of targets"),
+    (["search", "--tic", "99999999999999999999", "--radius", "5"], "a TIC id"),
+    (["coverage", "--ra", "400", "--dec", "0"], "0 <= x < 360"),
+    (["ingest", "--jobs", "0", "x.fits"], "worker processes"),
+    (["ingest", "--jobs", "-1", "x.fits"], "worker processes"),
+    (["ingest", "--jobs", "100000", "x.fits"], "worker processes"),
+    (["bls", "--workers", "100000"], "worker processes"),
+    (["bls", "--workers", "0"], "worker processes"),
+    (["bls", "--release", "0"], "a release number"),
+    (["bls", "--min-period", "nan"], "a period in days"),
+    (["publish", "hats", "out", "--release", "0"], "a release number"),
+    (["export", str(TIC), "-o", "x.ecsv", "--sector", "1,,2"], "no empty item"),
+    (["export", str(TIC), "-o", "x.ecsv", "--sector", "1,"], "no empty item"),
+    (["export", str(TIC), "-o", "x.ecsv", "--sector", "0"], "sectors"),
+    (["show", "99999999999999999999"], "a TIC id"),
+])
+def test_numbers_are_range_checked_where_they_are_parsed(argv: list[str], words: str,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and words in err.strip().splitlines()[-1], err

@@ -116,3 +116,20 @@ def test_plot_without_matplotlib_is_a_typed_error_and_demo_skips_it(
     assert not list((tmp_path / "demo").glob("*.png"))
     assert main(["--dsn", fresh_dsn, "plot", "900000001", "-o", str(tmp_path / "x.png")]) == 2
     assert "tess-lightcurvedb[plot]" in capsys.readouterr().err
+
+
+def test_demo_refuses_to_replace_its_files_without_overwrite(fresh_dsn: str, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "demo"
+    assert main(["--dsn", fresh_dsn, "demo", "--out", str(out)]) == 0
+    star = SAMPLE[0].tic_id
+    (out / f"tic{star}.csv").write_text("mine\n")
+    (out / "notes.txt").write_text("not the demo's\n")
+    capsys.readouterr()
+    assert main(["--dsn", fresh_dsn, "demo", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "exists" in err and "--overwrite" in err and "Traceback" not in err
+    assert (out / f"tic{star}.csv").read_text() == "mine\n"
+    assert main(["--dsn", fresh_dsn, "demo", "--out", str(out), "--overwrite"]) == 0
+    assert (out / f"tic{star}.csv").read_text() != "mine\n"
+    assert (out / "notes.txt").read_text() == "not the demo's\n"

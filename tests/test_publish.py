@@ -128,3 +128,18 @@ def test_cli_refuses_to_overwrite_and_reports_unplaced_targets(sky_dsn: str, cat
                  "--workers", "1"]) == 0
     nested = lsdb.read_hats(narrow).compute()["lightcurve"]
     assert list(nested.nest.keys()) == ["time", "flux", "sector", "product"]
+
+
+def test_overwrite_replaces_only_a_catalog(sky_dsn: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--overwrite` never deletes a directory that is not a HATS catalog (nor a file, nor a link to one)."""
+    important = tmp_path / "pub" / "important"
+    (important / "sub").mkdir(parents=True)
+    (important / "precious.txt").write_text("data\n")
+    (tmp_path / "file.txt").write_text("keep\n")
+    (tmp_path / "link").symlink_to(important)
+    for victim in (important, tmp_path / "file.txt", tmp_path / "link"):
+        assert main(["--dsn", sky_dsn, "publish", "hats", str(victim), "--overwrite", "--workers", "1"]) == 2
+        err = capsys.readouterr().err
+        assert "is not a HATS catalog" in err and "Traceback" not in err
+    assert (important / "precious.txt").read_text() == "data\n" and (important / "sub").is_dir()
+    assert (tmp_path / "file.txt").read_text() == "keep\n" and (tmp_path / "link").is_symlink()

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import lightcurvedb
+from lightcurvedb import cli_numbers as numbers
 from lightcurvedb.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -27,19 +28,20 @@ def add_parsers(sub: Any) -> None:
     p = sub.add_parser("ingest", help="ingest TESS lightcurve FITS files or directories (SPOC, TESS-SPOC, QLP, "
                                       "TGLC, …)")
     p.add_argument("paths", nargs="+", type=Path, help="files or directories (searched recursively for *.fits)")
-    p.add_argument("--jobs", "-j", type=int, default=1, help="parallel worker processes (default 1)")
+    p.add_argument("--jobs", "-j", type=numbers.workers, default=1,
+                   help="parallel worker processes (default 1; at most 4 per CPU)")
     p.add_argument("--replace", action="store_true",
                    help="a file replaces the releases of its product, target and sector (default: a different file "
                         "becomes a new release beside them; the same bytes are skipped)")
     p.set_defaults(func=lambda a: ingest(a.dsn, a.paths, jobs=a.jobs, replace=a.replace))
     p = sub.add_parser("show", help="summarise what the database holds for a TIC target")
-    p.add_argument("tic", type=int, help="TIC id")
+    p.add_argument("tic", type=numbers.tic, help="TIC id")
     p.set_defaults(func=lambda a: show(a.dsn, a.tic))
     p = sub.add_parser("releases", help="list the releases of a TIC target's lightcurves and the files they came from")
-    p.add_argument("tic", type=int, help="TIC id")
+    p.add_argument("tic", type=numbers.tic, help="TIC id")
     p.set_defaults(func=lambda a: list_releases(a.dsn, a.tic))
     p = sub.add_parser("export", help="export a TIC target's lightcurve (.ecsv, .csv, .fits)")
-    p.add_argument("tic", type=int, help="TIC id")
+    p.add_argument("tic", type=numbers.tic, help="TIC id")
     p.add_argument("-o", "--output", type=Path, required=True, help="output file; the suffix picks the format")
     p.add_argument("--flux", default=None, help="processing group exported as `flux` (default: PDCSAP if present)")
     p.add_argument("--time-format", choices=["btjd", "jd"], default="btjd", help="time format of `time`")
@@ -54,7 +56,7 @@ def add_parsers(sub: Any) -> None:
                                          release=a.release, quality_bitmask=a.quality_bitmask,
                                          normalize=a.normalize, columns=a.columns))
     p = sub.add_parser("plot", help="plot a TIC target's lightcurve, one panel per sector (PNG/PDF/SVG)")
-    p.add_argument("tic", type=int, help="TIC id")
+    p.add_argument("tic", type=numbers.tic, help="TIC id")
     p.add_argument("-o", "--output", type=Path, required=True, help="output image file")
     p.add_argument("--flux", default=None, help="processing group to plot (default: PDCSAP if present)")
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists (default: refuse)")
@@ -63,16 +65,6 @@ def add_parsers(sub: Any) -> None:
     p.set_defaults(func=lambda a: plot(a.dsn, a.tic, a.output, flux=a.flux, overwrite=a.overwrite,
                                        product=a.product, sectors=a.sector, release=a.release,
                                        quality_bitmask=a.quality_bitmask, normalize=a.normalize))
-
-
-def sector_list(text: str) -> list[int]:
-    try:
-        sectors = [int(s) for s in text.split(",") if s.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"sectors are numbers separated by commas, got {text!r}") from None
-    if not sectors or min(sectors) < 1:
-        raise argparse.ArgumentTypeError(f"sectors are positive numbers, got {text!r}")
-    return sectors
 
 
 def column_list(text: str) -> list[str]:
@@ -87,8 +79,8 @@ def _add_selection(p: argparse.ArgumentParser) -> None:
     p.add_argument("--product", default=None,
                    help="one product (spoc, tglc, …); default: per sector the first held of spoc, tess-spoc, qlp, "
                         "tglc, gsfc-eleanor-lite, cdips, pathos")
-    p.add_argument("--sector", type=sector_list, default=None, metavar="N[,M…]", help="only these sectors")
-    p.add_argument("--release", type=_release, default=None, metavar="N",
+    p.add_argument("--sector", type=numbers.sector_list, default=None, metavar="N[,M…]", help="only these sectors")
+    p.add_argument("--release", type=numbers.release, default=None, metavar="N",
                    help="the release number (`lcdb releases TIC`); default: the newest")
 
 
@@ -107,16 +99,6 @@ def _bitmask(text: str) -> QualityBitmask:
         return parse_bitmask(text)
     except InvalidInput as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _release(text: str) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"a release is a positive number, got {text!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"a release is a positive number, got {text!r}")
-    return number
 
 
 def console_for_stdout() -> Console:

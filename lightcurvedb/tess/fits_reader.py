@@ -334,6 +334,7 @@ def _read(path: Path, hdul: fits.HDUList) -> LightcurveFile:
     n = int(times.shape[0])
     if not bool(np.any(np.isfinite(times))):
         raise _fail(path, f"column {layout.time} has no finite time (all {n} values are NaN or infinite)")
+    _check_time_order(path, times, layout.time)
     epoch, scale, unit = _time_system(path, headers, layout)
     ts = TIME_SYSTEM  # refused here, before ingestion touches the database (not even its reference rows)
     if scale != ts.time_epoch_scale or unit != ts.time_unit:
@@ -371,15 +372,37 @@ def _read(path: Path, hdul: fits.HDUList) -> LightcurveFile:
 
 
 def _tic(path: Path, primary: fits.Header, table: fits.Header, layout: mapping.Layout) -> int:
+    """The TIC id; refused when the primary and the table header both give it and disagree (which one the file
+    is of cannot be told)."""
     key = next((k for k in layout.tic_keywords if k in primary or k in table), layout.tic_keywords[0])
-    return _int_header(path, [table, primary], key, 1, 2**62)
+    tic = _int_header(path, [table, primary], key, 1, 2**62)
+    for name in layout.tic_keywords:
+        if name in primary and name in table:
+            first, second = (_int_header(path, [h], name, 1, 2**62) for h in (primary, table))
+            if first != second:
+                raise _fail(path, f"the primary header's {name} = {first} and the table header's {name} = {second} "
+                                  "disagree: which TIC the file is of cannot be told")
+    return tic
+
+
+def _check_time_order(path: Path, times: NDArray[np.float64], column: str) -> None:
+    """Refuse times that do not increase: every archive product writes its cadences in time order (NaN where a
+    time is unknown), so disorder is damage, and a stored lightcurve would come out of order."""
+    finite = np.flatnonzero(np.isfinite(times))
+    steps = np.diff(times[finite])
+    if steps.size and not bool(np.all(steps > 0)):
+        bad = int(np.flatnonzero(steps <= 0)[0])
+        row, before = int(finite[bad + 1]), int(finite[bad])
+        raise _fail(path, f"column {column} does not increase: row {row + 1} ({times[row]!r}) is not after row "
+                          f"{before + 1} ({times[before]!r}); {int(np.sum(steps <= 0))} such step(s)")
 
 
 def read_lightcurve(path: str | Path) -> LightcurveFile:
     """Read and validate one lightcurve file; anything unreadable or unexpected raises FitsFormatError."""
     p = Path(path)
     if not p.is_file():
-        raise _fail(p, "no such file")
+        raise _fail(p, "no such file" if not p.exists() else
+                    "a directory, not a file" if p.is_dir() else "not a regular file (a FIFO, socket or device)")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # astropy reports truncated/damaged files as warnings: refuse them

@@ -26,6 +26,12 @@ from lightcurvedb.tess.fits_reader import LightcurveFile, read_lightcurve
 
 Status = Literal["added", "skipped", "failed"]
 _LOCK_NAMESPACE = 4242020  # pg_advisory_xact_lock(namespace, 0): serialises key registration
+_PARTITIONS_KEY = 1
+"""pg_advisory_xact_lock(namespace, 1): held exclusively while an observation's partitions are created or dropped,
+shared by every data transaction. Creating a partition locks the data tables' parents and, for its foreign keys,
+the tables they reference (release, target, ...), which a data transaction holds row locks in: taken in that
+order by two workers, each waits for the other until the deadlock detector kills one. Under this lock DDL waits
+for the writes in flight and new writes wait for the DDL: no deadlock, no detector timeout."""
 _RELEASE_LOCK = 4242021  # pg_advisory_xact_lock(namespace, hashint8(target)): serialises a target's releases
 _FITS_SUFFIXES = (".fits", ".fits.gz", ".fit", ".fts")
 
@@ -153,6 +159,7 @@ def _observation(conn: psycopg.Connection[Any], lc: LightcurveFile, ccd_id: int)
     if found is not None:
         obs_id, new = int(found.id), False
     else:
+        conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, _PARTITIONS_KEY])
         created = observations.create_tess_observation(conn, instrument_id=ccd_id, cadence_reference=lc.cadences,
                                                        sector=lc.sector)
         obs_id, new = int(created.id), True
@@ -232,7 +239,8 @@ def write_file(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference
     if keys.new_observation and created is not None:
         created.add(obs_id)
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s, hashint8(%s))", [_RELEASE_LOCK, target_id])
+        conn.execute("SELECT pg_advisory_xact_lock_shared(%s, %s), pg_advisory_xact_lock(%s, hashint8(%s))",
+                     [_LOCK_NAMESPACE, _PARTITIONS_KEY, _RELEASE_LOCK, target_id])
         known = releases.find_ingested_file(conn, sha256=lc.sha256)  # a concurrent ingest of the same bytes
         if known is not None:
             return _skipped(lc, known)
@@ -333,6 +341,7 @@ def _forget_observations(conn: psycopg.Connection[Any], created: set[int]) -> No
     used them meanwhile (lcdb_delete_unused_observation)."""
     for observation_id in sorted(created):
         with contextlib.suppress(psycopg.Error), conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, _PARTITIONS_KEY])
             observations.delete_unused_observation(conn, id=observation_id)
 
 

@@ -125,9 +125,19 @@ def write_file(target: SyntheticTarget, sector: int, out_dir: Path, rng: np.rand
                        ("PDCMETHD", "synthetic")):
         h[key] = value
     aperture = fits.ImageHDU(np.ones((11, 11), dtype=np.int32), name="APERTURE")
-    path = out_dir / f"tess2020000000000-s{sector:04d}-{target.tic_id:016d}-0000-s_lc.fits"
+    path = out_dir / file_name(target, sector)
     fits.HDUList([primary, table, aperture]).writeto(path, overwrite=True)
     return path
+
+
+def file_name(target: SyntheticTarget, sector: int) -> str:
+    """The SPOC-style file name of a synthetic target's sector."""
+    return f"tess2020000000000-s{sector:04d}-{target.tic_id:016d}-0000-s_lc.fits"
+
+
+def sample_paths(out_dir: str | Path, sample: tuple[SyntheticTarget, ...] = SAMPLE) -> list[Path]:
+    """The files `write_sample` writes into `out_dir`."""
+    return [Path(out_dir) / file_name(t, s) for t in sample for s in t.sectors]
 
 
 def write_sample(out_dir: str | Path, *, seed: int = 20180725,

@@ -80,7 +80,7 @@ def test_cli_product_and_sector(two_products: str, tmp_path: Path, capsys: pytes
     assert "unknown product 'kepler'" in err and len(err.strip().splitlines()) == 1
     with pytest.raises(SystemExit):
         main(["--dsn", two_products, "export", str(STAR), "-o", str(tmp_path / "y.csv"), "--sector", "one"])
-    assert "sectors are numbers" in capsys.readouterr().err
+    assert "sectors are whole numbers" in capsys.readouterr().err
 
 
 def test_show_lists_every_product(two_products: str, capsys: pytest.CaptureFixture[str]) -> None:
