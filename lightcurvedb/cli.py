@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from lightcurvedb import scale_commands, sky_commands
 from lightcurvedb.errors import LightcurveDBError, PermissionDenied
+from lightcurvedb.printable import printable
 from lightcurvedb.tess import commands as tess_commands
 from lightcurvedb.tess import demo
 
@@ -152,7 +153,7 @@ def _message(exc: BaseException, args: argparse.Namespace) -> str:
         text = f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)
     else:
         text = str(exc)
-    return " ".join(scrub(text, dsn).split())
+    return printable(" ".join(scrub(text, dsn).split()))
 
 
 def _reported(exc: Exception) -> bool:

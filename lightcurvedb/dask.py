@@ -19,6 +19,7 @@ from lightcurvedb.tess.partitions import (
     DEFAULT_PART_SIZE,
     Partition,
     array_columns,
+    check_processing_group,
     plan_partitions,
     read_partition,
     read_target_part,
@@ -125,6 +126,7 @@ def lightcurves(dsn_or_dsns: str | Sequence[str], *, sectors: Iterable[int] | No
     dask = require_dask()
     servers = usable(dsn_list(dsn_or_dsns), max_lag_seconds=max_lag_seconds)
     with lightcurvedb.connect(servers[0]) as conn:
+        check_processing_group(conn, processing_group)
         parts = plan_partitions(conn, sectors=sectors, product=product, release=release, part_size=part_size)
     tasks = []
     for i, part in enumerate(parts):

@@ -4,6 +4,7 @@ the Dask workers as Parquet and HEALPix-partitioned by hats-import. Needs the `[
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Iterable, Sequence
@@ -16,7 +17,7 @@ import lightcurvedb
 from lightcurvedb.dask import EXTRA, dsn_list, read_part, require_dask, spread
 from lightcurvedb.errors import MissingDependency, NotFound, OutputFileError
 from lightcurvedb.replicas import DEFAULT_MAX_LAG_SECONDS, usable
-from lightcurvedb.tess.partitions import Partition, array_columns, plan_target_parts
+from lightcurvedb.tess.partitions import Partition, array_columns, check_processing_group, plan_target_parts
 
 NESTED = "lightcurve"
 """The nested column: one element per cadence of every lightcurve of the target, in time order."""
@@ -70,6 +71,9 @@ def check_catalog_output(outdir: Path, *, overwrite: bool) -> None:
     """Refuse, before any work, an existing output (unless `overwrite`, and then only a HATS catalog: nothing else
     is ever deleted) or a missing parent."""
     out = outdir.absolute()
+    if not re.fullmatch(r"[A-Za-z0-9._-]+", out.name):
+        raise OutputFileError(f"{out}: a HATS catalog's directory name may hold only letters, digits, '.', '_' "
+                              f"and '-' (hats refuses {out.name!r})")
     if out.exists() or out.is_symlink():
         if not overwrite:
             raise OutputFileError(f"{out} exists; pass --overwrite (overwrite=True) to replace it")
@@ -153,6 +157,7 @@ def publish_hats(dsn_or_dsns: str | Sequence[str], outdir: str | Path, *, client
     check_catalog_output(out, overwrite=overwrite)
     servers = usable(dsn_list(dsn_or_dsns), max_lag_seconds=max_lag_seconds)
     with lightcurvedb.connect(servers[0]) as conn:
+        check_processing_group(conn, processing_group)
         parts = plan_target_parts(conn, sectors=sectors, product=product, release=release,
                                   part_size=targets_per_part)
     staging = out.parent / f".lcdb-partial-{secrets.token_hex(4)}-{out.name}"

@@ -8,6 +8,8 @@ body.
 from __future__ import annotations
 
 import json
+import logging
+import re
 from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import lightcurvedb
 from lightcurvedb import cli_numbers as numbers
 from lightcurvedb.errors import InvalidInput
+from lightcurvedb.printable import printable
 from lightcurvedb.tess.commands import column_list, console_for_stdout
 
 if TYPE_CHECKING:
@@ -89,17 +92,24 @@ def _bls_command(a: Any) -> int:
                workers=a.workers, scheduler=a.scheduler, params=params)
 
 
+_SCHEDULER = re.compile(r"(?:(?:tcp|tls|ws|wss|ucx)://)?(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])"
+                        r":(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})")
+"""A dask.distributed scheduler address: an optional protocol, a host name or [IPv6] address, a port."""
+
+
 def _client(workers: int, scheduler: str | None, stack: ExitStack) -> Any:
     """A client of the scheduler at `scheduler`, else of a new local cluster of `workers` processes."""
     from lightcurvedb.dask import require_distributed
 
+    if scheduler is not None and not _SCHEDULER.fullmatch(scheduler):
+        raise InvalidInput(f"--scheduler {scheduler!r} is not a scheduler address: give "
+                           "[tcp|tls|ws|wss|ucx://]HOST:PORT, e.g. tcp://10.0.0.5:8786")
     distributed = require_distributed()
     if scheduler is not None:
         return stack.enter_context(distributed.Client(scheduler))
-    if workers < 1:
-        raise InvalidInput(f"--workers must be at least 1, got {workers}")
+    # the workers' own logs stay quiet: a task's error reaches the command, which reports it in one line
     cluster = stack.enter_context(distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                                           dashboard_address=None))
+                                                           dashboard_address=None, silence_logs=logging.CRITICAL))
     return stack.enter_context(distributed.Client(cluster))
 
 
@@ -183,7 +193,7 @@ def publish_hats_command(dsn: str | None, outdir: Path, *, replicas_: Sequence[s
         totals = publish_hats(primary if not replicas_ else [primary, *replicas_], outdir, client=client,
                               sectors=sectors, product=product, release=release, processing_group=flux,
                               columns=columns, overwrite=overwrite, progress=progress)
-    console.print(f"wrote HATS catalog {outdir}: {totals['targets']} target(s), {totals['lightcurves']} "
+    console.print(f"wrote HATS catalog {printable(outdir)}: {totals['targets']} target(s), {totals['lightcurves']} "
                   f"lightcurve(s), {totals['cadences']} cadences"
                   + (f"; {totals['unplaced']} target(s) without a stored position left out (lcdb positions FILE)"
                      if totals["unplaced"] else ""), markup=False)

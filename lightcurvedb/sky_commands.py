@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import lightcurvedb
 from lightcurvedb import cli_numbers as numbers
 from lightcurvedb.errors import InvalidSkyInput
+from lightcurvedb.printable import printable
 from lightcurvedb.tess.commands import console_for_stdout
 
 if TYPE_CHECKING:
@@ -124,6 +125,7 @@ def load_positions(dsn: str | None, path: Path, console: Console | None = None) 
     with lightcurvedb.connect(resolve(dsn).dsn) as conn, conn.transaction():
         done = sky.load_positions(conn, path=path)
     console = console or console_for_stdout()
-    console.print(f"{done.rows} target(s) read from {path}: {done.targets_created} new, {done.positions_set} "
-                  f"position(s) set, {done.kept_from_files} kept from ingested files")
+    console.print(f"{done.rows} target(s) read from {printable(path)}: {done.targets_created} new, "
+                  f"{done.positions_set} position(s) set, {done.kept_from_files} kept from ingested files",
+                  markup=False)
     return 0

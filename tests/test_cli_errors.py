@@ -215,3 +215,47 @@ def test_numbers_are_range_checked_where_they_are_parsed(argv: list[str], words:
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and words in err.strip().splitlines()[-1], err
+
+
+def test_output_names_are_checked_before_any_work(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """No database is needed to refuse an output: a plot with a suffix matplotlib cannot write or none at all, an
+    export to a directory; nothing is left behind."""
+    for argv, words in ((["plot", str(TIC), "-o", str(tmp_path / "a.txt")], "suffix .txt; an image needs one of"),
+                        (["plot", str(TIC), "-o", str(tmp_path / "b")], "no suffix; an image needs one of"),
+                        (["export", str(TIC), "-o", str(tmp_path)], "is a directory; give a file name")):
+        assert main(["--dsn", "postgresql://nobody@127.0.0.1:1/none", *argv]) == 2
+        assert words in _one_line_error(2, "", capsys.readouterr().err)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    (["publish", "hats", "{out}/my cat", "--workers", "1"], "may hold only letters, digits"),
+    (["publish", "hats", "{out}/cat", "--flux", "nosuch", "--workers", "1"], "no stored lightcurve has the processing"),
+    (["bls", "--flux", "nosuch", "--workers", "1"], "no stored lightcurve has the processing group 'nosuch'"),
+    (["bls", "--scheduler", "not a url"], "is not a scheduler address"),
+])
+def test_cluster_commands_refuse_before_any_work(fresh_dsn: str, tmp_path: Path, argv: list[str], words: str,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("distributed")
+    code, out, err = _run(capsys, fresh_dsn, argv, out=str(tmp_path))
+    assert words in _one_line_error(code, out, err)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_readers_bls_is_refused_in_one_line_without_worker_tracebacks(
+        fresh_dsn: str, sample: Path, login_as: Callable[[str, str], str], capfd: pytest.CaptureFixture[str]) -> None:
+    """The workers' own logs (written to the inherited stderr) stay quiet: only the command's refusal is shown."""
+    pytest.importorskip("distributed")
+    assert main(["--dsn", fresh_dsn, "ingest", str(sample)]) == 0
+    reader = login_as(fresh_dsn, "lcdb_reader")
+    capfd.readouterr()
+    assert main(["--dsn", reader, "bls", "--workers", "1", "--max-period", "2"]) == 2
+    captured = capfd.readouterr()
+    assert "may not store period search results" in _one_line_error(2, captured.out, captured.err)
+
+
+def test_ingest_of_nothing_says_so(fresh_dsn: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "empty").mkdir()
+    for jobs in ("1", "2"):
+        code, out, err = _run(capsys, fresh_dsn, ["ingest", "--jobs", jobs, str(tmp_path / "empty")])
+        assert "no lightcurve files to ingest" in _one_line_error(code, out, err)

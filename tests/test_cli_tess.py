@@ -12,7 +12,7 @@ from astropy.io import fits
 
 from lightcurvedb.cli import main
 from lightcurvedb.tess.export import read_export
-from lightcurvedb.tess.synthetic import SAMPLE
+from lightcurvedb.tess.synthetic import SAMPLE, write_sample
 
 FILE_2 = "hlsp_tess-data-alerts_tess_phot_00025155310-s01_tess_v1_lc.fits"
 FILE_3 = "hlsp_tess-data-alerts_tess_phot_00055652896-s01_tess_v1_lc.fits"
@@ -133,3 +133,18 @@ def test_demo_refuses_to_replace_its_files_without_overwrite(fresh_dsn: str, tmp
     assert main(["--dsn", fresh_dsn, "demo", "--out", str(out), "--overwrite"]) == 0
     assert (out / f"tic{star}.csv").read_text() != "mine\n"
     assert (out / "notes.txt").read_text() == "not the demo's\n"
+
+
+def test_file_names_are_printed_escaped_never_rendered(fresh_dsn: str, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """A directory name with rich markup, a terminal escape sequence and a bell: shown as text by `lcdb releases`
+    and in an ingest failure line, never interpreted by rich or by the terminal."""
+    hostile = tmp_path / "[reverse]r[/reverse][link=https:x.example]l[/link]\x1b[31mE\x07"
+    files = write_sample(hostile, sample=SAMPLE[2:])
+    (hostile / "broken.fits").write_bytes(b"SIMPLE  =")
+    assert main(["--dsn", fresh_dsn, "ingest", str(hostile)]) == 1
+    out = capsys.readouterr().out
+    assert main(["--dsn", fresh_dsn, "releases", str(SAMPLE[2].tic_id)]) == 0
+    out += capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    assert out.count("[reverse]r[/reverse][link=https:x.example]l[/link]\\x1b[31mE\\x07") == 1 + len(files)

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import lightcurvedb
 from lightcurvedb import cli_numbers as numbers
-from lightcurvedb.errors import InvalidInput
+from lightcurvedb.errors import InvalidInput, NotFound
+from lightcurvedb.printable import printable
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -117,7 +118,7 @@ def print_summary(console: Console, summary: IngestSummary) -> None:
                   f"{summary.count('failed')} failed ({len(summary.results)} file(s))"
                   + (f"; {replaced} older release(s) replaced" if replaced else ""))
     for r in summary.failed:
-        console.print(f"  failed: {r.path}: [{r.error_type}] {r.error}", markup=False)
+        console.print(f"  failed: {printable(r.path)}: [{r.error_type}] {printable(r.error)}", markup=False)
 
 
 def ingest(dsn: str | None, paths: list[Path], *, jobs: int = 1, replace: bool = False,
@@ -132,6 +133,9 @@ def ingest(dsn: str | None, paths: list[Path], *, jobs: int = 1, replace: bool =
     target = resolve(dsn).dsn
     summary = IngestSummary()
     total = len(expand_paths(paths))
+    if not total:
+        raise NotFound(f"no lightcurve files to ingest in {', '.join(printable(p) for p in paths)} "
+                       "(directories are searched for *.fits, *.fits.gz, *.fit and *.fts)")
     columns = (TextColumn("ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("{task.description}"))
     with Progress(*columns, console=console, transient=not console.is_terminal) as progress:
@@ -184,6 +188,7 @@ def list_releases(dsn: str | None, tic: int, console: Console | None = None) -> 
     """`lcdb releases TIC`: one table row per release, with the file it came from; the newest of each sector and
     product (what reads take by default) is marked."""
     from rich.table import Table
+    from rich.text import Text
 
     from lightcurvedb.connection import resolve
     from lightcurvedb.tess.tic import tic_releases
@@ -202,9 +207,9 @@ def list_releases(dsn: str | None, tic: int, console: Console | None = None) -> 
         table.add_row(str(r.sector), r.product_name, str(r.number),
                       "yes" if newest[(r.sector, r.product_name)] == r.number else "",
                       f"{r.camera}/{r.ccd}", str(r.cadence_count), "-" if r.data_rel is None else str(r.data_rel),
-                      r.procver or "-",
+                      Text(printable(r.procver or "-")),
                       f"{r.ingested_on:%Y-%m-%d %H:%M}" if r.ingested_on else "before files were recorded",
-                      (r.sha256 or "-")[:12], r.path or "-")
+                      (r.sha256 or "-")[:12], Text(printable(r.path or "-")))
     console.print(table)
     return 0
 
@@ -229,7 +234,7 @@ def export(dsn: str | None, tic: int, output: Path, *, flux: str | None = None, 
     ts = write_lightcurves(lcs, output, flux_group=flux, time_format=time_format, overwrite=overwrite,
                            quality_bitmask=quality_bitmask, normalize=normalize, columns=columns)
     masked = f", quality bitmask {quality_bitmask}" if quality_bitmask != "none" else ""
-    console.print(f"wrote {output} ({len(ts)} cadences, {len(ts.colnames)} columns, flux = "
+    console.print(f"wrote {printable(output)} ({len(ts)} cadences, {len(ts.colnames)} columns, flux = "
                   f"{ts.meta['FLUX_GROUP']}{' normalised' if normalize else ''}{masked})", markup=False)
     return 0
 
@@ -240,10 +245,11 @@ def plot(dsn: str | None, tic: int, output: Path, *, flux: str | None = None, ov
     """`lcdb plot TIC -o FILE.png`: refuses an existing FILE unless `overwrite`."""
     from lightcurvedb.connection import resolve
     from lightcurvedb.tess.export import check_output
-    from lightcurvedb.tess.plot import plot_lightcurves
+    from lightcurvedb.tess.plot import check_image_name, plot_lightcurves
     from lightcurvedb.tess.tic import load_tic
 
     console = console or console_for_stdout()
+    check_image_name(output)
     check_output(output, overwrite=overwrite)
     with lightcurvedb.connect(resolve(dsn).dsn) as conn:
         lcs = load_tic(conn, tic, product=product, sectors=sectors, release=release)

@@ -32,6 +32,8 @@ _UNITS = {  # data stored before units were (legacy SPOC groups)
 
 def export_format(path: Path) -> str:
     """The output format chosen by the file name's suffix."""
+    if path.is_dir():
+        raise OutputFileError(f"{path} is a directory; give a file name")
     name = path.name.lower()
     for suffix, fmt in FORMATS.items():
         if name.endswith(suffix):

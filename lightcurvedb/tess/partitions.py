@@ -90,6 +90,18 @@ def plan_target_parts(conn: psycopg.Connection[Any], *, sectors: Iterable[int] |
     return [tuple(parts[k]) for k in sorted(parts)]
 
 
+def check_processing_group(conn: psycopg.Connection[Any], requested: str | None) -> None:
+    """Refuse, before any work, a processing group asked for as flux (`--flux`) that nothing stored has."""
+    if requested is None:
+        return
+    from lightcurvedb.tess.tic import UnknownFluxGroup
+
+    held = sorted(g.name for g in processing.list_processing_groups(conn))
+    if mapping.resolve_group(requested) not in held:
+        raise UnknownFluxGroup(f"no stored lightcurve has the processing group {requested!r}; held: "
+                               f"{', '.join(held) or 'none'}")
+
+
 def _preference(product: str, requested: str | None) -> tuple[str, ...]:
     """The flux groups a lightcurve of `product` takes, first held first (as `TicLightcurves.flux_group`)."""
     if requested is not None:

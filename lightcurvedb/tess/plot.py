@@ -6,10 +6,24 @@ from pathlib import Path
 
 import numpy as np
 
-from lightcurvedb.errors import MissingDependency
+from lightcurvedb.errors import MissingDependency, OutputFileError
 from lightcurvedb.tess.export import check_output, output_file
 from lightcurvedb.tess.quality import QualityBitmask
 from lightcurvedb.tess.tic import TicLightcurves
+
+
+def check_image_name(path: Path) -> None:
+    """Refuse, before any work, an image file name whose suffix matplotlib cannot write (or that has none)."""
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError as e:
+        raise MissingDependency("plotting needs matplotlib: pip install 'tess-lightcurvedb[plot]'") from e
+    formats = FigureCanvasBase.get_supported_filetypes()
+    suffix = path.suffix.lstrip(".").lower()
+    if suffix not in formats:
+        what = f"suffix .{suffix}" if suffix else "no suffix"
+        raise OutputFileError(f"{path}: {what}; an image needs one of "
+                              f"{', '.join('.' + f for f in sorted(formats))}")
 
 
 def plot_lightcurves(lcs: TicLightcurves, path: str | Path, *, flux_group: str | None = None, dpi: int = 110,
@@ -30,6 +44,7 @@ def plot_lightcurves(lcs: TicLightcurves, path: str | Path, *, flux_group: str |
         ) from e
 
     out = Path(path)
+    check_image_name(out)
     check_output(out, overwrite=overwrite)  # before the figure is drawn
     lcs = lcs.masked(quality_bitmask)
     flux, _, groups = lcs.flux(flux_group, normalize=normalize)

@@ -62,7 +62,8 @@ def test_apply_rollback_apply(empty_dsn: str, migrations_dir: Path) -> None:
     _yoyo(empty_dsn, migrations_dir, "apply")
     assert "rel dataset" in _objects(empty_dsn)
     with psycopg.connect(empty_dsn) as conn:  # roles still there / again (the session database keeps using them)
-        assert conn.execute("SELECT count(*) FROM pg_roles WHERE rolname LIKE 'lcdb\\_%'").fetchone() == (3,)
+        assert conn.execute("SELECT count(*) FROM pg_roles "
+                            "WHERE rolname IN ('lcdb_owner', 'lcdb_reader', 'lcdb_writer')").fetchone() == (3,)
 
 
 def test_every_table_view_and_column_is_commented(raw_conn: Conn) -> None:
