@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -397,19 +396,43 @@ def _check_time_order(path: Path, times: NDArray[np.float64], column: str) -> No
                           f"{before + 1} ({times[before]!r}); {int(np.sum(steps <= 0))} such step(s)")
 
 
+MAX_FILE_BYTES = 2**30
+"""The largest file read (1 GiB): every TESS lightcurve product is far smaller (a SPOC 20-s sector, the largest,
+is ~10 MB); anything bigger is refused before a byte is read."""
+
+
+def sha256_of(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB chunks (memory independent of its size)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def read_lightcurve(path: str | Path) -> LightcurveFile:
-    """Read and validate one lightcurve file; anything unreadable or unexpected raises FitsFormatError."""
+    """Read and validate one lightcurve file; anything unreadable or unexpected raises FitsFormatError.
+
+    The size is checked first; the bytes are hashed in a stream and parsed from the file (memory-mapped), and a
+    file that changes meanwhile (size, modification time or inode) is refused: the hash is of the bytes read."""
     p = Path(path)
     if not p.is_file():
         raise _fail(p, "no such file" if not p.exists() else
                     "a directory, not a file" if p.is_dir() else "not a regular file (a FIFO, socket or device)")
     try:
+        before = p.stat()
+        if before.st_size > MAX_FILE_BYTES:
+            raise _fail(p, f"{before.st_size:,} bytes: larger than any TESS lightcurve file "
+                           f"(at most {MAX_FILE_BYTES:,} bytes are read)")
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # astropy reports truncated/damaged files as warnings: refuse them
-            raw = p.read_bytes()  # read once: hashed and parsed from the same bytes
-            with fits.open(io.BytesIO(raw), memmap=False, lazy_load_hdus=False) as hdul:
+            digest = sha256_of(p)
+            with fits.open(p, memmap=True, lazy_load_hdus=False) as hdul:
                 lc = _read(p, hdul)
-        return dataclasses.replace(lc, size_bytes=len(raw), sha256=hashlib.sha256(raw).hexdigest())
+        after = p.stat()
+        if (after.st_size, after.st_mtime_ns, after.st_ino) != (before.st_size, before.st_mtime_ns, before.st_ino):
+            raise _fail(p, "the file changed while it was read; ingest it again once it is complete")
+        return dataclasses.replace(lc, size_bytes=before.st_size, sha256=digest)
     except FitsFormatError:
         raise
     except Exception as exc:  # astropy raises OSError, ValueError, TypeError, IndexError … for damaged files

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -22,7 +21,7 @@ from lightcurvedb.queries import ingest_log, instruments, missions, observations
 from lightcurvedb.records.times_flags import QualityFlagArrayInsert, TargetSpecificTimeInsert
 from lightcurvedb.tess import mapping
 from lightcurvedb.tess.cadences import DERIVED_CADENCE_RULE
-from lightcurvedb.tess.fits_reader import LightcurveFile, read_lightcurve
+from lightcurvedb.tess.fits_reader import MAX_FILE_BYTES, LightcurveFile, read_lightcurve, sha256_of
 
 Status = Literal["added", "skipped", "failed"]
 _LOCK_NAMESPACE = 4242020  # pg_advisory_xact_lock(namespace, 0): serialises key registration
@@ -323,17 +322,15 @@ def ingest_file(conn: psycopg.Connection[Any], path: str | Path, ref: Reference 
 
 
 def _identity(path: Path) -> tuple[int | None, str | None]:
-    """Size and SHA-256 of a file's bytes, or (None, None) when it cannot be read."""
-    digest = hashlib.sha256()
-    size = 0
+    """Size and SHA-256 of a refused file: (None, None) when it is no regular file or cannot be read (a FIFO is
+    never opened), no hash when it is larger than the reader reads."""
     try:
-        with path.open("rb") as f:
-            while chunk := f.read(1 << 20):
-                digest.update(chunk)
-                size += len(chunk)
+        if not path.is_file():
+            return None, None
+        size = path.stat().st_size
+        return (size, None) if size > MAX_FILE_BYTES else (size, sha256_of(path))
     except OSError:
         return None, None
-    return size, digest.hexdigest()
 
 
 def _forget_observations(conn: psycopg.Connection[Any], created: set[int]) -> None:

@@ -3,6 +3,7 @@ written."""
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,7 +15,7 @@ from astropy.io import fits
 
 import lightcurvedb
 from lightcurvedb import errors
-from lightcurvedb.tess.fits_reader import read_lightcurve
+from lightcurvedb.tess.fits_reader import MAX_FILE_BYTES, read_lightcurve
 from lightcurvedb.tess.ingest import ingest_file
 
 from ._corpus import flush_tally, row_counts, spoc_hdul, table_with, tally, write
@@ -162,6 +163,13 @@ def test_not_fits_at_all(autocommit_conn: Any, tmp_path: Path) -> None:
     _assert_refused(autocommit_conn, tmp_path / "missing.fits", "not FITS: no such file", "no such file")
     (tmp_path / "dir.fits").mkdir()
     _assert_refused(autocommit_conn, tmp_path / "dir.fits", "not FITS: a directory")
+    fifo = tmp_path / "fifo.fits"
+    os.mkfifo(fifo)  # refused at once, never opened (a read would block)
+    _assert_refused(autocommit_conn, fifo, "not FITS: a FIFO", "not a regular file")
+    huge = tmp_path / "huge.fits"
+    with huge.open("wb") as f:  # sparse: no disk used, and refused before a byte is read
+        f.truncate(MAX_FILE_BYTES + 1)
+    _assert_refused(autocommit_conn, huge, "not FITS: larger than any lightcurve", "larger than any TESS lightcurve")
 
 
 def test_truncated_at_many_offsets(autocommit_conn: Any, good_file: Path, tmp_path: Path) -> None:
