@@ -67,7 +67,7 @@ def is_hats_catalog(path: Path) -> bool:
     return False
 
 
-def check_catalog_output(outdir: Path, *, overwrite: bool) -> None:
+def check_catalog_output(outdir: Path, *, overwrite: bool, hint: str = "overwrite=True") -> None:
     """Refuse, before any work, an existing output (unless `overwrite`, and then only a HATS catalog: nothing else
     is ever deleted) or a missing parent."""
     out = outdir.absolute()
@@ -76,10 +76,10 @@ def check_catalog_output(outdir: Path, *, overwrite: bool) -> None:
                               f"and '-' (hats refuses {out.name!r})")
     if out.exists() or out.is_symlink():
         if not overwrite:
-            raise OutputFileError(f"{out} exists; pass --overwrite (overwrite=True) to replace it")
+            raise OutputFileError(f"{out} exists; pass {hint} to replace it")
         if out.is_symlink() or not out.is_dir() or not is_hats_catalog(out):
             raise OutputFileError(f"{out} exists and is not a HATS catalog (no {CATALOG_PROPERTIES[0]} with a "
-                                  "dataproduct_type): --overwrite replaces only a catalog; choose another directory")
+                                  f"dataproduct_type): {hint} replaces only a catalog; choose another directory")
     if not out.parent.is_dir():
         raise OutputFileError(f"cannot write {out}: directory {out.parent} does not exist")
 

@@ -184,7 +184,7 @@ def publish_hats_command(dsn: str | None, outdir: Path, *, replicas_: Sequence[s
     console = console or console_for_stdout()
     if columns is not None:
         array_columns(columns)  # a column a publication cannot nest is refused before anything starts
-    check_catalog_output(outdir, overwrite=overwrite)
+    check_catalog_output(outdir, overwrite=overwrite, hint="--overwrite")
     replicas.usable([primary])
     with ExitStack() as stack:
         client = _client(workers, scheduler, stack)

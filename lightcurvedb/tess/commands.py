@@ -226,7 +226,7 @@ def export(dsn: str | None, tic: int, output: Path, *, flux: str | None = None, 
 
     console = console or console_for_stdout()
     export_format(output)  # refuse an unknown suffix or an unwritable path before touching the database
-    check_output(output, overwrite=overwrite)
+    check_output(output, overwrite=overwrite, hint="--overwrite")
     with lightcurvedb.connect(resolve(dsn).dsn) as conn:
         read = None if columns is None else list(dict.fromkeys(
             ["time", *columns, *(["quality"] if quality_bitmask != "none" else [])]))
@@ -250,7 +250,7 @@ def plot(dsn: str | None, tic: int, output: Path, *, flux: str | None = None, ov
 
     console = console or console_for_stdout()
     check_image_name(output)
-    check_output(output, overwrite=overwrite)
+    check_output(output, overwrite=overwrite, hint="--overwrite")
     with lightcurvedb.connect(resolve(dsn).dsn) as conn:
         lcs = load_tic(conn, tic, product=product, sectors=sectors, release=release)
     plot_lightcurves(lcs, output, flux_group=flux, overwrite=overwrite, quality_bitmask=quality_bitmask,

@@ -41,13 +41,13 @@ def export_format(path: Path) -> str:
     raise ConfigurationError(f"{path}: unknown export format; use one of {', '.join(sorted(FORMATS))}")
 
 
-def check_output(path: Path, *, overwrite: bool) -> None:
+def check_output(path: Path, *, overwrite: bool, hint: str = "overwrite=True") -> None:
     """Refuse, before any work, an output file that exists (unless `overwrite`) or whose directory is missing or
     not writable (astropy's and lightkurve's convention: never replace a file silently)."""
     if path.is_dir():
         raise OutputFileError(f"{path} is a directory; give a file name")
     if path.exists() and not overwrite:
-        raise OutputFileError(f"{path} exists; pass --overwrite (overwrite=True) to replace it")
+        raise OutputFileError(f"{path} exists; pass {hint} to replace it")
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise OutputFileError(f"cannot write {path}: directory {parent} does not exist")
