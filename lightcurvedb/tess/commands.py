@@ -138,11 +138,12 @@ def ingest(dsn: str | None, paths: list[Path], *, jobs: int = 1, replace: bool =
                        "(directories are searched for *.fits, *.fits.gz, *.fit and *.fts)")
     columns = (TextColumn("ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("{task.description}"))
-    with Progress(*columns, console=console, transient=not console.is_terminal) as progress:
+    # refreshed by hand, not by rich's refresh thread: with one thread the ingest can fork its workers
+    with Progress(*columns, console=console, transient=not console.is_terminal, auto_refresh=False) as progress:
         task = progress.add_task("", total=total)
         for result in iter_ingest(target, paths, jobs=jobs, replace=replace):
             summary.results.append(result)
-            progress.update(task, advance=1, description=_describe(result))
+            progress.update(task, advance=1, description=_describe(result), refresh=True)
     print_summary(console, summary)
     return 1 if summary.failed else 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -388,6 +389,14 @@ def _worker_ingest(dsn: str, path: str, replace: bool) -> IngestResult:
     return ingest_file(conn, path, replace=replace)
 
 
+def _start_method() -> str:
+    """How worker processes start: forked where that is safe (this process runs one thread, and no connection is
+    open here: `iter_ingest` closes its own first), so that they start at once with everything imported; else
+    spawned (a fresh interpreter each: ~1 s of imports, which on a run of a few seconds is most of what two
+    workers could gain). Each worker opens its own connection either way."""
+    return "fork" if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods() else "spawn"
+
+
 def iter_ingest(dsn: str, paths: Iterable[str | Path], *, jobs: int = 1,
                 replace: bool = False) -> Iterator[IngestResult]:
     """Ingest files (one release each, see `write_file`) with `jobs` processes; yields results as files finish.
@@ -402,7 +411,7 @@ def iter_ingest(dsn: str, paths: Iterable[str | Path], *, jobs: int = 1,
             for f in files:
                 yield ingest_file(conn, f, ref, replace=replace)
             return
-    ctx = multiprocessing.get_context("spawn")  # no inherited sockets: each worker opens its own connection
+    ctx = multiprocessing.get_context(_start_method())
     with ProcessPoolExecutor(max_workers=min(jobs, len(files)), mp_context=ctx) as pool:
         futures = {pool.submit(_worker_ingest, dsn, str(f), replace): f for f in files}
         for future in as_completed(futures):
