@@ -154,7 +154,7 @@ SELECT pg_get_userbyid(owner), count(*) FROM (
     UNION ALL
     SELECT p.proowner FROM pg_proc AS p WHERE p.pronamespace = 'public'::regnamespace
 ) AS o
-WHERE owner <> 'lcdb_owner'::regrole
+WHERE owner <> %s::regrole
 GROUP BY 1 ORDER BY 1
 """
 
@@ -182,7 +182,7 @@ def repair(dsn: str) -> list[str]:
         lost += [f"function {r}" for r in schema.ROUTINES
                  if r.replace(" ", "") not in routines and r.replace(" ", "") not in _ARRAY_FUNCTIONS]
         found += [f"damaged: {what} is missing (restore it from a backup)" for what in lost]
-        others = conn.execute(_NOT_OWNED).fetchall()
+        others = conn.execute(_NOT_OWNED, [OWNER_ROLE]).fetchall()
         if others:
             member = conn.execute("SELECT pg_has_role(current_user, %s, 'USAGE')", [OWNER_ROLE]).fetchone()
             if member and member[0]:

@@ -226,8 +226,9 @@ def export(dsn: str | None, tic: int, output: Path, *, flux: str | None = None, 
     from lightcurvedb.tess.tic import load_tic
 
     console = console or console_for_stdout()
-    export_format(output)  # refuse an unknown suffix or an unwritable path before touching the database
+    # refused before touching the database: an unwritable path (a directory too), then an unknown suffix
     check_output(output, overwrite=overwrite, hint="--overwrite")
+    export_format(output)
     with lightcurvedb.connect(resolve(dsn).dsn) as conn:
         read = None if columns is None else list(dict.fromkeys(
             ["time", *columns, *(["quality"] if quality_bitmask != "none" else [])]))

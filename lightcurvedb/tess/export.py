@@ -32,8 +32,6 @@ _UNITS = {  # data stored before units were (legacy SPOC groups)
 
 def export_format(path: Path) -> str:
     """The output format chosen by the file name's suffix."""
-    if path.is_dir():
-        raise OutputFileError(f"{path} is a directory; give a file name")
     name = path.name.lower()
     for suffix, fmt in FORMATS.items():
         if name.endswith(suffix):
@@ -150,8 +148,8 @@ def write_lightcurves(lcs: TicLightcurves, path: str | Path, *, flux_group: str 
     existing file is refused unless `overwrite`; every file-system failure is an OutputFileError.
     """
     out = Path(path)
+    check_output(out, overwrite=overwrite)  # first: a directory is refused as such, not for its suffix
     fmt = export_format(out)
-    check_output(out, overwrite=overwrite)
     lcs = lcs.masked(quality_bitmask)
     ts = lcs.timeseries(flux_group, time_format=time_format, normalize=normalize)
     if columns is not None:

@@ -296,6 +296,7 @@ def ingest_file(conn: psycopg.Connection[Any], path: str | Path, ref: Reference 
     """
     p = Path(path)
     created: set[int] = set()
+    lc: LightcurveFile | None = None
     try:
         lc = read_lightcurve(p)
         if ref is None:
@@ -315,7 +316,7 @@ def ingest_file(conn: psycopg.Connection[Any], path: str | Path, ref: Reference 
     except (LightcurveDBError, psycopg.Error) as exc:
         _forget_observations(conn, created)
         problem = exc.problem if isinstance(exc, FitsFormatError) else str(exc)  # the summary names the path
-        size, digest = _identity(p)
+        size, digest = (lc.size_bytes, lc.sha256) if lc is not None else _identity(p)  # read: hashed already
         result = IngestResult(path=p, status="failed", error=problem, error_type=type(exc).__name__,
                               size_bytes=size, sha256=digest)
     _log(conn, result)
