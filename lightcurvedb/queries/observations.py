@@ -29,6 +29,7 @@ __all__ = [
     "create_tess_observation",
     "delete_observation",
     "delete_unused_observation",
+    "discard_observation_partitions",
     "find_tess_observation",
     "get_observation",
     "list_existing_partitions",
@@ -40,6 +41,8 @@ __all__ = [
     "list_tess_observations_of_target",
     "mark_grid_derived",
     "packed_writes_available",
+    "prepare_observation_partitions",
+    "reserve_observation_id",
 ]
 
 
@@ -71,8 +74,9 @@ def create_observation(
 
 _CREATE_TESS_OBSERVATION: LiteralString = """
 WITH base AS (
-    INSERT INTO observation (type, instrument_id, cadence_reference)
-    VALUES ('tess_observation', %(instrument_id)s, %(cadence_reference)s)
+    INSERT INTO observation (id, type, instrument_id, cadence_reference)
+    VALUES (COALESCE(%(id)s, nextval(pg_get_serial_sequence('public.observation', 'id'))), 'tess_observation',
+            %(instrument_id)s, %(cadence_reference)s)
     RETURNING *
 ), ext AS (
     INSERT INTO tess_observation (id, sector, orbit_number, spacecraft_quaternion, cosmic_ray_mitigation)
@@ -88,6 +92,7 @@ FROM base JOIN ext ON ext.id = base.id
 def create_tess_observation(
     conn: psycopg.Connection[Any],
     *,
+    id: int | None = None,
     instrument_id: int,
     cadence_reference: Int64Array,
     sector: int,
@@ -95,13 +100,15 @@ def create_tess_observation(
     spacecraft_quaternion: dict[str, Any] | None = None,
     cosmic_ray_mitigation: bool | None = None,
 ) -> TessObservationRecord:
-    """Insert a TESS observation: the base row (type 'tess_observation') and its tess_observation row.
+    """Insert a TESS observation: the base row (type 'tess_observation') and its tess_observation row; `id` one
+    from
 
     Raises lightcurvedb.errors.NotFound when no row matches.
 
     SQL: sql/queries/observations.sql:10 (:one).
     """
     params: dict[str, Any] = {
+        "id": id,
         "instrument_id": instrument_id,
         "cadence_reference": rt.int_array("cadence_reference", cadence_reference),
         "sector": sector,
@@ -142,7 +149,7 @@ def create_hst_observation(
 
     Raises lightcurvedb.errors.NotFound when no row matches.
 
-    SQL: sql/queries/observations.sql:27 (:one).
+    SQL: sql/queries/observations.sql:29 (:one).
     """
     params: dict[str, Any] = {
         "instrument_id": instrument_id,
@@ -165,7 +172,7 @@ def get_observation(conn: psycopg.Connection[Any], *, id: int) -> ObservationRec
 
     Raises lightcurvedb.errors.NotFound when no row matches.
 
-    SQL: sql/queries/observations.sql:44 (:one).
+    SQL: sql/queries/observations.sql:46 (:one).
     """
     params: dict[str, Any] = {"id": id}
     return rt.one(conn, _GET_OBSERVATION, params, kwargs_row(observation_from_row), "get_observation")
@@ -186,7 +193,7 @@ def list_observations_of_instrument(conn: psycopg.Connection[Any], *, instrument
 
     Returns every row as a list.
 
-    SQL: sql/queries/observations.sql:49 (:many).
+    SQL: sql/queries/observations.sql:51 (:many).
     """
     params: dict[str, Any] = {"instrument_id": instrument_id}
     return rt.many(conn, _LIST_OBSERVATIONS_OF_INSTRUMENT, params, kwargs_row(observation_from_row))
@@ -205,7 +212,7 @@ def list_tess_observations_of_sector(conn: psycopg.Connection[Any], *, sector: i
 
     Returns every row as a list.
 
-    SQL: sql/queries/observations.sql:59 (:many).
+    SQL: sql/queries/observations.sql:61 (:many).
     """
     params: dict[str, Any] = {"sector": sector}
     return rt.many(conn, _LIST_TESS_OBSERVATIONS_OF_SECTOR, params, kwargs_row(observation_from_row))
@@ -229,7 +236,7 @@ def find_tess_observation(
 
     Returns None when no row matches.
 
-    SQL: sql/queries/observations.sql:67 (:opt).
+    SQL: sql/queries/observations.sql:69 (:opt).
     """
     params: dict[str, Any] = {
         "sector": sector,
@@ -249,7 +256,7 @@ def list_sectors(conn: psycopg.Connection[Any]) -> list[ListSectorsRow]:
 
     Returns every row as a list.
 
-    SQL: sql/queries/observations.sql:74 (:many).
+    SQL: sql/queries/observations.sql:76 (:many).
     """
     params: dict[str, Any] = {}
     return rt.many(conn, _LIST_SECTORS, params, kwargs_row(ListSectorsRow))
@@ -266,7 +273,7 @@ def delete_observation(conn: psycopg.Connection[Any], *, id: int) -> int:
 
     Raises lightcurvedb.errors.NotFound when no row matches.
 
-    SQL: sql/queries/observations.sql:79 (:scalar).
+    SQL: sql/queries/observations.sql:81 (:scalar).
     """
     params: dict[str, Any] = {"id": id}
     value: int = rt.scalar(conn, _DELETE_OBSERVATION, params, "delete_observation")
@@ -296,7 +303,7 @@ def list_tess_observations_of_target(
 
     Returns every row as a list.
 
-    SQL: sql/queries/observations.sql:85 (:many).
+    SQL: sql/queries/observations.sql:87 (:many).
     """
     params: dict[str, Any] = {"target_id": target_id}
     return rt.many(conn, _LIST_TESS_OBSERVATIONS_OF_TARGET, params, kwargs_row(ListTessObservationsOfTargetRow))
@@ -323,7 +330,7 @@ def list_target_observations(conn: psycopg.Connection[Any], *, target_id: int) -
 
     Returns every row as a list.
 
-    SQL: sql/queries/observations.sql:101 (:many).
+    SQL: sql/queries/observations.sql:103 (:many).
     """
     params: dict[str, Any] = {"target_id": target_id}
     return rt.many(conn, _LIST_TARGET_OBSERVATIONS, params, kwargs_row(ListTargetObservationsRow), prepare=True)
@@ -341,7 +348,7 @@ def list_observation_grids(conn: psycopg.Connection[Any], *, ids: Int64Array) ->
 
     Returns every row as a list.
 
-    SQL: sql/queries/observations.sql:120 (:many).
+    SQL: sql/queries/observations.sql:122 (:many).
     """
     params: dict[str, Any] = {"ids": rt.int_array("ids", ids)}
     return rt.many(conn, _LIST_OBSERVATION_GRIDS, params, kwargs_row(ListObservationGridsRow), packed=True)
@@ -367,7 +374,7 @@ def list_existing_partitions(
 
     Returns every row as a list.
 
-    SQL: sql/queries/observations.sql:127 (:many).
+    SQL: sql/queries/observations.sql:129 (:many).
     """
     params: dict[str, Any] = {"parent_table": parent_table, "names": names}
     return rt.many(conn, _LIST_EXISTING_PARTITIONS, params, kwargs_row(ListExistingPartitionsRow))
@@ -385,7 +392,7 @@ def packed_writes_available(conn: psycopg.Connection[Any]) -> bool | None:
 
     Raises lightcurvedb.errors.NotFound when no row matches.
 
-    SQL: sql/queries/observations.sql:136 (:scalar).
+    SQL: sql/queries/observations.sql:138 (:scalar).
     """
     params: dict[str, Any] = {}
     value: bool | None = rt.scalar(conn, _PACKED_WRITES_AVAILABLE, params, "packed_writes_available")
@@ -403,7 +410,7 @@ def mark_grid_derived(conn: psycopg.Connection[Any], *, observation_id: int, cad
     """Record that an observation's cadence grid was derived from times (idempotent: a second mark changes
     nothing).
 
-    SQL: sql/queries/observations.sql:142 (:exec).
+    SQL: sql/queries/observations.sql:144 (:exec).
     """
     params: dict[str, Any] = {"observation_id": observation_id, "cadence_seconds": cadence_seconds, "rule": rule}
     rt.execute(conn, _MARK_GRID_DERIVED, params)
@@ -420,8 +427,61 @@ def delete_unused_observation(conn: psycopg.Connection[Any], *, id: int) -> int:
 
     Raises lightcurvedb.errors.NotFound when no row matches.
 
-    SQL: sql/queries/observations.sql:148 (:scalar).
+    SQL: sql/queries/observations.sql:150 (:scalar).
     """
     params: dict[str, Any] = {"id": id}
     value: int = rt.scalar(conn, _DELETE_UNUSED_OBSERVATION, params, "delete_unused_observation")
+    return value
+
+
+_RESERVE_OBSERVATION_ID: LiteralString = """
+SELECT nextval(pg_get_serial_sequence('public.observation', 'id')) AS id
+"""
+
+
+def reserve_observation_id(conn: psycopg.Connection[Any]) -> int:
+    """A new observation id, taken before the observation is inserted (its partitions built first, see
+
+    Raises lightcurvedb.errors.NotFound when no row matches.
+
+    SQL: sql/queries/observations.sql:156 (:scalar).
+    """
+    params: dict[str, Any] = {}
+    value: int = rt.scalar(conn, _RESERVE_OBSERVATION_ID, params, "reserve_observation_id")
+    return value
+
+
+_PREPARE_OBSERVATION_PARTITIONS: LiteralString = """
+SELECT public.lcdb_prepare_observation_partitions(%(id)s) AS built
+"""
+
+
+def prepare_observation_partitions(conn: psycopg.Connection[Any], *, id: int) -> int:
+    """Build the partitions of an observation id apart, not yet attached (lcdb_prepare_observation_partitions):
+    the
+
+    Raises lightcurvedb.errors.NotFound when no row matches.
+
+    SQL: sql/queries/observations.sql:162 (:scalar).
+    """
+    params: dict[str, Any] = {"id": id}
+    value: int = rt.scalar(conn, _PREPARE_OBSERVATION_PARTITIONS, params, "prepare_observation_partitions")
+    return value
+
+
+_DISCARD_OBSERVATION_PARTITIONS: LiteralString = """
+SELECT public.lcdb_discard_observation_partitions(%(id)s) AS dropped
+"""
+
+
+def discard_observation_partitions(conn: psycopg.Connection[Any], *, id: int) -> int:
+    """Drop the tables prepare_observation_partitions built for an id that went unused
+    (lcdb_discard_observation_partitions);
+
+    Raises lightcurvedb.errors.NotFound when no row matches.
+
+    SQL: sql/queries/observations.sql:168 (:scalar).
+    """
+    params: dict[str, Any] = {"id": id}
+    value: int = rt.scalar(conn, _DISCARD_OBSERVATION_PARTITIONS, params, "discard_observation_partitions")
     return value

@@ -34,6 +34,7 @@ __all__ = [
     "list_release_columns",
     "list_releases_of_target",
     "list_tess_releases",
+    "reserve_release_id",
 ]
 
 
@@ -117,9 +118,26 @@ def list_tess_releases(
     return rt.many(conn, _LIST_TESS_RELEASES, params, kwargs_row(ListTessReleasesRow))
 
 
+_RESERVE_RELEASE_ID: LiteralString = """
+SELECT nextval(pg_get_serial_sequence('public.release', 'id')) AS id
+"""
+
+
+def reserve_release_id(conn: psycopg.Connection[Any]) -> int:
+    """A new release id, taken before the release row is written (an ingest writes its arrays first, under the
+
+    Raises lightcurvedb.errors.NotFound when no row matches.
+
+    SQL: sql/queries/releases.sql:32 (:scalar).
+    """
+    params: dict[str, Any] = {}
+    value: int = rt.scalar(conn, _RESERVE_RELEASE_ID, params, "reserve_release_id")
+    return value
+
+
 _CREATE_RELEASE: LiteralString = """
-INSERT INTO release (product_id, target_id, observation_id, number)
-VALUES (%(product_id)s, %(target_id)s, %(observation_id)s, %(number)s)
+INSERT INTO release (id, product_id, target_id, observation_id, number)
+VALUES (%(id)s, %(product_id)s, %(target_id)s, %(observation_id)s, %(number)s)
 RETURNING *
 """
 
@@ -127,18 +145,21 @@ RETURNING *
 def create_release(
     conn: psycopg.Connection[Any],
     *,
+    id: int,
     product_id: int,
     target_id: int,
     observation_id: int,
     number: int,
 ) -> ReleaseRecord:
-    """Insert a release of a product's lightcurve of a target in an observation.
+    """Insert a release of a product's lightcurve of a target in an observation, under an id from
+    reserve_release_id.
 
     Returns the inserted row; constraint violations raise the typed errors of lightcurvedb.errors.
 
-    SQL: sql/queries/releases.sql:32 (:one).
+    SQL: sql/queries/releases.sql:38 (:one).
     """
     params: dict[str, Any] = {
+        "id": id,
         "product_id": product_id,
         "target_id": target_id,
         "observation_id": observation_id,
@@ -158,7 +179,7 @@ def delete_release(conn: psycopg.Connection[Any], *, id: int) -> int:
 
     Raises lightcurvedb.errors.NotFound when no row matches.
 
-    SQL: sql/queries/releases.sql:38 (:scalar).
+    SQL: sql/queries/releases.sql:44 (:scalar).
     """
     params: dict[str, Any] = {"id": id}
     value: int = rt.scalar(conn, _DELETE_RELEASE, params, "delete_release")
@@ -192,7 +213,7 @@ def create_ingested_file(
 
     Returns the inserted row; constraint violations raise the typed errors of lightcurvedb.errors.
 
-    SQL: sql/queries/releases.sql:44 (:one).
+    SQL: sql/queries/releases.sql:50 (:one).
     """
     params: dict[str, Any] = {
         "release_id": release_id,
@@ -239,7 +260,7 @@ def create_release_columns(
 
     Returns the number of rows affected.
 
-    SQL: sql/queries/releases.sql:53 (:execrows).
+    SQL: sql/queries/releases.sql:59 (:execrows).
     """
     params: dict[str, Any] = {
         "release_id": release_id,
@@ -276,7 +297,7 @@ def create_release_text_column(
 
     Returns the number of rows affected.
 
-    SQL: sql/queries/releases.sql:65 (:execrows).
+    SQL: sql/queries/releases.sql:71 (:execrows).
     """
     params: dict[str, Any] = {
         "release_id": release_id,
@@ -311,7 +332,7 @@ def list_releases_of_target(conn: psycopg.Connection[Any], *, target_id: int) ->
 
     Returns every row as a list.
 
-    SQL: sql/queries/releases.sql:71 (:many).
+    SQL: sql/queries/releases.sql:77 (:many).
     """
     params: dict[str, Any] = {"target_id": target_id}
     return rt.many(conn, _LIST_RELEASES_OF_TARGET, params, kwargs_row(ListReleasesOfTargetRow))
@@ -332,7 +353,7 @@ def list_ingested_files_of_releases(
 
     Returns every row as a list.
 
-    SQL: sql/queries/releases.sql:89 (:many).
+    SQL: sql/queries/releases.sql:95 (:many).
     """
     params: dict[str, Any] = {"release_ids": rt.int_array("release_ids", release_ids)}
     return rt.many(conn, _LIST_INGESTED_FILES_OF_RELEASES, params, kwargs_row(IngestedFileRecord))
@@ -352,7 +373,7 @@ def list_release_columns(conn: psycopg.Connection[Any], *, release_ids: Int64Arr
 
     Returns every row as a list.
 
-    SQL: sql/queries/releases.sql:93 (:many).
+    SQL: sql/queries/releases.sql:99 (:many).
     """
     params: dict[str, Any] = {"release_ids": rt.int_array("release_ids", release_ids)}
     return rt.many(conn, _LIST_RELEASE_COLUMNS, params, kwargs_row(ListReleaseColumnsRow))

@@ -27,11 +27,17 @@ from lightcurvedb.tess.fits_reader import MAX_FILE_BYTES, LightcurveFile, read_l
 Status = Literal["added", "skipped", "failed"]
 _LOCK_NAMESPACE = 4242020  # pg_advisory_xact_lock(namespace, 0): serialises key registration
 _PARTITIONS_KEY = 1
-"""pg_advisory_xact_lock(namespace, 1): held exclusively while an observation's partitions are created or dropped,
-shared by every data transaction. Creating a partition locks the data tables' parents and, for its foreign keys,
-the tables they reference (release, target, ...), which a data transaction holds row locks in: taken in that
-order by two workers, each waits for the other until the deadlock detector kills one. Under this lock DDL waits
-for the writes in flight and new writes wait for the DDL: no deadlock, no detector timeout."""
+"""pg_advisory_xact_lock(namespace, 1): held exclusively while an observation's partitions are created, shared by
+the last step of every data transaction (its release row and file record). Attaching a partition clones the
+release foreign keys, which locks `release` against inserts: under this lock the DDL waits only for the release
+rows in flight, and they wait for it, never each in turn for the other. The arrays before them are written under
+deferred release keys into their own partitions, which attaching another partition does not conflict with
+(migration 0021): a new observation's partitions are created while the other workers write."""
+_DROP_KEY = 2
+"""pg_advisory_xact_lock(namespace, 2): held exclusively (with the partitions key) while an unused observation and
+its partitions are dropped, shared by every data transaction from its start. Dropping a partition locks the
+partitioned table against everything, including the writers of other partitions, who may meanwhile wait for the
+partitions key: dropping waits for them all to finish instead, and new ones wait for it."""
 _RELEASE_LOCK = 4242021  # pg_advisory_xact_lock(namespace, hashint8(target)): serialises a target's releases
 _FITS_SUFFIXES = (".fits", ".fits.gz", ".fit", ".fts")
 
@@ -152,17 +158,39 @@ def ensure_groups(conn: psycopg.Connection[Any], lc: LightcurveFile) -> dict[str
     return out
 
 
-def _observation(conn: psycopg.Connection[Any], lc: LightcurveFile, ccd_id: int) -> tuple[int, bool]:
-    """The observation of (sector, CCD, cadence grid), created if missing (the caller holds the ingest lock)."""
+def _prepare_observation(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference) -> int | None:
+    """Where no observation of the file's sector, CCD and cadence grid exists yet: a reserved observation id with
+    its partitions built (not attached), before any exclusive lock is taken — the bulk of creating an
+    observation, done while the other workers write. None when the observation exists."""
+    try:
+        camera = instruments.get_child_instrument(conn, parent_id=ref.instrument_id,
+                                                  name=mapping.camera_name(lc.camera))
+        chip = instruments.get_child_instrument(conn, parent_id=camera.id, name=mapping.ccd_name(lc.ccd))
+    except NotFound:
+        chip = None
+    if chip is not None and observations.find_tess_observation(
+            conn, sector=lc.sector, instrument_id=chip.id, cadence_reference=lc.cadences) is not None:
+        return None
+    reserved = int(observations.reserve_observation_id(conn))
+    observations.prepare_observation_partitions(conn, id=reserved)
+    return reserved
+
+
+def _observation(conn: psycopg.Connection[Any], lc: LightcurveFile, ccd_id: int, *,
+                 prepared: int | None = None) -> tuple[int, bool]:
+    """The observation of (sector, CCD, cadence grid), created if missing under the id whose partitions were
+    `prepared` (the caller holds the registration lock; creating takes the partitions lock too, only to attach)."""
     found = observations.find_tess_observation(conn, sector=lc.sector, instrument_id=ccd_id,
                                                cadence_reference=lc.cadences)
     if found is not None:
         obs_id, new = int(found.id), False
     else:
         conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, _PARTITIONS_KEY])
-        created = observations.create_tess_observation(conn, instrument_id=ccd_id, cadence_reference=lc.cadences,
-                                                       sector=lc.sector)
+        created = observations.create_tess_observation(conn, id=prepared, instrument_id=ccd_id,
+                                                       cadence_reference=lc.cadences, sector=lc.sector)
         obs_id, new = int(created.id), True
+    if prepared is not None and obs_id != prepared:  # another ingest created it meanwhile
+        observations.discard_observation_partitions(conn, id=prepared)
     if lc.derived_cadence_seconds is not None:
         observations.mark_grid_derived(conn, observation_id=obs_id, cadence_seconds=lc.derived_cadence_seconds,
                                        rule=DERIVED_CADENCE_RULE)
@@ -180,16 +208,17 @@ class _Keys:
 def _register(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference) -> _Keys:
     """Transaction 1 (short, serialised by an advisory lock): target, CCD, groups, observation + partitions.
 
-    Creating an observation creates partitions, which locks the data tables and the tables their foreign keys
-    reference (target, processing_group, observation); doing it apart from the bulk data, one writer at a time,
-    keeps parallel ingests from deadlocking.
+    A new observation's partitions are built first, holding no exclusive lock (`_prepare_observation`); under the
+    registration lock only the rows are written and, under the partitions lock, the partitions attached.
     """
     with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [_LOCK_NAMESPACE, _DROP_KEY])
+        prepared = _prepare_observation(conn, lc, ref)
         conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", [_LOCK_NAMESPACE])
         target_id = int(targets.get_or_create_target(conn, catalog_id=ref.catalog_id, name=lc.tic_id).id)
         ccd_id = ensure_ccd(conn, ref, lc.camera, lc.ccd)
         groups = ensure_groups(conn, lc)
-        obs_id, new_obs = _observation(conn, lc, ccd_id)
+        obs_id, new_obs = _observation(conn, lc, ccd_id, prepared=prepared)
     return _Keys(target_id, obs_id, new_obs, groups)
 
 
@@ -240,15 +269,29 @@ def write_file(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference
         created.add(obs_id)
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock_shared(%s, %s), pg_advisory_xact_lock(%s, hashint8(%s))",
-                     [_LOCK_NAMESPACE, _PARTITIONS_KEY, _RELEASE_LOCK, target_id])
+                     [_LOCK_NAMESPACE, _DROP_KEY, _RELEASE_LOCK, target_id])
         known = releases.find_ingested_file(conn, sha256=lc.sha256)  # a concurrent ingest of the same bytes
         if known is not None:
             return _skipped(lc, known)
+        # the arrays first, under the deferred release keys (checked at commit): see _PARTITIONS_KEY
+        conn.execute("SET CONSTRAINTS ALL DEFERRED")
+        release_id = releases.reserve_release_id(conn)
+        # model_construct: the file was validated when read, and the COPY encoder checks every array again
+        datasets = bulk.write(conn, "dataset", [  # the writer stores each array at its precision (real[] or float8[])
+            {"processing_group_id": keys.groups[d.column.group], "target_id": target_id, "observation_id": obs_id,
+             "values": d.values, "errors": d.errors, "release_id": release_id} for d in lc.columns])
+        times = bulk.write(conn, "target_specific_time", [TargetSpecificTimeInsert.model_construct(
+            target_id=target_id, observation_id=obs_id, barycentric_julian_dates=lc.times,
+            release_id=release_id)])
+        flags = bulk.write(conn, "quality_flag_array", [QualityFlagArrayInsert.model_construct(
+            type=kind, observation_id=obs_id, target_id=target_id, quality_flags=arr, release_id=release_id)
+            for kind, arr in sorted(lc.flags.items())])
+        conn.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [_LOCK_NAMESPACE, _PARTITIONS_KEY])
         product = releases.get_product_by_name(conn, name=lc.product)
         before = releases.list_tess_releases(conn, product_id=product.id, target_id=target_id, sector=lc.sector)
         number = max((r.number for r in before), default=0) + 1  # never reused, even after a replace
-        release = releases.create_release(conn, product_id=product.id, target_id=target_id, observation_id=obs_id,
-                                          number=number)
+        release = releases.create_release(conn, id=release_id, product_id=product.id, target_id=target_id,
+                                          observation_id=obs_id, number=number)
         file = releases.create_ingested_file(
             conn, release_id=release.id, path=str(lc.path.resolve()), size_bytes=lc.size_bytes, sha256=lc.sha256,
             origin=_keyword(lc, "ORIGIN", str), procver=_keyword(lc, "PROCVER", str),
@@ -262,16 +305,6 @@ def write_file(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference
                                                     text_values=list(text.text_values))
         sky.record_header_position(conn, target_id=target_id, header=lc.primary_header, ingested_file_id=file.id,
                                    source=file.path)
-        # model_construct: the file was validated when read, and the COPY encoder checks every array again
-        datasets = bulk.write(conn, "dataset", [  # the writer stores each array at its precision (real[] or float8[])
-            {"processing_group_id": keys.groups[d.column.group], "target_id": target_id, "observation_id": obs_id,
-             "values": d.values, "errors": d.errors, "release_id": release.id} for d in lc.columns])
-        times = bulk.write(conn, "target_specific_time", [TargetSpecificTimeInsert.model_construct(
-            target_id=target_id, observation_id=obs_id, barycentric_julian_dates=lc.times,
-            release_id=release.id)])
-        flags = bulk.write(conn, "quality_flag_array", [QualityFlagArrayInsert.model_construct(
-            type=kind, observation_id=obs_id, target_id=target_id, quality_flags=arr, release_id=release.id)
-            for kind, arr in sorted(lc.flags.items())])
         if replace:  # after the new data: an old release's observation is dropped only if left with nothing
             for old in before:
                 releases.delete_release(conn, id=old.id)
@@ -340,7 +373,8 @@ def _forget_observations(conn: psycopg.Connection[Any], created: set[int]) -> No
     used them meanwhile (lcdb_delete_unused_observation)."""
     for observation_id in sorted(created):
         with contextlib.suppress(psycopg.Error), conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, _PARTITIONS_KEY])
+            conn.execute("SELECT pg_advisory_xact_lock(%s, %s), pg_advisory_xact_lock(%s, %s)",
+                         [_LOCK_NAMESPACE, _DROP_KEY, _LOCK_NAMESPACE, _PARTITIONS_KEY])
             observations.delete_unused_observation(conn, id=observation_id)
 
 

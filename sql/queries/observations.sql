@@ -8,12 +8,14 @@ VALUES (:instrument_id, :cadence_reference)
 RETURNING *;
 
 -- name: create_tess_observation :one
--- Insert a TESS observation: the base row (type 'tess_observation') and its tess_observation row.
--- optional: orbit_number, spacecraft_quaternion, cosmic_ray_mitigation
+-- Insert a TESS observation: the base row (type 'tess_observation') and its tess_observation row; `id` one from
+-- reserve_observation_id (whose partitions prepare_observation_partitions may have built), else a new one.
+-- optional: id, orbit_number, spacecraft_quaternion, cosmic_ray_mitigation
 -- record: TessObservationRecord
 WITH base AS (
-    INSERT INTO observation (type, instrument_id, cadence_reference)
-    VALUES ('tess_observation', :instrument_id, :cadence_reference)
+    INSERT INTO observation (id, type, instrument_id, cadence_reference)
+    VALUES (COALESCE(:id, nextval(pg_get_serial_sequence('public.observation', 'id'))), 'tess_observation',
+            :instrument_id, :cadence_reference)
     RETURNING *
 ), ext AS (
     INSERT INTO tess_observation (id, sector, orbit_number, spacecraft_quaternion, cosmic_ray_mitigation)
@@ -150,3 +152,21 @@ ON CONFLICT ON CONSTRAINT pk_derived_cadence_grid DO NOTHING;
 -- an ingest that created it and then failed calls. 1, or 0 when it is in use or gone.
 -- not-null: deleted
 SELECT public.lcdb_delete_unused_observation(:id) AS deleted;
+
+-- name: reserve_observation_id :scalar
+-- A new observation id, taken before the observation is inserted (its partitions built first, see
+-- prepare_observation_partitions).
+-- not-null: id
+SELECT nextval(pg_get_serial_sequence('public.observation', 'id')) AS id;
+
+-- name: prepare_observation_partitions :scalar
+-- Build the partitions of an observation id apart, not yet attached (lcdb_prepare_observation_partitions): the
+-- bulk of creating an observation, done without the partition lock. How many tables it built.
+-- not-null: built
+SELECT public.lcdb_prepare_observation_partitions(:id) AS built;
+
+-- name: discard_observation_partitions :scalar
+-- Drop the tables prepare_observation_partitions built for an id that went unused (lcdb_discard_observation_partitions);
+-- partitions are never touched. How many it dropped.
+-- not-null: dropped
+SELECT public.lcdb_discard_observation_partitions(:id) AS dropped;

@@ -29,10 +29,16 @@ JOIN tess_observation AS t ON t.id = r.observation_id
 WHERE r.product_id = :product_id AND r.target_id = :target_id AND t.sector = :sector
 ORDER BY r.number;
 
+-- name: reserve_release_id :scalar
+-- A new release id, taken before the release row is written (an ingest writes its arrays first, under the
+-- deferred release foreign keys, and the release row last).
+-- not-null: id
+SELECT nextval(pg_get_serial_sequence('public.release', 'id')) AS id;
+
 -- name: create_release :one
--- Insert a release of a product's lightcurve of a target in an observation.
-INSERT INTO release (product_id, target_id, observation_id, number)
-VALUES (:product_id, :target_id, :observation_id, :number)
+-- Insert a release of a product's lightcurve of a target in an observation, under an id from reserve_release_id.
+INSERT INTO release (id, product_id, target_id, observation_id, number)
+VALUES (:id, :product_id, :target_id, :observation_id, :number)
 RETURNING *;
 
 -- name: delete_release :scalar

@@ -43,4 +43,33 @@ def test_workers_creating_observations_at_once_never_deadlock(
         assert sum(r.new_observation for r in summary.results) == len(new_observation_files)
         with psycopg.connect(dsn) as conn:
             assert conn.execute("SELECT count(*) FROM observation").fetchone() == (len(new_observation_files),)
+        assert _unattached_tables(dsn) == []
+        assert _deadlocks(dsn) == before
+
+
+def _unattached_tables(dsn: str) -> list[str]:
+    """Tables named like an observation's partition that are not partitions (built for an observation another
+    worker created first, and not discarded)."""
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute("SELECT relname FROM pg_class WHERE relkind = 'r' AND NOT relispartition "
+                            "AND relname ~ '^(dataset|target_specific_time|quality_flag_array)_o[0-9]+$'").fetchall()
+    return [r[0] for r in rows]
+
+
+def test_workers_racing_for_the_same_new_observations_leave_one_each_and_nothing_else(
+        clone_db: Callable[[str], AbstractContextManager[str]], tmp_path: Path) -> None:
+    """Four workers, twelve files of six new observations (two stars on each CCD): each observation is created
+    once, the partitions a losing worker built are dropped again, and nothing deadlocks."""
+    rng = np.random.default_rng(33)
+    files = [write_file(SyntheticTarget(820_000_000 + 100 * sector + 10 * ccd + star, (sector,), 1, ccd,
+                                        1000.0 + star), sector, tmp_path, rng)
+             for sector in (33, 34) for ccd in (1, 2, 3) for star in (1, 2)]
+    with clone_db("lcdb_parallel_race") as dsn:
+        before = _deadlocks(dsn)
+        summary = ingest_paths(dsn, files, jobs=4)
+        assert summary.failed == [], [(r.path.name, r.error) for r in summary.failed]
+        assert summary.count("added") == len(files)
+        assert sum(r.new_observation for r in summary.results) == 6
+        assert len({r.observation_id for r in summary.results}) == 6
+        assert _unattached_tables(dsn) == []
         assert _deadlocks(dsn) == before

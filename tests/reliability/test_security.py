@@ -129,9 +129,13 @@ def test_writer_writes_data_and_auto_creates_partitions_but_runs_no_ddl(logins: 
 
 
 CALLABLE_BY_WRITERS = {"lcdb_delete_observation(bigint)", "lcdb_delete_release(bigint)",
-                       "lcdb_delete_unused_observation(bigint)", "lcdb_unpacked(bytea,anyarray)"}
+                       "lcdb_delete_unused_observation(bigint)", "lcdb_discard_observation_partitions(bigint)",
+                       "lcdb_prepare_observation_partitions(bigint)", "lcdb_unpacked(bytea,anyarray)"}
 """SECURITY DEFINER functions writers call: the three deletes drop partitions owned by the schema owner (each refuses
-a session user without DELETE on its table; the ingest of a refused file calls the third); lcdb_unpacked calls the
+a session user without DELETE on its table; the ingest of a refused file calls the third); an ingest builds a new
+observation's tables with lcdb_prepare_observation_partitions (owned by the schema owner, granted to no one until
+the observation's insert attaches them) and drops them with lcdb_discard_observation_partitions when another ingest
+created the observation first (never a partition); lcdb_unpacked calls the
 owner-only lcdb_raw_array after checking its input (tests/adapters/test_packed.py)."""
 
 
