@@ -7,12 +7,14 @@ from pathlib import Path
 
 import psycopg
 
-from codegen import queryfiles, render, schema
+from codegen import docs, packages, queryfiles, render, schema
 from codegen.model import Resolver
 
 ROOT = Path(__file__).resolve().parent.parent
-OUTPUT_DIRS = ("lightcurvedb/records", "lightcurvedb/queries")
-OUTPUT_FILES = (schema.PATH,)  # generated modules outside the generated folders
+OUTPUT_DIRS = {"lightcurvedb/records": "*.py", "lightcurvedb/queries": "*.py", docs.DIR: "*.md",
+               packages.API_DIR: "*.md"}
+"""Folders holding only generated files (of this pattern; a package's __init__.py is not generated)."""
+OUTPUT_FILES = (schema.PATH, packages.PATH)  # generated files outside the generated folders
 
 
 def generate(migrated_dsn: str, queries_dir: Path | None = None, root: Path = ROOT) -> dict[str, str]:
@@ -22,7 +24,8 @@ def generate(migrated_dsn: str, queries_dir: Path | None = None, root: Path = RO
         resolver = Resolver(conn, files)
         groups = resolver.resolve()
         facts = schema.read(conn, resolver.catalog)
-    out: dict[str, str] = {schema.PATH: schema.render(facts)}
+        out: dict[str, str] = {schema.PATH: schema.render(facts), packages.PATH: packages.render(root),
+                               **packages.render_api(root), **docs.render(conn, root)}
     for group in groups:
         out[f"lightcurvedb/records/{group.file.group}.py"] = render.records_module(group)
         out[f"lightcurvedb/queries/{group.file.group}.py"] = render.queries_module(group)
@@ -30,11 +33,11 @@ def generate(migrated_dsn: str, queries_dir: Path | None = None, root: Path = RO
 
 
 def existing(root: Path = ROOT) -> dict[str, str]:
-    """The generated files now in the tree: every module of the output directories except the package markers
-    (`__init__.py`), which hold no generated code. Hand-written modules live outside these directories."""
+    """The generated files now in the tree: every file of the output directories' pattern except the package
+    markers (`__init__.py`), which hold no generated code. Hand-written files live outside these directories."""
     out: dict[str, str] = {}
-    for d in OUTPUT_DIRS:
-        for path in sorted((root / d).glob("*.py")):
+    for d, pattern in OUTPUT_DIRS.items():
+        for path in sorted((root / d).glob(pattern)):
             if path.name != "__init__.py":
                 out[f"{d}/{path.name}"] = path.read_text(encoding="utf-8")
     for rel in OUTPUT_FILES:

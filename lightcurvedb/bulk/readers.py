@@ -1,4 +1,4 @@
-"""The streaming dataset reader: binary COPY out, rows as `DatasetRecord`s built without re-validation."""
+"""The streaming dataset reader: binary COPY out, rows as `DatasetRecord` objects built without re-validation."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ def iter_datasets(conn: psycopg.Connection[Any], *, target_ids: Sequence[int] | 
                   observation_id: int | None = None, processing_group_id: int | None = None,
                   release_ids: Sequence[int] | None = None, ordered: bool = True,
                   arrays: frozenset[str] = _BOTH) -> DatasetStream:
-    """Stream the datasets matching every given filter as `DatasetRecord`s with ndarrays at stored precision.
+    """Stream the datasets matching every given filter as `DatasetRecord` objects with ndarrays at stored precision.
 
     One binary ``COPY (SELECT …) TO STDOUT`` per call (per 10,000 targets): the server streams, the client
     holds one row at a time, so memory stays bounded whatever the result size. ``release_ids`` keeps the
