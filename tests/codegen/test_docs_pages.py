@@ -86,3 +86,11 @@ def test_cycles_are_found(tmp_path: Path) -> None:
     assert found and {"lightcurvedb.a", "lightcurvedb.a.b", "lightcurvedb.c"} <= {m for c in found for m in c}
     (pkg / "c.py").write_text('"""C."""\n')
     assert packages.cycles(tmp_path) == []
+
+
+def test_the_changelog_lists_every_migration_once() -> None:
+    text = (ROOT / "docs" / "changelog.md").read_text(encoding="utf-8")
+    names = sorted(p.name.removesuffix(".sql") for p in (ROOT / "sql" / "migrations").glob("*.sql")
+                   if not p.name.endswith(".rollback.sql"))
+    listed = re.findall(r"^- `(\d{4}\.\w+)`", text, re.MULTILINE)
+    assert sorted(listed) == names
