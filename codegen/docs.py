@@ -145,7 +145,8 @@ def _migrations(root: Path) -> list[Migration]:
                 lines.append(text)
         header = " ".join(lines)
         name = path.name.removesuffix(".sql")
-        out.append(Migration(name, header.removeprefix(f"{name}:").strip()))
+        header = header.removeprefix(f"{name}:").strip()
+        out.append(Migration(name, header[:1].upper() + header[1:]))
     return out
 
 
