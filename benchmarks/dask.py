@@ -16,10 +16,10 @@ import numpy as np
 
 import lightcurvedb
 from benchmarks._report import Goals, Log, add_goals, arguments, measure
+from lightcurvedb.scale.bls import BlsParameters, search
+from lightcurvedb.scale.partitions import plan_partitions, read_partition
 from lightcurvedb.scratch import throwaway_database
 from lightcurvedb.tess import ingest_paths
-from lightcurvedb.tess.bls import BlsParameters, search
-from lightcurvedb.tess.partitions import plan_partitions, read_partition
 from lightcurvedb.tess.synthetic import SyntheticTarget, write_sample
 
 GOALS: Goals = {"dask_read_ratio_to_single_reader": (">=", 0.8)}
@@ -50,9 +50,9 @@ def _arrays(record: dict[str, Any]) -> int:
 
 def run(quick: bool, server_dsn: str, log: Log) -> dict[str, Any]:
     """Ingest a synthetic sector, then time the reads, the BLS searches and the publication; return the figures."""
-    from lightcurvedb.dask import lightcurves, require_distributed
-    from lightcurvedb.publish import publish_hats
-    from lightcurvedb.scale_commands import run_bls
+    from lightcurvedb.scale.commands import run_bls
+    from lightcurvedb.scale.dask import lightcurves, require_distributed
+    from lightcurvedb.scale.publish import publish_hats
 
     distributed = require_distributed()
 

@@ -20,6 +20,7 @@ from benchmarks._report import Goals, Log, add_goals, arguments, measure
 from lightcurvedb import sky
 from lightcurvedb.queries import sky as sky_queries
 from lightcurvedb.scratch import throwaway_database
+from lightcurvedb.tess.reference import ensure_reference
 
 GOALS: Goals = {
     "cone_1arcmin_p50_ms": ("<=", 5.0),
@@ -41,7 +42,7 @@ def _load(conn: psycopg.Connection[Any], first_tic: int, ra: np.ndarray, dec: np
            "Tmag": np.full(ra.size, 12.0)}).write(path, overwrite=True)
     t0 = time.perf_counter()
     with conn.transaction():
-        sky.load_positions(conn, path=path)
+        sky.load_positions(conn, path=path, catalog_id=ensure_reference(conn).catalog_id)
     conn.execute("ANALYZE target_position")
     conn.execute("ANALYZE target")
     return time.perf_counter() - t0

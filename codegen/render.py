@@ -59,6 +59,12 @@ def _docstring(text: str, indent: str) -> list[str]:
     return out
 
 
+def _module_docstring(summary: str, doc: str) -> list[str]:
+    """`summary: doc` when that fits on one line, else `summary.` then `doc` as a paragraph: a one-line summary."""
+    one = _docstring(f"{summary}: {doc}", "")
+    return one if len(one) == 1 else _docstring(f"{summary}.\n\n{doc}", "")
+
+
 def _imports(imports: Imports) -> list[str]:
     def section(module: str) -> int:
         top = module.split(".")[0]
@@ -157,7 +163,7 @@ def records_module(group: Group) -> str:
     local = {m.name for m in group.models}
     imports = {(m, n) for m, n in imports if n not in local or m == TYPES_MODULE}
     lines = [header(group.file.path).rstrip("\n")]
-    lines += _docstring(f"Records of the {group.file.group} group: {group.file.doc}", "")
+    lines += _module_docstring(f"Records of the {group.file.group} group", group.file.doc)
     lines.append("")
     lines += _imports(imports)
     names = sorted([m.name for m in group.models] + [d.name for d in group.dispatches])
@@ -258,7 +264,7 @@ def queries_module(group: Group) -> str:
     if any(fn.query.kind == "iter" for fn in group.functions):
         imports.add(("collections.abc", "Iterator"))
     lines = [header(group.file.path).rstrip("\n")]
-    lines += _docstring(f"Query functions of the {group.file.group} group: {group.file.doc}", "")
+    lines += _module_docstring(f"Query functions of the {group.file.group} group", group.file.doc)
     lines.append("")
     lines += _imports(imports)
     lines.append("__all__ = [")

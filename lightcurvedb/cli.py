@@ -1,4 +1,4 @@
-"""The `lcdb` command line: embedded server control, migrations, status, the TESS, sky and cluster commands.
+"""The `lcdb` command line: one parser with the commands of the runtime, TESS, the sky and the cluster.
 
 Building the parser imports nothing heavy (no psycopg, NumPy, astropy, Dask, …): each command imports what it
 runs in its body, so `lcdb --help` answers at once and a command pays only for its own imports.
@@ -11,16 +11,17 @@ import os
 import sys
 from collections.abc import Sequence
 
-from lightcurvedb import scale_commands, sky_commands
+from lightcurvedb import commands
 from lightcurvedb.errors import LightcurveDBError, PermissionDenied
 from lightcurvedb.printable import printable
+from lightcurvedb.scale import commands as scale_commands
+from lightcurvedb.sky import commands as sky_commands
 from lightcurvedb.tess import commands as tess_commands
 from lightcurvedb.tess import demo
 
 ENV_DEBUG = "LCDB_DEBUG"
-_WRITES = {"migrate": "change the schema", "ingest": "write lightcurves", "demo": "write lightcurves",
-           "positions": "write target positions",
-           "bls": "store period search results"}
+_READS = "read lightcurves"
+"""What a command that sets no `writes` default does, as a permission error says it: `role "x" may not …`."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,84 +30,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true",
                         help=f"show the Python traceback of an error (also ${ENV_DEBUG}=1)")
     sub = parser.add_subparsers(dest="command", required=True)
-    db = sub.add_parser("db", help="control the embedded PostgreSQL server")
-    db.add_argument("action", choices=["start", "stop", "status", "url"])
-    db.set_defaults(func=_db)
-    sub.add_parser("migrate", help="apply the schema migrations to the database").set_defaults(func=_migrate)
-    tess_commands.add_parsers(sub)
-    sky_commands.add_parsers(sub)
-    scale_commands.add_parsers(sub)
-    demo.add_parser(sub)
+    for register in (commands.register, tess_commands.register, sky_commands.register, scale_commands.register,
+                     demo.register):
+        register(sub)
     return parser
-
-
-def _db(args: argparse.Namespace) -> int:
-    from lightcurvedb import embedded
-    from lightcurvedb.config import load_config, redact, resolve_dsn
-
-    config = load_config()
-    lay = embedded.layout(config.embedded)
-    if args.action == "start":
-        embedded.start(lay)
-        print(f"embedded PostgreSQL running; data in {lay.data}")
-        print(f"url: {redact(lay.dsn())}")
-        return 0
-    if args.action == "stop":
-        print("stopped" if embedded.stop(lay) else "not running")
-        return 0
-    resolved = resolve_dsn(args.dsn, config=config)
-    if args.action == "url":
-        print(redact(lay.dsn() if resolved is None else resolved.dsn))
-        return 0
-    if resolved is None:
-        running = embedded.is_running(lay)
-        print("source: embedded default")
-        print(f"data directory: {lay.data}")
-        print(f"server: {'running' if running else 'stopped'}")
-        if not running:
-            print("start it with `lcdb db start`")
-            return 1
-        target = lay.dsn()
-    else:
-        print(f"source: {resolved.source}")
-        target = resolved.dsn
-    return _status(target)
-
-
-def _status(target: str) -> int:
-    import psycopg
-
-    from lightcurvedb import migrate
-    from lightcurvedb.config import redact, scrub
-
-    print(f"url: {redact(target)}")
-    try:
-        with psycopg.connect(target, autocommit=True, connect_timeout=10) as conn:
-            row = conn.execute("SHOW server_version").fetchone()
-            print(f"PostgreSQL {row[0] if row else '?'}")
-            pending = migrate.pending_ids(conn)
-            applied = migrate.applied_ids(conn)
-    except psycopg.OperationalError as e:
-        print(f"cannot connect to {redact(target)}: {scrub(str(e), target).strip()}", file=sys.stderr)
-        return 1
-    print(f"schema: {len(applied)} migration(s) applied, {len(pending)} pending")
-    if pending:
-        print("run `lcdb migrate` to bring the schema up to date")
-        return 1
-    return 0
-
-
-def _migrate(args: argparse.Namespace) -> int:
-    from lightcurvedb import migrate
-    from lightcurvedb.connection import resolve
-
-    dsn = resolve(args.dsn, auto_migrate=False).dsn
-    done = migrate.apply(dsn)
-    found = migrate.repair(dsn)
-    print(f"applied {len(done)} migration(s)" + (f": {', '.join(done)}" if done else "; schema up to date"))
-    for line in found:
-        print(line)
-    return 1 if any(line.startswith("damaged") for line in found) else 0
 
 
 def _configured_dsn(dsn: str | None) -> str | None:
@@ -142,7 +69,7 @@ def _message(exc: BaseException, args: argparse.Namespace) -> str:
     if isinstance(exc, PermissionDenied):
         text = str(exc)
         if not text.startswith("role "):
-            what = _WRITES.get(args.command, "read lightcurves")
+            what = getattr(args, "writes", _READS)
             text = f'role "{_role(dsn)}" may not {what}: {text}'
     elif isinstance(exc, psycopg.OperationalError):
         text = f"cannot reach the database: {exc}"

@@ -1,4 +1,4 @@
-"""Command-line numbers, each range-checked where it is parsed: one helper for every `lcdb` option."""
+"""Command-line numbers and lists, each checked where it is parsed: one helper for every `lcdb` option."""
 
 from __future__ import annotations
 
@@ -66,6 +66,14 @@ def sector_list(text: str) -> list[int]:
     if any(not item.strip() for item in items):
         raise argparse.ArgumentTypeError(f"sectors are whole numbers separated by commas (no empty item), got {text!r}")
     return [int(sector(item)) for item in items]
+
+
+def column_list(text: str) -> list[str]:
+    """`--columns a,b,c` as names (lower-cased; checked against what the read holds when it runs)."""
+    names = [c.strip().lower() for c in text.split(",") if c.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"columns are names separated by commas, got {text!r}")
+    return names
 
 
 release = number("a release number", int, 1, 2**31 - 1)

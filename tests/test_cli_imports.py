@@ -16,11 +16,17 @@ from lightcurvedb.tess.synthetic import SAMPLE
 
 CLUSTER_AND_PLOTS = ("dask", "distributed", "lightkurve", "matplotlib", "hats", "lsdb")
 """Never imported by `lcdb --help` nor `lcdb show`."""
-NOT_FOR_HELP = (*CLUSTER_AND_PLOTS, "astropy", "numpy", "psycopg", "psycopg_pool", "cdshealpix", "rich.progress",
-                "pydantic", "yoyo", "lightcurvedb.connection", "lightcurvedb.tess.tic", "lightcurvedb.tess.ingest")
+SKY = ("lightcurvedb.sky.angles", "lightcurvedb.sky.healpix", "lightcurvedb.sky.positions", "lightcurvedb.sky.search",
+       "lightcurvedb.sky.sectors", "lightcurvedb.sky.target_list")
+"""The sky's modules but its commands (which `lcdb` registers: the package itself is always imported)."""
+SCALE = ("lightcurvedb.dask", "lightcurvedb.scale.bls", "lightcurvedb.scale.dask", "lightcurvedb.scale.partitions",
+         "lightcurvedb.scale.publish", "lightcurvedb.scale.replicas")
+"""The cluster's modules but its commands."""
+NOT_FOR_HELP = (*CLUSTER_AND_PLOTS, *SKY, *SCALE, "astropy", "numpy", "psycopg", "psycopg_pool", "cdshealpix",
+                "rich.progress", "pydantic", "yoyo", "lightcurvedb.connection", "lightcurvedb.tess.tic",
+                "lightcurvedb.tess.ingest")
 """Not imported by building the parsers (`lcdb --help`, `lcdb CMD --help`)."""
-NOT_FOR_SHOW = (*CLUSTER_AND_PLOTS, "cdshealpix", "lightcurvedb.sky", "lightcurvedb.dask", "lightcurvedb.publish",
-                "lightcurvedb.tess.bls", "lightcurvedb.tess.plot", "lightcurvedb.tess.ingest",
+NOT_FOR_SHOW = (*CLUSTER_AND_PLOTS, *SKY, *SCALE, "cdshealpix", "lightcurvedb.tess.plot", "lightcurvedb.tess.ingest",
                 "lightcurvedb.tess.fits_reader", "lightcurvedb.tess.lightkurve_collection")
 """Not imported by `lcdb show TIC` (it reads and prints a table)."""
 
@@ -81,8 +87,8 @@ def test_show_imports_no_cluster_or_plotting_library(shown_dsn: tuple[str, int])
 
 def test_bls_parser_defaults_are_the_searchs() -> None:
     """`lcdb bls` spells its period defaults without importing the search; they stay BlsParameters' own."""
-    from lightcurvedb import scale_commands
-    from lightcurvedb.tess.bls import BlsParameters
+    from lightcurvedb.scale import commands as scale_commands
+    from lightcurvedb.scale.bls import BlsParameters
 
     defaults = BlsParameters()
     assert defaults.min_period == scale_commands.MIN_PERIOD

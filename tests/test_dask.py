@@ -21,14 +21,14 @@ import lightcurvedb
 from lightcurvedb.cli import main
 from lightcurvedb.errors import InvalidInput, MissingDependency, NotFound
 from lightcurvedb.queries import periodograms
+from lightcurvedb.scale.bls import METHOD, BlsParameters, code_version, search
 from lightcurvedb.tess import ingest_paths
-from lightcurvedb.tess.bls import METHOD, BlsParameters, code_version, search
 from lightcurvedb.tess.synthetic import SAMPLE, write_sample
 from lightcurvedb.tess.tic import load_tic
 
 distributed = pytest.importorskip("distributed", reason="Dask is the [scale] extra (in [dev])")
-from lightcurvedb.dask import lightcurves, map_lightcurves  # noqa: E402
-from lightcurvedb.scale_commands import run_bls  # noqa: E402
+from lightcurvedb.scale.commands import run_bls  # noqa: E402
+from lightcurvedb.scale.dask import lightcurves, map_lightcurves  # noqa: E402
 
 pytestmark = pytest.mark.slow
 TRANSITING = next(t for t in SAMPLE if t.period is not None and abs(t.period - 3.1415) < 1e-9)
@@ -160,7 +160,7 @@ def test_a_killed_worker_is_retried_and_nothing_is_stored_twice(sample_dsn: str)
 
 
 def _searcher(dsn: str, params: BlsParameters) -> Any:
-    from lightcurvedb.tess.bls import searcher
+    from lightcurvedb.scale.bls import searcher
 
     return searcher(dsn=dsn, params=params)
 

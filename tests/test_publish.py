@@ -21,7 +21,7 @@ from lightcurvedb.tess.synthetic import SAMPLE, SyntheticTarget, write_sample
 
 lsdb = pytest.importorskip("lsdb", reason="lsdb is the [scale] extra (in [dev])")
 distributed = pytest.importorskip("distributed", reason="Dask is the [scale] extra (in [dev])")
-from lightcurvedb.publish import NESTED, publish_hats  # noqa: E402
+from lightcurvedb.scale.publish import NESTED, publish_hats  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

@@ -21,13 +21,13 @@ from lightcurvedb import embedded, migrate
 from lightcurvedb.cli import main
 from lightcurvedb.config import EmbeddedSettings
 from lightcurvedb.errors import NoServerAvailable
-from lightcurvedb.replicas import ReplicaSkipped, usable
+from lightcurvedb.scale.partitions import plan_partitions
+from lightcurvedb.scale.replicas import ReplicaSkipped, usable
 from lightcurvedb.tess import ingest_paths
-from lightcurvedb.tess.partitions import plan_partitions
 from lightcurvedb.tess.synthetic import SAMPLE, write_sample
 
 pytest.importorskip("distributed", reason="Dask is the [scale] extra (in [dev])")
-from lightcurvedb.dask import lightcurves, read_part
+from lightcurvedb.scale.dask import lightcurves, read_part
 
 pytestmark = pytest.mark.slow
 

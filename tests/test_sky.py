@@ -25,7 +25,8 @@ from lightcurvedb.cli import main
 from lightcurvedb.errors import InvalidSkyInput, NotFound
 from lightcurvedb.queries import sky as sky_queries
 from lightcurvedb.queries import targets
-from lightcurvedb.tess.ingest import ensure_reference, ingest_paths
+from lightcurvedb.tess.ingest import ingest_paths
+from lightcurvedb.tess.reference import ensure_reference
 
 Conn = psycopg.Connection[Any]
 EDGE_DEG = 1e-8
@@ -58,7 +59,7 @@ def sky_db(clone_db: Callable[[str], AbstractContextManager[str]],
     listed.write(path)
     with clone_db("lcdb_sky") as dsn:
         with lightcurvedb.connect(dsn) as conn, conn.transaction():
-            done = sky.load_positions(conn, path=path)
+            done = sky.load_positions(conn, path=path, catalog_id=ensure_reference(conn).catalog_id)
         assert (done.rows, done.targets_created, done.positions_set) == (len(listed),) * 3
         yield dsn, listed
 
@@ -171,30 +172,30 @@ def test_target_lists_refuse_bad_rows_and_keep_file_positions(conn: Conn, tmp_pa
     bad = tmp_path / "bad.csv"
     bad.write_text("tic,ra,dec\n5002,1.0,2.0\n5003,1.0,95.0\n")
     with pytest.raises(InvalidSkyInput, match="row 2"):
-        sky.load_positions(conn, path=bad)
+        sky.load_positions(conn, path=bad, catalog_id=catalog)
     repeated = tmp_path / "repeated.csv"
     repeated.write_text("ticid,ra_obj,dec_obj\n5002,1.0,2.0\n5002,1.0,3.0\n")
     with pytest.raises(InvalidSkyInput, match="more than once"):
-        sky.load_positions(conn, path=repeated)
+        sky.load_positions(conn, path=repeated, catalog_id=catalog)
     no_dec = tmp_path / "nodec.csv"
     no_dec.write_text("tic,ra\n5002,1.0\n")
     with pytest.raises(InvalidSkyInput, match="no column for dec"):
-        sky.load_positions(conn, path=no_dec)
+        sky.load_positions(conn, path=no_dec, catalog_id=catalog)
     assert conn.execute("SELECT count(*) FROM target WHERE name IN (5002, 5003)").fetchone() == (0,)
     beyond = tmp_path / "beyond.fits"
     Table({"TIC": [5001, 5002], "RA": [31.0, 361.5], "DEC": [-10.0, 2.0]}).write(beyond)
     with pytest.raises(InvalidSkyInput, match=r"row 2: .*ra within \[0, 360\)"):  # refused, not wrapped
-        sky.load_positions(conn, path=beyond)
+        sky.load_positions(conn, path=beyond, catalog_id=catalog)
     huge = tmp_path / "huge.csv"
     huge.write_text("tic,ra,dec\n99999999999999999999,1.0,2.0\n")
     with pytest.raises(InvalidSkyInput, match="not a number that fits"):
-        sky.load_positions(conn, path=huge)
+        sky.load_positions(conn, path=huge, catalog_id=catalog)
     for not_a_table in (tmp_path, Path("/dev/null"), tmp_path / "missing.csv"):
         with pytest.raises(InvalidSkyInput, match="cannot read a target list"):
-            sky.load_positions(conn, path=not_a_table)
+            sky.load_positions(conn, path=not_a_table, catalog_id=catalog)
     good = tmp_path / "good.fits"
     Table({"TIC": [5001, 5002], "RA": [31.0, 1.5], "DEC": [-10.0, 2.0], "TESSMAG": [9.0, 12.0]}).write(good)
-    done = sky.load_positions(conn, path=good)
+    done = sky.load_positions(conn, path=good, catalog_id=catalog)
     assert (done.rows, done.targets_created, done.positions_set, done.kept_from_files) == (2, 1, 1, 1)
     assert sky.position_of(conn, tic=5001)[1:] == (30.0, -10.0)  # from the file: kept
     assert sky.position_of(conn, tic=5002)[1:] == (1.5, 2.0)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import lightcurvedb
 from lightcurvedb import cli_numbers as numbers
+from lightcurvedb.cli_console import console_for_stdout
 from lightcurvedb.errors import InvalidInput, NotFound
 from lightcurvedb.printable import printable
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from lightcurvedb.tess.quality import QualityBitmask
 
 
-def add_parsers(sub: Any) -> None:
+def register(sub: Any) -> None:
     """Register the TESS subcommands (ingest, show, releases, export, plot) on `lcdb`'s subparsers."""
     p = sub.add_parser("ingest", help="ingest TESS lightcurve FITS files or directories (SPOC, TESS-SPOC, QLP, "
                                       "TGLC, …)")
@@ -34,7 +34,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--replace", action="store_true",
                    help="a file replaces the releases of its product, target and sector (default: a different file "
                         "becomes a new release beside them; the same bytes are skipped)")
-    p.set_defaults(func=lambda a: ingest(a.dsn, a.paths, jobs=a.jobs, replace=a.replace))
+    p.set_defaults(func=lambda a: ingest(a.dsn, a.paths, jobs=a.jobs, replace=a.replace), writes="write lightcurves")
     p = sub.add_parser("show", help="summarise what the database holds for a TIC target")
     p.add_argument("tic", type=numbers.tic, help="TIC id")
     p.set_defaults(func=lambda a: show(a.dsn, a.tic))
@@ -49,7 +49,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists (default: refuse)")
     _add_selection(p)
     _add_masking(p, "export")
-    p.add_argument("--columns", type=column_list, default=None, metavar="NAME[,NAME…]",
+    p.add_argument("--columns", type=numbers.column_list, default=None, metavar="NAME[,NAME…]",
                    help="only these columns besides time (the files' lower-cased column names and time, flux, "
                         "flux_err, quality, cadenceno, sector, camera, ccd, observation_id); only they are read")
     p.set_defaults(func=lambda a: export(a.dsn, a.tic, a.output, flux=a.flux, time_format=a.time_format,
@@ -66,14 +66,6 @@ def add_parsers(sub: Any) -> None:
     p.set_defaults(func=lambda a: plot(a.dsn, a.tic, a.output, flux=a.flux, overwrite=a.overwrite,
                                        product=a.product, sectors=a.sector, release=a.release,
                                        quality_bitmask=a.quality_bitmask, normalize=a.normalize))
-
-
-def column_list(text: str) -> list[str]:
-    """`--columns a,b,c` as names (lower-cased; checked against what the read holds when it runs)."""
-    names = [c.strip().lower() for c in text.split(",") if c.strip()]
-    if not names:
-        raise argparse.ArgumentTypeError(f"columns are names separated by commas, got {text!r}")
-    return names
 
 
 def _add_selection(p: argparse.ArgumentParser) -> None:
@@ -100,15 +92,6 @@ def _bitmask(text: str) -> QualityBitmask:
         return parse_bitmask(text)
     except InvalidInput as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def console_for_stdout() -> Console:
-    from rich.console import Console
-
-    console = Console(file=sys.stdout, highlight=False)
-    if not console.is_terminal:
-        console = Console(file=sys.stdout, highlight=False, width=260)  # pipes and logs: no wrapped tables
-    return console
 
 
 def print_summary(console: Console, summary: IngestSummary) -> None:

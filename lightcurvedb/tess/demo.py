@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lightcurvedb.cli_console import console_for_stdout
 from lightcurvedb.errors import MissingDependency
 from lightcurvedb.tess import commands
 
@@ -12,13 +13,14 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
-def add_parser(sub: Any) -> None:
+def register(sub: Any) -> None:
     """Register `lcdb demo` on `lcdb`'s subparsers."""
     p = sub.add_parser("demo", help="embedded database + a synthetic TESS sample: ingest, show, export, plot")
     p.add_argument("--out", type=Path, default=Path("lcdb-demo"), help="output directory (default ./lcdb-demo)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace the demo's own files in OUT if they exist (default: refuse)")
-    p.set_defaults(func=lambda a: run_demo(a.dsn, a.out, commands.console_for_stdout(), overwrite=a.overwrite))
+    p.set_defaults(func=lambda a: run_demo(a.dsn, a.out, console_for_stdout(), overwrite=a.overwrite),
+                   writes="write lightcurves")
 
 
 def demo_files(out: Path) -> list[Path]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,14 +15,16 @@ import numpy as np
 import psycopg
 from psycopg import errors as pg_errors
 
-from lightcurvedb import bulk, sky
+from lightcurvedb import bulk
 from lightcurvedb._retry import backoff
-from lightcurvedb.errors import DuplicateKey, FitsFormatError, LightcurveDBError, NotFound, PermissionDenied
-from lightcurvedb.queries import ingest_log, instruments, missions, observations, processing, releases, targets
+from lightcurvedb.errors import FitsFormatError, LightcurveDBError, NotFound, PermissionDenied
+from lightcurvedb.queries import ingest_log, instruments, observations, processing, releases, targets
 from lightcurvedb.records.times_flags import QualityFlagArrayInsert, TargetSpecificTimeInsert
+from lightcurvedb.sky.positions import record_header_position
 from lightcurvedb.tess import mapping
 from lightcurvedb.tess.cadences import DERIVED_CADENCE_RULE
 from lightcurvedb.tess.fits_reader import MAX_FILE_BYTES, LightcurveFile, read_lightcurve, sha256_of
+from lightcurvedb.tess.reference import Reference, ensure_ccd, ensure_reference
 
 Status = Literal["added", "skipped", "failed"]
 _LOCK_NAMESPACE = 4242020  # pg_advisory_xact_lock(namespace, 0): serialises key registration
@@ -42,13 +44,6 @@ _RELEASE_LOCK = 4242021  # pg_advisory_xact_lock(namespace, hashint8(target)): s
 _FITS_SUFFIXES = (".fits", ".fits.gz", ".fit", ".fts")
 
 
-@dataclass(frozen=True)
-class Reference:
-    """Ids of the rows every TESS file refers to: the mission, the TIC catalog and the root instrument."""
-
-    mission_id: Any
-    catalog_id: Any
-    instrument_id: int
 
 
 @dataclass
@@ -97,54 +92,6 @@ class IngestSummary:
         return [r for r in self.results if r.status == "failed"]
 
 
-def _get_or_create(get: Callable[[], Any], create: Callable[[], Any], conn: psycopg.Connection[Any]) -> Any:
-    """Look a row up, else create it in a savepoint; a concurrent creator's row is looked up again."""
-    try:
-        return get()
-    except NotFound:
-        pass
-    try:
-        with conn.transaction():
-            return create()
-    except DuplicateKey:
-        return get()
-
-
-def ensure_reference(conn: psycopg.Connection[Any]) -> Reference:
-    """Get or create the TESS mission (time system BTJD), the TIC catalog and the 'TESS' root instrument."""
-    ts = mapping.TIME_SYSTEM
-    mission = _get_or_create(
-        lambda: missions.get_mission_by_name(conn, name=mapping.MISSION),
-        lambda: missions.create_mission(
-            conn, name=mapping.MISSION, description=mapping.MISSION_DESCRIPTION, time_unit=ts.time_unit,
-            time_epoch=float(ts.time_epoch), time_epoch_scale=ts.time_epoch_scale,
-            time_epoch_format=ts.time_epoch_format, time_format_name=ts.time_format_name),
-        conn)
-    catalog = _get_or_create(
-        lambda: missions.get_catalog_by_name(conn, name=mapping.CATALOG),
-        lambda: missions.create_catalog(conn, host_mission_id=mission.id, name=mapping.CATALOG,
-                                        description=mapping.CATALOG_DESCRIPTION),
-        conn)
-    root = _get_or_create(
-        lambda: instruments.get_root_instrument(conn, name=mapping.INSTRUMENT),
-        lambda: instruments.create_instrument(conn, name=mapping.INSTRUMENT, properties={"mission": "TESS"}),
-        conn)
-    return Reference(mission.id, catalog.id, int(root.id))
-
-
-def ensure_ccd(conn: psycopg.Connection[Any], ref: Reference, camera: int, ccd: int) -> int:
-    """Get or create TESS → Camera n → CCD m; returns the CCD's instrument id."""
-    cam = _get_or_create(
-        lambda: instruments.get_child_instrument(conn, parent_id=ref.instrument_id, name=mapping.camera_name(camera)),
-        lambda: instruments.create_instrument(conn, name=mapping.camera_name(camera), properties={"camera": camera},
-                                              parent_id=ref.instrument_id),
-        conn)
-    chip = _get_or_create(
-        lambda: instruments.get_child_instrument(conn, parent_id=cam.id, name=mapping.ccd_name(ccd)),
-        lambda: instruments.create_instrument(conn, name=mapping.ccd_name(ccd), parent_id=cam.id,
-                                              properties={"camera": camera, "ccd": ccd}),
-        conn)
-    return int(chip.id)
 
 
 def ensure_groups(conn: psycopg.Connection[Any], lc: LightcurveFile) -> dict[str, int]:
@@ -303,8 +250,8 @@ def write_file(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference
                 releases.create_release_text_column(conn, release_id=release.id, name=text.name,
                                                     position=text.position, dtype=text.dtype, unit=text.unit,
                                                     text_values=list(text.text_values))
-        sky.record_header_position(conn, target_id=target_id, header=lc.primary_header, ingested_file_id=file.id,
-                                   source=file.path)
+        record_header_position(conn, target_id=target_id, header=lc.primary_header, ingested_file_id=file.id,
+                               source=file.path)
         if replace:  # after the new data: an old release's observation is dropped only if left with nothing
             for old in before:
                 releases.delete_release(conn, id=old.id)

@@ -175,15 +175,15 @@ def bulk_keys(conn: psycopg.Connection[Any], *, targets: int, sectors: int, grou
               cadences: int) -> tuple[list[tuple[int, int, int]], dict[int, int]]:
     """Get or create the reference rows the way concurrent pipeline workers do; return dataset keys.
 
-    Every worker calls this at the same time: mission/catalog/instrument go through ingest's get-or-create,
+    Every worker calls this at the same time: mission/catalog/instrument go through tess.reference's get-or-create,
     targets through `get_or_create_target`, processing groups through `get_or_create_processing_group`, the
     observations (sector s, CCD 1.1, one grid) through ingest's advisory-locked find-or-create."""
     from lightcurvedb.queries import processing
     from lightcurvedb.queries import targets as target_queries
-    from lightcurvedb.tess import ingest
+    from lightcurvedb.tess import ingest, reference
 
     with conn.transaction():
-        ref = ingest.ensure_reference(conn)
+        ref = reference.ensure_reference(conn)
     tids = []
     for i in range(targets):
         with conn.transaction():
@@ -198,7 +198,7 @@ def bulk_keys(conn: psycopg.Connection[Any], *, targets: int, sectors: int, grou
     for s in range(sectors):
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", [ingest._LOCK_NAMESPACE])
-            ccd = ingest.ensure_ccd(conn, ref, 1, 1)
+            ccd = reference.ensure_ccd(conn, ref, 1, 1)
             grid = np.arange(cadences, dtype=np.int64) + 10_000 * (s + 1)
             class _LC:  # the attributes ingest._observation reads
                 sector = 100 + s

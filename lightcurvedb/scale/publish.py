@@ -1,5 +1,7 @@
-"""HATS publication: one row per target (TIC, ra, dec, Tmag) with its lightcurves as a nested column, written by
-the Dask workers as Parquet and HEALPix-partitioned by hats-import. Needs the `[scale]` extra."""
+"""HATS publication: one row per target (TIC, ra, dec, Tmag) with its lightcurves as a nested column.
+
+Written by the Dask workers as Parquet and HEALPix-partitioned by hats-import. Needs the `[scale]` extra.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +16,10 @@ from typing import Any
 import numpy as np
 
 import lightcurvedb
-from lightcurvedb.dask import EXTRA, dsn_list, read_part, require_dask, spread
 from lightcurvedb.errors import MissingDependency, NotFound, OutputFileError
-from lightcurvedb.replicas import DEFAULT_MAX_LAG_SECONDS, usable
-from lightcurvedb.tess.partitions import Partition, array_columns, check_processing_group, plan_target_parts
+from lightcurvedb.scale.dask import EXTRA, dsn_list, read_part, require_dask, spread
+from lightcurvedb.scale.partitions import Partition, array_columns, check_processing_group, plan_target_parts
+from lightcurvedb.scale.replicas import DEFAULT_MAX_LAG_SECONDS, usable
 
 NESTED = "lightcurve"
 """The nested column: one element per cadence of every lightcurve of the target, in time order."""

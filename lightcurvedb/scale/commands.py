@@ -1,6 +1,6 @@
-"""The `lcdb` commands that run on a Dask cluster: bls (a transit search of every selected lightcurve) and
-publish hats (a HATS catalog of the lightcurves).
+"""The `lcdb` commands that run on a Dask cluster: bls (transit searches) and publish hats (a HATS catalog).
 
+bls searches every selected lightcurve and stores the results; publish hats writes a HATS catalog of them.
 Building the parsers imports nothing heavy; each command imports Dask, the BLS search or the HATS writer in its
 body.
 """
@@ -17,15 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 import lightcurvedb
 from lightcurvedb import cli_numbers as numbers
+from lightcurvedb.cli_console import console_for_stdout
 from lightcurvedb.errors import InvalidInput
 from lightcurvedb.printable import printable
-from lightcurvedb.tess.commands import column_list, console_for_stdout
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress
 
-    from lightcurvedb.tess.bls import BlsParameters
+    from lightcurvedb.scale.bls import BlsParameters
 
 MIN_PERIOD = 0.5
 MAX_PERIOD = 13.0
@@ -43,7 +43,7 @@ def _cluster_options(p: Any) -> None:
                    help="a hot standby of --dsn to spread the reads over (repeatable)")
 
 
-def add_parsers(sub: Any) -> None:
+def register(sub: Any) -> None:
     """Register `lcdb bls` and `lcdb publish hats` on `lcdb`'s subparsers."""
     publish = sub.add_parser("publish", help="publish lightcurves in a format others read").add_subparsers(
         dest="format", required=True)
@@ -55,7 +55,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--release", type=numbers.release, default=None, metavar="N",
                    help="this release number (default: newest)")
     p.add_argument("--flux", default=None, help="processing group published as flux (default: each product's)")
-    p.add_argument("--columns", type=column_list, default=None, metavar="NAME[,NAME…]",
+    p.add_argument("--columns", type=numbers.column_list, default=None, metavar="NAME[,NAME…]",
                    help="the nested arrays, of time, flux, flux_err, quality, cadenceno (default: time, flux, "
                         "flux_err, quality); only they are read. sector and product are always nested")
     p.add_argument("--overwrite", action="store_true", help="replace OUTDIR if it exists (default: refuse)")
@@ -80,12 +80,13 @@ def add_parsers(sub: Any) -> None:
                    help="cadences left out of the search (default: lightkurve's default)")
     p.add_argument("--show", type=numbers.tic, default=None, metavar="TIC", help="print the stored results of TIC")
     p.add_argument("--json", action="store_true", help="with --show: a JSON array")
-    p.set_defaults(func=lambda a: show(a.dsn, a.show, as_json=a.json) if a.show is not None else _bls_command(a))
+    p.set_defaults(func=lambda a: show(a.dsn, a.show, as_json=a.json) if a.show is not None else _bls_command(a),
+                   writes="store period search results")
 
 
 def _bls_command(a: Any) -> int:
     """`lcdb bls` without --show: the search's parameters from the flags, then `bls`."""
-    from lightcurvedb.tess.bls import BlsParameters
+    from lightcurvedb.scale.bls import BlsParameters
 
     params = BlsParameters(min_period=a.min_period, max_period=a.max_period, quality_bitmask=a.quality_bitmask)
     return bls(a.dsn, replicas_=a.replica, sectors=a.sectors, product=a.product, release=a.release, flux=a.flux,
@@ -99,7 +100,7 @@ _SCHEDULER = re.compile(r"(?:(?:tcp|tls|ws|wss|ucx)://)?(?:[A-Za-z0-9](?:[A-Za-z
 
 def _client(workers: int, scheduler: str | None, stack: ExitStack) -> Any:
     """A client of the scheduler at `scheduler`, else of a new local cluster of `workers` processes."""
-    from lightcurvedb.dask import require_distributed
+    from lightcurvedb.scale.dask import require_distributed
 
     if scheduler is not None and not _SCHEDULER.fullmatch(scheduler):
         raise InvalidInput(f"--scheduler {scheduler!r} is not a scheduler address: give "
@@ -125,8 +126,8 @@ def run_bls(primary: str, *, params: BlsParameters, standbys: Sequence[str] = ()
     """Search every selected lightcurve on `client`'s cluster in parts of `part_size` (reads spread over
     `primary` and `standbys`, results stored in `primary`); returns the totals searched, stored (new) and skipped
     (already stored)."""
-    from lightcurvedb.dask import map_lightcurves, require_distributed
-    from lightcurvedb.tess.bls import searcher
+    from lightcurvedb.scale.bls import searcher
+    from lightcurvedb.scale.dask import map_lightcurves, require_distributed
 
     as_completed = require_distributed().as_completed
     bag = map_lightcurves(searcher(dsn=primary, params=params), [primary, *standbys], per_partition=True,
@@ -150,8 +151,8 @@ def bls(dsn: str | None, *, replicas_: Sequence[str], params: BlsParameters, wor
     """`lcdb bls`: search, store, and say how many were searched, stored and skipped."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from lightcurvedb import replicas
     from lightcurvedb.connection import resolve
+    from lightcurvedb.scale import replicas
 
     primary = resolve(dsn).dsn
     console = console or console_for_stdout()
@@ -175,10 +176,10 @@ def publish_hats_command(dsn: str | None, outdir: Path, *, replicas_: Sequence[s
     """`lcdb publish hats OUTDIR`: write the catalog, with a progress bar, and say what it holds."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from lightcurvedb import replicas
     from lightcurvedb.connection import resolve
-    from lightcurvedb.publish import check_catalog_output, publish_hats
-    from lightcurvedb.tess.partitions import array_columns
+    from lightcurvedb.scale import replicas
+    from lightcurvedb.scale.partitions import array_columns
+    from lightcurvedb.scale.publish import check_catalog_output, publish_hats
 
     primary = resolve(dsn).dsn
     console = console or console_for_stdout()

@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 import lightcurvedb
 from lightcurvedb import cli_numbers as numbers
+from lightcurvedb.cli_console import console_for_stdout
 from lightcurvedb.errors import InvalidSkyInput
 from lightcurvedb.printable import printable
-from lightcurvedb.tess.commands import console_for_stdout
 
 if TYPE_CHECKING:
     from rich.console import Console
 
 
-def add_parsers(sub: Any) -> None:
+def register(sub: Any) -> None:
     """Register `lcdb search`, `lcdb coverage` and `lcdb positions` on `lcdb`'s subparsers."""
     p = sub.add_parser("search", help="targets near a position (--ra/--dec) or a TIC, nearest first")
     p.add_argument("--ra", type=numbers.right_ascension, help="right ascension, degrees")
@@ -42,7 +42,7 @@ def add_parsers(sub: Any) -> None:
     p.set_defaults(func=lambda a: coverage(a.dsn, tic=a.tic, ra=a.ra, dec=a.dec, as_json=a.json))
     p = sub.add_parser("positions", help="load a target list (CSV, ECSV, FITS…: TIC, ra, dec[, Tmag, TICVER])")
     p.add_argument("path", type=Path, help="the table file")
-    p.set_defaults(func=lambda a: load_positions(a.dsn, a.path))
+    p.set_defaults(func=lambda a: load_positions(a.dsn, a.path), writes="write target positions")
 
 
 def search(dsn: str | None, *, ra: float | None, dec: float | None, tic: int | None, radius: float,
@@ -121,9 +121,10 @@ def load_positions(dsn: str | None, path: Path, console: Console | None = None) 
     """`lcdb positions FILE`: load a target list in one transaction."""
     from lightcurvedb import sky
     from lightcurvedb.connection import resolve
+    from lightcurvedb.tess.reference import ensure_reference
 
     with lightcurvedb.connect(resolve(dsn).dsn) as conn, conn.transaction():
-        done = sky.load_positions(conn, path=path)
+        done = sky.load_positions(conn, path=path, catalog_id=ensure_reference(conn).catalog_id)
     console = console or console_for_stdout()
     console.print(f"{done.rows} target(s) read from {printable(path)}: {done.targets_created} new, "
                   f"{done.positions_set} position(s) set, {done.kept_from_files} kept from ingested files",
