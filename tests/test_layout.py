@@ -15,86 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from codegen.packages import find_cycle, import_graph, modules
+
 PACKAGE = Path(__file__).resolve().parents[1] / "lightcurvedb"
 SKY_NAMES = ("Coverage", "HEALPIX_ORDER", "LoadedPositions", "SectorCoverage", "TIC", "cone_ranges", "cone_search",
              "coverage", "healpix_cells", "load_positions", "neighbours", "position_of", "radius_degrees",
              "record_header_position")
 """The public names of the former module `lightcurvedb/sky.py`, which the package `lightcurvedb.sky` exports."""
-
-Graph = dict[str, set[str]]
-
-
-def modules(package: Path) -> dict[str, tuple[Path, bool]]:
-    """Every module of `package` by dotted name: its file, and whether it is a package (`__init__.py`)."""
-    found = {}
-    for path in sorted(package.rglob("*.py")):
-        parts = path.relative_to(package.parent).with_suffix("").parts
-        is_package = parts[-1] == "__init__"
-        found[".".join(parts[:-1] if is_package else parts)] = (path, is_package)
-    return found
-
-
-def _packages_above(name: str) -> set[str]:
-    parts = name.split(".")
-    return {".".join(parts[:i]) for i in range(1, len(parts))}
-
-
-def imports_of(name: str, path: Path, is_package: bool, known: set[str]) -> set[str]:
-    """The modules of `known` that module `name` (its source at `path`) imports, anywhere in its body."""
-    here = name if is_package else name.rpartition(".")[0]
-    found: set[str] = set()
-
-    def add(target: str) -> None:
-        while target not in known and "." in target:  # `from m import attribute`, or a module outside `known`
-            target = target.rpartition(".")[0]
-        if target in known:
-            inside = _packages_above(name)
-            found.update(m for m in _packages_above(target) | {target} if m == target or m not in inside)
-
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                add(alias.name)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                parts = here.split(".")
-                source = ".".join([*parts[: len(parts) - node.level + 1], *([node.module] if node.module else [])])
-            else:
-                source = node.module or ""
-            for alias in node.names:
-                add(f"{source}.{alias.name}" if f"{source}.{alias.name}" in known else source)
-    found.discard(name)
-    return found
-
-
-def import_graph(package: Path) -> Graph:
-    """Module -> the modules it imports, for every module of `package`."""
-    found = modules(package)
-    return {name: imports_of(name, path, is_package, set(found)) for name, (path, is_package) in found.items()}
-
-
-def find_cycle(graph: Graph) -> list[str] | None:
-    """One import cycle of `graph` as [a, b, …, a], or None."""
-    state: dict[str, str] = {}  # "open" while on the path, then "done"
-    path: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = "open"
-        path.append(node)
-        for nxt in sorted(graph.get(node, ())):
-            if state.get(nxt) == "open":
-                return [*path[path.index(nxt):], nxt]
-            if nxt not in state and (cycle := visit(nxt)) is not None:
-                return cycle
-        path.pop()
-        state[node] = "done"
-        return None
-
-    for node in sorted(graph):
-        if node not in state and (cycle := visit(node)) is not None:
-            return cycle
-    return None
-
 
 def test_the_package_has_no_import_cycle() -> None:
     graph = import_graph(PACKAGE)

@@ -75,19 +75,6 @@ def test_the_package_map_and_api_pages_cover_every_part() -> None:
             assert f"{packages.API_DIR}/{name}.md" in generated, name
 
 
-def test_cycles_are_found(tmp_path: Path) -> None:
-    pkg = tmp_path / packages.PACKAGE
-    (pkg / "a").mkdir(parents=True)
-    (pkg / "__init__.py").write_text('"""Top."""\n')
-    (pkg / "a" / "__init__.py").write_text('"""A."""\nfrom . import b\n')
-    (pkg / "a" / "b.py").write_text('"""B."""\n\ndef f():\n    from lightcurvedb import c\n')
-    (pkg / "c.py").write_text('"""C."""\nimport lightcurvedb.a\n')
-    found = packages.cycles(tmp_path)
-    assert found and {"lightcurvedb.a", "lightcurvedb.a.b", "lightcurvedb.c"} <= {m for c in found for m in c}
-    (pkg / "c.py").write_text('"""C."""\n')
-    assert packages.cycles(tmp_path) == []
-
-
 def test_the_changelog_lists_every_migration_once() -> None:
     text = (ROOT / "docs" / "changelog.md").read_text(encoding="utf-8")
     names = sorted(p.name.removesuffix(".sql") for p in (ROOT / "sql" / "migrations").glob("*.sql")
