@@ -29,8 +29,8 @@ def position(ra: Any, dec: Any) -> tuple[float, float]:
 
 
 def tidy(degrees: float) -> float:
-    """Zero for |x| < 1e-12 deg (4 nano-arcsec): PostgreSQL refuses a float8 result that underflows to zero,
-    which radians() and sin() of a subnormal angle would be."""
+    """Zero for `abs(degrees) < 1e-12` deg (4 nano-arcsec): PostgreSQL refuses a float8 result that underflows to
+    zero, which radians() and sin() of a subnormal angle would be."""
     return 0.0 if abs(degrees) < TINY_DEG else degrees
 
 
