@@ -1,6 +1,6 @@
-"""Backup and restore as the README's operations guide says: `pg_dump -Fc`, then `pg_restore` as a superuser and
-with `--no-owner` as an ordinary database owner (a member of lcdb_owner), `lcdb migrate`, ANALYZE; every exported
-lightcurve byte for byte as before, and a new sector ingests into the restored database."""
+"""Backup and restore as the operations guide (docs/guides/operations.md) says: `pg_dump -Fc`, then `pg_restore`
+as a superuser and with `--no-owner` as an ordinary database owner (a member of lcdb_owner), `lcdb migrate`,
+ANALYZE; every exported lightcurve byte for byte as before, and a new sector ingests into the restored database."""
 
 from __future__ import annotations
 

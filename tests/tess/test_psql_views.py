@@ -124,15 +124,15 @@ def test_a_reader_answers_each_question_with_one_select(db: psycopg.Connection[A
     assert row is not None and row[0] > 0
 
 
-def _readme_questions() -> list[str]:
-    """The statements of the README's "Questions from psql" block, one per question."""
-    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    block = text.split("**Questions from psql.**", 1)[1].split("```sql\n", 1)[1].split("```", 1)[0]
+def _guide_questions() -> list[str]:
+    """The statements of the operations guide's "Questions from psql" block, one per question."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "guides" / "operations.md").read_text(encoding="utf-8")
+    block = text.split("## Questions from psql", 1)[1].split("```sql\n", 1)[1].split("```", 1)[0]
     return [line for line in block.splitlines() if line and not line.startswith("--")]
 
 
-def test_the_readme_questions_are_answered_by_a_reader(db: psycopg.Connection[Any]) -> None:
-    questions = _readme_questions()
+def test_the_guide_questions_are_answered_by_a_reader(db: psycopg.Connection[Any]) -> None:
+    questions = _guide_questions()
     assert len(questions) >= 8
     for statement in questions:
         with db.transaction(force_rollback=True):

@@ -291,17 +291,19 @@ def test_every_export_opens_with_plain_astropy(products: tuple[str, list[Path]],
             assert fmt == "btjd" and reference == ["JD 2457000.0 (TDB)"], line
 
 
-def test_readme_from_lightkurve(products: tuple[str, list[Path]], monkeypatch: pytest.MonkeyPatch) -> None:
-    """The README's "From lightkurve" lines: the lightkurve user's three lines and ours give the same stitch."""
+def test_guide_from_lightkurve(products: tuple[str, list[Path]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lightkurve guide's lines (docs/guides/lightkurve.md): the lightkurve user's three lines and ours give the
+    same stitch."""
     dsn, files = products
     by_name = {p.name: p for p in files}
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### From lightkurve", 1)[1].split("\n## ", 1)[0]
-    theirs, ours = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "guides" / "lightkurve.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", guide, flags=re.DOTALL)
+    theirs, = (b for b in blocks if "lk.read(" in b)
+    ours, = (b for b in blocks if "to_lightkurve(" in b)
     files_in_time_order = [by_name[SPOC_24], by_name[TESS_SPOC_24]]  # SPOC 2-min starts 40 min before TESS-SPOC
     user: dict[str, Any] = {"files": [str(f) for f in files_in_time_order]}
-    exec(compile(theirs, "README#from-lightkurve-1", "exec"), user)  # noqa: S102
+    exec(compile(theirs, "lightkurve.md#lightkurve-user", "exec"), user)  # noqa: S102
     monkeypatch.setenv("LCDB_DSN", dsn)
     database: dict[str, Any] = {}
-    exec(compile(ours, "README#from-lightkurve-2", "exec"), database)  # noqa: S102
-    assert_same_lightcurve(database["lc"], user["lc"], "README stitch")
+    exec(compile(ours, "lightkurve.md#database", "exec"), database)  # noqa: S102
+    assert_same_lightcurve(database["lc"], user["lc"], "guide stitch")
