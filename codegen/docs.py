@@ -48,7 +48,9 @@ ORDER BY a.attnum
 """
 _CONSTRAINTS = """
 SELECT con.conname, con.contype::text, pg_get_constraintdef(con.oid),
-       coalesce(obj_description(con.oid, 'pg_constraint'), ''), r.relname
+       coalesce(obj_description(con.oid, 'pg_constraint'), ''), r.relname,
+       ARRAY(SELECT a.attname::text FROM unnest(con.conkey) AS k(n)
+             JOIN pg_attribute AS a ON a.attrelid = con.conrelid AND a.attnum = k.n)
 FROM pg_constraint AS con
 LEFT JOIN pg_class AS r ON r.oid = con.confrelid
 WHERE con.conrelid = %s AND con.conparentid = 0 AND con.contype <> 'n'  -- NOT NULL (PG 18): in the columns
@@ -205,12 +207,6 @@ def _mermaid_type(sql_type: str) -> str:
     return re.sub(r"\W+", "_", sql_type.replace("[]", " array")).strip("_")
 
 
-def _key_columns(definition: str) -> list[str]:
-    """The columns of a PRIMARY KEY (…) or FOREIGN KEY (…) definition."""
-    found = re.match(r"(?:PRIMARY|FOREIGN) KEY \(([^)]*)\)", definition)
-    return [c.strip().strip('"') for c in found.group(1).split(",")] if found else []
-
-
 def er_diagram(relations: Iterable[Relation], focus: set[str] | None = None) -> str:
     """A Mermaid entity-relationship diagram: tables with their key columns, one line per foreign key.
     `focus`: only the foreign keys touching these tables (and those tables' neighbours)."""
@@ -218,19 +214,18 @@ def er_diagram(relations: Iterable[Relation], focus: set[str] | None = None) -> 
     edges = []
     for r in tables.values():
         by_name = {c[0]: c for c in r.columns}
-        for name, kind, definition, _comment, ref in r.constraints:
+        for name, kind, _definition, _comment, ref, columns in r.constraints:
             if kind != "f" or ref not in tables:
                 continue
             if focus is not None and r.name not in focus and ref not in focus:
                 continue
-            nullable = any(not by_name[c][2] for c in _key_columns(definition) if c in by_name)
+            nullable = any(not by_name[c][2] for c in columns)
             edges.append(f'    {ref} {"|o" if nullable else "||"}--o{{ {r.name} : "{name}"')
     shown = sorted({e.split()[0] for e in edges} | {e.split()[2] for e in edges} | (focus or set(tables)))
     lines = ["```{mermaid}", "erDiagram"]
     for name in shown:
         r = tables[name]
-        keys = {column for _n, kind, definition, _c, _r in r.constraints if kind in ("p", "f")
-                for column in _key_columns(definition)}
+        keys = {column for _n, kind, _d, _c, _r, columns in r.constraints if kind in ("p", "f") for column in columns}
         lines.append(f"    {name} {{")
         for col in r.columns:
             if col[0] in keys:
@@ -256,7 +251,7 @@ def _relation(r: Relation) -> list[str]:
         out += ["Constraints:", ""]
         out += [f"- `{name}` ({_KIND.get(kind, kind)}): {_code(definition)}" + (f" — {_md(comment)}" if comment
                                                                                  else "")
-                for name, kind, definition, comment, _ref in r.constraints]
+                for name, kind, definition, comment, _ref, _columns in r.constraints]
         out.append("")
     if r.indexes:
         out += ["Indexes:", ""]

@@ -17,14 +17,13 @@ from psycopg import errors as pg_errors
 
 from lightcurvedb import bulk
 from lightcurvedb._retry import backoff
-from lightcurvedb.errors import FitsFormatError, LightcurveDBError, NotFound, PermissionDenied
-from lightcurvedb.queries import ingest_log, instruments, observations, processing, releases, targets
+from lightcurvedb.errors import FitsFormatError, LightcurveDBError, PermissionDenied
+from lightcurvedb.queries import ingest_log, observations, processing, releases, targets
 from lightcurvedb.records.times_flags import QualityFlagArrayInsert, TargetSpecificTimeInsert
 from lightcurvedb.sky.positions import record_header_position
-from lightcurvedb.tess import mapping
 from lightcurvedb.tess.cadences import DERIVED_CADENCE_RULE
 from lightcurvedb.tess.fits_reader import MAX_FILE_BYTES, LightcurveFile, read_lightcurve, sha256_of
-from lightcurvedb.tess.reference import Reference, ensure_ccd, ensure_reference
+from lightcurvedb.tess.reference import Reference, ensure_ccd, ensure_reference, find_ccd
 
 Status = Literal["added", "skipped", "failed"]
 _LOCK_NAMESPACE = 4242020  # pg_advisory_xact_lock(namespace, 0): serialises key registration
@@ -42,8 +41,6 @@ partitioned table against everything, including the writers of other partitions,
 partitions key: dropping waits for them all to finish instead, and new ones wait for it."""
 _RELEASE_LOCK = 4242021  # pg_advisory_xact_lock(namespace, hashint8(target)): serialises a target's releases
 _FITS_SUFFIXES = (".fits", ".fits.gz", ".fit", ".fts")
-
-
 
 
 @dataclass
@@ -92,8 +89,6 @@ class IngestSummary:
         return [r for r in self.results if r.status == "failed"]
 
 
-
-
 def ensure_groups(conn: psycopg.Connection[Any], lc: LightcurveFile) -> dict[str, int]:
     """Processing group name → id for every dataset of the file (created if missing)."""
     out: dict[str, int] = {}
@@ -109,14 +104,9 @@ def _prepare_observation(conn: psycopg.Connection[Any], lc: LightcurveFile, ref:
     """Where no observation of the file's sector, CCD and cadence grid exists yet: a reserved observation id with
     its partitions built (not attached), before any exclusive lock is taken — the bulk of creating an
     observation, done while the other workers write. None when the observation exists."""
-    try:
-        camera = instruments.get_child_instrument(conn, parent_id=ref.instrument_id,
-                                                  name=mapping.camera_name(lc.camera))
-        chip = instruments.get_child_instrument(conn, parent_id=camera.id, name=mapping.ccd_name(lc.ccd))
-    except NotFound:
-        chip = None
+    chip = find_ccd(conn, ref, lc.camera, lc.ccd)
     if chip is not None and observations.find_tess_observation(
-            conn, sector=lc.sector, instrument_id=chip.id, cadence_reference=lc.cadences) is not None:
+            conn, sector=lc.sector, instrument_id=chip, cadence_reference=lc.cadences) is not None:
         return None
     reserved = int(observations.reserve_observation_id(conn))
     observations.prepare_observation_partitions(conn, id=reserved)

@@ -58,6 +58,15 @@ def ensure_reference(conn: psycopg.Connection[Any]) -> Reference:
     return Reference(mission.id, catalog.id, int(root.id))
 
 
+def find_ccd(conn: psycopg.Connection[Any], ref: Reference, camera: int, ccd: int) -> int | None:
+    """The instrument id of TESS → Camera n → CCD m, None while it does not exist (nothing is created)."""
+    try:
+        cam = instruments.get_child_instrument(conn, parent_id=ref.instrument_id, name=mapping.camera_name(camera))
+        return int(instruments.get_child_instrument(conn, parent_id=cam.id, name=mapping.ccd_name(ccd)).id)
+    except NotFound:
+        return None
+
+
 def ensure_ccd(conn: psycopg.Connection[Any], ref: Reference, camera: int, ccd: int) -> int:
     """Get or create TESS → Camera n → CCD m; returns the CCD's instrument id."""
     cam = _get_or_create(
