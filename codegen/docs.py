@@ -53,7 +53,12 @@ SELECT con.conname, con.contype::text, pg_get_constraintdef(con.oid),
              JOIN pg_attribute AS a ON a.attrelid = con.conrelid AND a.attnum = k.n)
 FROM pg_constraint AS con
 LEFT JOIN pg_class AS r ON r.oid = con.confrelid
-WHERE con.conrelid = %s AND con.conparentid = 0 AND con.contype <> 'n'  -- NOT NULL (PG 18): in the columns
+WHERE (con.conrelid = %(oid)s
+       -- a partitioned table's keys and foreign keys are each partition's: shown as its default partition's
+       OR (con.conrelid = (SELECT h.inhrelid FROM pg_inherits AS h JOIN pg_class AS d ON d.oid = h.inhrelid
+                           WHERE h.inhparent = %(oid)s AND d.relname = %(oid)s::regclass::text || '_default')
+           AND con.contype IN ('p', 'u', 'f')))
+  AND con.conparentid = 0 AND con.contype <> 'n'  -- NOT NULL (PG 18): in the columns
 ORDER BY CASE con.contype WHEN 'p' THEN 0 WHEN 'u' THEN 1 WHEN 'f' THEN 2 ELSE 3 END, con.conname
 """
 _INDEXES = """
@@ -169,7 +174,7 @@ def read(conn: psycopg.Connection[Any], root: Path) -> tuple[list[Migration], li
     for oid, name, kind, comment, owner, partkey, view_sql in conn.execute(_RELATIONS).fetchall():
         rel = Relation(name, _RELKIND[kind], comment, owner, partkey, view_sql)
         rel.columns = conn.execute(_COLUMNS, [oid]).fetchall()
-        rel.constraints = conn.execute(_CONSTRAINTS, [oid]).fetchall()
+        rel.constraints = conn.execute(_CONSTRAINTS, {"oid": oid}).fetchall()
         rel.indexes = conn.execute(_INDEXES, [oid]).fetchall()
         rel.triggers = conn.execute(_TRIGGERS, [oid]).fetchall()
         rel.grants = conn.execute(_GRANTS.format(catalog="pg_class", acl="relacl", owner="relowner"),
@@ -240,7 +245,9 @@ def _relation(r: Relation) -> list[str]:
     out = [f"### {r.kind.capitalize()} `{r.name}`", "", _md(r.comment) or "*(no comment)*", ""]
     if r.partition_key:
         out += [f"Partitioned by `{r.partition_key}`: one partition `{r.name}_o<id>` per observation, created with "
-                "the observation (its indexes named `<parent index>_o<id>`).", ""]
+                "the observation (its indexes named `<parent index>_o<id>`), local or on a shard. The keys and "
+                f"foreign keys below are each local partition's (`{r.name}_default` holds them under these names, "
+                "the others as `<key>_o<id>`).", ""]
     out += ["| Column | Type | Null | Default | Description |", "|---|---|---|---|---|"]
     for name, sql_type, not_null, default, identity, generated, comment in r.columns:
         default_text = ("identity" if identity else f"generated: {default}" if generated else default or "")

@@ -31,7 +31,7 @@ _SQLSTATES = {"p": "23505", "u": "23505", "f": "23503", "c": "23514", "x": "23P0
 _ON_DELETE = {"a": "no_action", "r": "restrict", "c": "cascade", "n": "set_null", "d": "set_default"}
 
 _CONSTRAINTS = """
-SELECT con.conname, c.relname, con.contype::text,
+SELECT con.conname, coalesce(parent.relname, c.relname), con.contype::text,
        ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY AS k(n, i)
              JOIN pg_attribute AS a ON a.attrelid = con.conrelid AND a.attnum = k.n
              ORDER BY CASE WHEN con.contype = 'c' THEN k.n ELSE k.i END),
@@ -44,9 +44,13 @@ JOIN pg_class AS c ON c.oid = con.conrelid
 JOIN pg_namespace AS n ON n.oid = c.relnamespace
 LEFT JOIN pg_class AS r ON r.oid = con.confrelid
 LEFT JOIN pg_index AS ix ON ix.indexrelid = con.conindid AND con.contype IN ('p', 'u')
-WHERE n.nspname = 'public' AND NOT c.relispartition
+LEFT JOIN pg_inherits AS h ON h.inhrelid = c.oid
+LEFT JOIN pg_class AS parent ON parent.oid = h.inhparent
+WHERE n.nspname = 'public'
+  -- a partitioned table's keys and foreign keys are its default partition's (0023: every partition has its copy)
+  AND (NOT c.relispartition OR (c.relname = parent.relname || '_default' AND con.contype IN ('p', 'u', 'f')))
   AND c.relname NOT LIKE '\\_yoyo%' AND c.relname NOT LIKE 'yoyo\\_%' AND con.contype IN ('p', 'u', 'f', 'c', 'x')
-  AND con.conparentid = 0  -- not the clones PostgreSQL makes for partitions (e.g. of FKs to dataset)
+  AND con.conparentid = 0  -- not the clones PostgreSQL makes for partitions
 ORDER BY con.conname
 """
 # unique indexes that back no constraint (e.g. an expression index such as uq_target_alias_pair)

@@ -68,6 +68,22 @@ def sector_list(text: str) -> list[int]:
     return [int(sector(item)) for item in items]
 
 
+def sector_ranges(text: str) -> list[int]:
+    """`A-B[,N…]`: TESS sectors as ranges (inclusive) and numbers separated by commas."""
+    sector = number("sectors are whole numbers, ranges A-B, separated by commas", int, 1, MAX_SECTOR)
+    out: set[int] = set()
+    for item in text.split(","):
+        low, dash, high = item.strip().partition("-")
+        if not low or (dash and not high):
+            raise argparse.ArgumentTypeError(f"sectors are whole numbers and ranges A-B separated by commas, "
+                                             f"got {text!r}")
+        first, last = int(sector(low)), int(sector(high)) if dash else int(sector(low))
+        if last < first:
+            raise argparse.ArgumentTypeError(f"a sector range runs upwards (A-B with A <= B), got {item.strip()!r}")
+        out.update(range(first, last + 1))
+    return sorted(out)
+
+
 def column_list(text: str) -> list[str]:
     """`--columns a,b,c` as names (lower-cased; checked against what the read holds when it runs)."""
     names = [c.strip().lower() for c in text.split(",") if c.strip()]

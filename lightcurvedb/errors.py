@@ -81,6 +81,15 @@ class NoServerAvailable(LightcurveDBError, ConnectionError):
     """None of the servers given for reads (a primary and its standbys) is reachable and caught up."""
 
 
+class ShardError(LightcurveDBError):
+    """A shard (lcdb shard) cannot do what was asked: e.g. a moved copy differs from its source."""
+
+
+class ShardUnavailable(ShardError, ConnectionError, sqlstate="08001"):
+    """A shard holding what a read or write needs does not answer (postgres_fdw could not connect): the message
+    names the shard; what other servers hold stays readable."""
+
+
 class PermissionDenied(LightcurveDBError, PermissionError, sqlstate="42501"):
     """The database role may not do this (insufficient_privilege): e.g. an lcdb_reader member writing, or migrating."""
 

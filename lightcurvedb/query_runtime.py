@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, LiteralString, TypeVar
@@ -42,10 +43,17 @@ def translate(exc: psycopg.Error) -> errors.LightcurveDBError | None:
     diag = exc.diag
     message = diag.message_primary or str(exc)
     if issubclass(cls, errors.ConstraintViolation):
-        name = schema_constraint(diag.constraint_name)
+        # a shard's refusal relayed by postgres_fdw names the constraint only in its message
+        quoted = re.search(r'constraint "([a-z0-9_]+)"', message)
+        name = schema_constraint(diag.constraint_name or (quoted.group(1) if quoted else None))
         if name is None:
             return None
         return cls(message, constraint=name, table=schema.CONSTRAINTS[name].table, detail=diag.message_detail)
+    if cls is errors.ShardUnavailable:  # postgres_fdw: could not connect to server "lcdb_shard_NAME"
+        server = re.search(r'server "(?:lcdb_shard_)?([^"]+)"', message)
+        reason = (diag.message_detail or "").strip().splitlines()
+        return cls(f"shard {server.group(1) if server else '?'} is unreachable"
+                   + (f": {reason[0]}" if reason else ""))
     if cls is errors.InvalidRepresentation and "json" in message.lower():
         return errors.InvalidJson(message)
     if cls is errors.MissingValue and diag.column_name:

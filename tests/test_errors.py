@@ -31,6 +31,10 @@ def _schema_constraint_names(conn: Conn) -> set[str]:
             "AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conindid = i.indexrelid)"
         )
     }
+    names = {n for n in names if not re.search(r"_o[0-9]+$", n)}  # a partition's copy of a key
+    for (tgargs,) in conn.execute("SELECT t.tgargs FROM pg_trigger AS t JOIN pg_proc AS p ON p.oid = t.tgfoid "
+                                  "WHERE p.prosrc ~ 'CONSTRAINT = TG_ARGV' AND NOT t.tgisinternal"):
+        names |= {a.decode() for a in bytes(tgargs).split(b"\x00") if re.fullmatch(rb"(ck|fk|uq)_[a-z0-9_]+", a)}
     for (source,) in conn.execute("SELECT prosrc FROM pg_proc WHERE pronamespace = 'public'::regnamespace"):
         names |= set(re.findall(r"CONSTRAINT\s*=\s*'([a-z0-9_]+)'", source))
         for pattern in re.findall(r"CONSTRAINT\s*=\s*format\('([a-z0-9_%]+)'", source):

@@ -29,10 +29,15 @@ __all__ = [
 
 
 _UPSERT_TARGET_TIME: LiteralString = """
-INSERT INTO target_specific_time (target_id, observation_id, barycentric_julian_dates)
-VALUES (%(target_id)s, %(observation_id)s, %(barycentric_julian_dates)s)
-ON CONFLICT ON CONSTRAINT uq_target_specific_time_target_observation
-DO UPDATE SET barycentric_julian_dates = EXCLUDED.barycentric_julian_dates
+WITH inserted AS (
+    INSERT INTO target_specific_time (target_id, observation_id, barycentric_julian_dates)
+    VALUES (%(target_id)s, %(observation_id)s, %(barycentric_julian_dates)s)
+    ON CONFLICT DO NOTHING
+    RETURNING id
+)
+UPDATE target_specific_time SET barycentric_julian_dates = %(barycentric_julian_dates)s
+WHERE target_id = %(target_id)s AND observation_id = %(observation_id)s AND release_id IS NULL
+  AND NOT EXISTS (SELECT 1 FROM inserted)
 """
 
 
@@ -43,7 +48,7 @@ def upsert_target_time(
     observation_id: int,
     barycentric_julian_dates: Float64Array,
 ) -> None:
-    """Insert or replace the barycentric times of (target, observation).
+    """Insert or replace the barycentric times of (target, observation) (no release). The key is each partition's
 
     SQL: sql/queries/times_flags.sql:4 (:exec).
     """
@@ -70,7 +75,7 @@ def get_target_times(
 
     Returns None when no row matches.
 
-    SQL: sql/queries/times_flags.sql:11 (:opt).
+    SQL: sql/queries/times_flags.sql:18 (:opt).
     """
     params: dict[str, Any] = {"target_id": target_id, "observation_id": observation_id}
     return rt.opt(conn, _GET_TARGET_TIMES, params, kwargs_row(TargetSpecificTimeRecord))
@@ -94,7 +99,7 @@ def create_quality_flags(
 
     Returns the inserted row; constraint violations raise the typed errors of lightcurvedb.errors.
 
-    SQL: sql/queries/times_flags.sql:15 (:one).
+    SQL: sql/queries/times_flags.sql:22 (:one).
     """
     params: dict[str, Any] = {
         "observation_id": observation_id,
@@ -123,7 +128,7 @@ def get_quality_flags(
 
     Returns None when no row matches.
 
-    SQL: sql/queries/times_flags.sql:22 (:opt).
+    SQL: sql/queries/times_flags.sql:29 (:opt).
     """
     params: dict[str, Any] = {"observation_id": observation_id, "target_id": target_id}
     return rt.opt(conn, _GET_QUALITY_FLAGS, params, kwargs_row(QualityFlagArrayRecord))
@@ -148,7 +153,7 @@ def get_target_cadences(conn: psycopg.Connection[Any], *, target_id: int, observ
 
     Raises lightcurvedb.errors.NotFound when no row matches.
 
-    SQL: sql/queries/times_flags.sql:30 (:one).
+    SQL: sql/queries/times_flags.sql:37 (:one).
     """
     params: dict[str, Any] = {"target_id": target_id, "observation_id": observation_id}
     return rt.one(conn, _GET_TARGET_CADENCES, params, kwargs_row(GetTargetCadencesRow), "get_target_cadences")
@@ -173,7 +178,7 @@ def list_quality_flags_of_observations(
 
     Returns every row as a list.
 
-    SQL: sql/queries/times_flags.sql:45 (:many).
+    SQL: sql/queries/times_flags.sql:52 (:many).
     """
     params: dict[str, Any] = {
         "observation_ids": rt.int_array("observation_ids", observation_ids),

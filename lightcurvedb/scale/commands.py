@@ -44,7 +44,8 @@ def _cluster_options(p: Any) -> None:
 
 
 def register(sub: Any) -> None:
-    """Register `lcdb bls` and `lcdb publish hats` on `lcdb`'s subparsers."""
+    """Register `lcdb bls`, `lcdb publish hats` and `lcdb shard` on `lcdb`'s subparsers."""
+    _register_shard(sub)
     publish = sub.add_parser("publish", help="publish lightcurves in a format others read").add_subparsers(
         dest="format", required=True)
     p = publish.add_parser("hats", help="a HATS catalog (HEALPix-partitioned Parquet, read by lsdb): one row per "
@@ -233,4 +234,77 @@ def show(dsn: str | None, tic: int, *, as_json: bool = False, console: Console |
                       r.method, number(r.period, ".5f"), number(r.epoch, ".4f"), number(r.duration, ".3f"),
                       number(r.depth, ".2e"), number(r.depth_snr, ".1f"), str(r.n_points))
     console.print(table)
+    return 0
+
+
+def _register_shard(sub: Any) -> None:
+    shard = sub.add_parser("shard", help="spread observations' partitions over other PostgreSQL servers "
+                                         "(postgres_fdw): add a shard, list them, move sectors").add_subparsers(
+        dest="shard_command", required=True)
+    p = shard.add_parser("add", help="register a database as shard NAME: migrate it, create the foreign server "
+                                     "and user mapping (needs a superuser on the coordinator)")
+    p.add_argument("name", help="the shard's name (lower-case identifier)")
+    p.add_argument("shard_dsn", metavar="DSN", help="the shard database (libpq DSN or URI; its user and password "
+                                                    "become the user mapping)")
+    p.set_defaults(func=lambda a: _shard_add(a.dsn, a.name, a.shard_dsn), writes="register a shard")
+    p = shard.add_parser("list", help="each shard: where it is, its sectors, bytes, reachable or not")
+    p.add_argument("--json", action="store_true", help="a JSON array")
+    p.set_defaults(func=lambda a: _shard_list(a.dsn, as_json=a.json))
+    p = shard.add_parser("move", help="move the partitions of sectors to a shard or back (copy, verify counts and "
+                                      "checksums, swap in one transaction, drop the old copy; re-runnable)")
+    p.add_argument("--sectors", type=numbers.sector_ranges, required=True, metavar="A-B[,N…]",
+                   help="the sectors moved")
+    p.add_argument("--to", required=True, metavar="NAME|local", help="the shard, or local (the coordinator)")
+    p.set_defaults(func=lambda a: _shard_move(a.dsn, a.sectors, a.to), writes="move partitions")
+
+
+def _shard_add(dsn: str | None, name: str, shard_dsn: str) -> int:
+    from lightcurvedb.connection import resolve
+    from lightcurvedb.scale import shards
+
+    with lightcurvedb.connect(resolve(dsn).dsn) as conn:
+        added = shards.add_shard(conn, name=name, dsn=shard_dsn)
+    console_for_stdout().print(f"shard {printable(added.name)}: {printable(added.host)}:{printable(added.port)}/"
+                               f"{printable(added.dbname)} migrated and registered", markup=False)
+    return 0
+
+
+def _shard_list(dsn: str | None, *, as_json: bool) -> int:
+    from rich.table import Table
+
+    from lightcurvedb.connection import resolve
+    from lightcurvedb.scale import shards
+
+    with lightcurvedb.connect(resolve(dsn).dsn) as conn:
+        found = shards.list_shards(conn)
+    console = console_for_stdout()
+    if as_json:
+        console.print_json(json.dumps([
+            {"name": s.name, "host": s.host, "port": s.port, "dbname": s.dbname, "sectors": list(s.sectors),
+             "observations": list(s.observations), "bytes": s.bytes, "reachable": s.reachable, "error": s.error}
+            for s in found]))
+        return 0
+    table = Table(title=f"{len(found)} shard(s)")
+    for col in ("shard", "where", "sectors", "observations", "bytes", "reachable"):
+        table.add_column(col)
+    for s in found:
+        table.add_row(printable(s.name), printable(f"{s.host}:{s.port}/{s.dbname}"),
+                      ",".join(map(str, s.sectors)) or "-", str(len(s.observations)),
+                      "-" if s.bytes is None else f"{s.bytes:,}",
+                      "yes" if s.reachable else f"no: {printable(s.error or '')}")
+    console.print(table)
+    return 0
+
+
+def _shard_move(dsn: str | None, sectors: list[int], to: str) -> int:
+    from lightcurvedb.connection import resolve
+    from lightcurvedb.scale import shards
+
+    with lightcurvedb.connect(resolve(dsn).dsn) as conn:
+        moved = shards.move(conn, sectors=sectors, to=to)
+    console = console_for_stdout()
+    for m in moved:
+        console.print(f"observation {m.observation_id} (sector {m.sector}): {printable(m.source)} -> "
+                      f"{printable(m.destination)}, {m.rows} rows, {m.bytes:,} bytes, checksums equal", markup=False)
+    console.print(f"moved {len(moved)} observation partition set(s)", markup=False)
     return 0

@@ -2,11 +2,18 @@
 -- tables: target_specific_time, quality_flag_array
 
 -- name: upsert_target_time :exec
--- Insert or replace the barycentric times of (target, observation).
-INSERT INTO target_specific_time (target_id, observation_id, barycentric_julian_dates)
-VALUES (:target_id, :observation_id, :barycentric_julian_dates)
-ON CONFLICT ON CONSTRAINT uq_target_specific_time_target_observation
-DO UPDATE SET barycentric_julian_dates = EXCLUDED.barycentric_julian_dates;
+-- Insert or replace the barycentric times of (target, observation) (no release). The key is each partition's
+-- (uq_target_specific_time_target_observation_o<id>, which a partition on a shard also has), so the insert skips
+-- a conflict without naming it and the update replaces what was there.
+WITH inserted AS (
+    INSERT INTO target_specific_time (target_id, observation_id, barycentric_julian_dates)
+    VALUES (:target_id, :observation_id, :barycentric_julian_dates)
+    ON CONFLICT DO NOTHING
+    RETURNING id
+)
+UPDATE target_specific_time SET barycentric_julian_dates = :barycentric_julian_dates
+WHERE target_id = :target_id AND observation_id = :observation_id AND release_id IS NULL
+  AND NOT EXISTS (SELECT 1 FROM inserted);
 
 -- name: get_target_times :opt
 -- The barycentric times of (target, observation), if stored.

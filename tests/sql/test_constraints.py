@@ -231,6 +231,7 @@ def test_observation_key_cannot_change_under_its_datasets(raw_conn: Conn) -> Non
     w = make_world(raw_conn)
     obs = make_observation(raw_conn, w.ccd, type_="base_observation")
     make_dataset(raw_conn, w.group_id, w.target_id, obs, w.cadences)
+    raw_conn.execute("DELETE FROM target_observation WHERE observation_id = %s", (obs,))  # only the dataset's key
     refuse(
         raw_conn,
         e.ForeignKeyViolation,

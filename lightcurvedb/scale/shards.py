@@ -1,0 +1,279 @@
+"""Shards: observations' partitions on other PostgreSQL servers, as postgres_fdw foreign partitions (lcdb shard)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from lightcurvedb import migrate
+from lightcurvedb.errors import InvalidInput, NotFound, ShardError, ShardUnavailable
+
+SERVER_PREFIX = "lcdb_shard_"
+"""A shard NAME is the foreign server lcdb_shard_NAME of the coordinator."""
+DATA_TABLES = ("dataset", "target_specific_time", "quality_flag_array")
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
+_SERVER_OPTIONS = ("host", "hostaddr", "port", "dbname", "connect_timeout", "sslmode", "sslrootcert", "sslcert",
+                   "sslkey", "application_name", "target_session_attrs")
+_LOCK_NAMESPACE, _DROP_KEY = 4242020, 2  # the ingest's: every data transaction holds _DROP_KEY shared
+_CHECKSUM = sql.SQL("SELECT count(*), coalesce(md5(string_agg(md5(t::text), '' ORDER BY t.id)), '') FROM {} AS t")
+
+
+@dataclass(frozen=True)
+class Shard:
+    """A shard: its name, where it is, the sectors (observations) it holds, their size and whether it answers."""
+
+    name: str
+    server: str
+    host: str
+    port: str
+    dbname: str
+    observations: tuple[int, ...]
+    sectors: tuple[int, ...]
+    bytes: int | None
+    reachable: bool
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Moved:
+    """One observation's partitions moved: where from and to, rows and bytes copied, checksums compared."""
+
+    observation_id: int
+    sector: int | None
+    source: str
+    destination: str
+    rows: int
+    bytes: int
+
+
+def server_name(name: str) -> str:
+    """The foreign server of shard NAME; InvalidInput for a name that is not a lower-case identifier."""
+    if not _NAME.fullmatch(name):
+        raise InvalidInput(f"a shard name is a lower-case identifier of at most 40 characters, got {name!r}")
+    return SERVER_PREFIX + name
+
+
+def add_shard(conn: psycopg.Connection[Any], *, name: str, dsn: str) -> Shard:
+    """Register the database at `dsn` as shard `name`: migrate it with this package's migrations, then create the
+    foreign server and the user mapping (the DSN's user and password) on the coordinator. Needs a superuser (or
+    the owner of postgres_fdw) on the coordinator; commits."""
+    server = server_name(name)
+    options = conninfo_to_dict(dsn)
+    try:
+        migrate.apply(dsn)
+    except psycopg.OperationalError as exc:
+        raise ShardUnavailable(f"shard {name} is unreachable at {_where(options)}: {_first_line(exc)}") from exc
+    with conn.transaction():
+        conn.execute("CREATE EXTENSION IF NOT EXISTS postgres_fdw")
+        if conn.execute("SELECT 1 FROM pg_foreign_server WHERE srvname = %s", (server,)).fetchone():
+            raise InvalidInput(f"shard {name} exists already ({_where(_server_options(conn, server))})")
+        opts = {k: str(v) for k, v in options.items() if k in _SERVER_OPTIONS and v is not None}
+        opts.update({"async_capable": "true", "batch_size": "1000", "fetch_size": "200"})
+        conn.execute(sql.SQL("CREATE SERVER {} FOREIGN DATA WRAPPER postgres_fdw OPTIONS ({})").format(
+            sql.Identifier(server), _options(opts)))
+        conn.execute(sql.SQL("COMMENT ON SERVER {} IS {}").format(
+            sql.Identifier(server), sql.Literal(f"lightcurvedb shard {name}: lcdb shard list")))
+        conn.execute(sql.SQL("GRANT USAGE ON FOREIGN DATA WRAPPER postgres_fdw TO lcdb_owner"))
+        conn.execute(sql.SQL("ALTER SERVER {} OWNER TO lcdb_owner").format(sql.Identifier(server)))
+        mapping = {"user": str(options.get("user") or conn.info.user)}
+        if options.get("password"):
+            mapping["password"] = str(options["password"])
+        else:  # trust or peer authentication: postgres_fdw asks for a password from non-superusers unless told
+            mapping["password_required"] = "false"  # noqa: S105 (an option, not a password)
+        conn.execute(sql.SQL("CREATE USER MAPPING FOR PUBLIC SERVER {} OPTIONS ({})").format(
+            sql.Identifier(server), _options(mapping)))
+    return _shard(conn, server)
+
+
+def list_shards(conn: psycopg.Connection[Any]) -> list[Shard]:
+    """Every shard, with its observations and sectors (from the coordinator) and its data's size (asked of the
+    shard: `reachable` False and the one-line `error` when it does not answer)."""
+    servers = [r[0] for r in conn.execute(
+        "SELECT srvname::text FROM pg_foreign_server WHERE srvname LIKE %s ORDER BY srvname",
+        (SERVER_PREFIX.replace("_", "\\_") + "%",))]
+    return [_shard(conn, s) for s in servers]
+
+
+def shard_dsn(conn: psycopg.Connection[Any], name: str, *, dsn: str | None = None) -> str:
+    """A DSN of shard `name`: its server's host, port and database, with `dsn`'s user and password (the caller's
+    own role on the shard) or, without `dsn`, the user mapping's (a DBA's view: needs to see the mapping)."""
+    server = server_name(name) if not name.startswith(SERVER_PREFIX) else name
+    where = _server_options(conn, server)
+    if dsn is not None:
+        return make_conninfo(dsn, **{k: v for k, v in where.items() if k in _SERVER_OPTIONS})
+    row = conn.execute("SELECT umoptions FROM pg_user_mappings WHERE srvname = %s ORDER BY usename = 'public'",
+                       (server,)).fetchone()
+    creds = dict(o.split("=", 1) for o in (row[0] or [])) if row else {}
+    return make_conninfo("", **{k: v for k, v in where.items() if k in _SERVER_OPTIONS},
+                         **{k: v for k, v in creds.items() if k in ("user", "password")})
+
+
+def observation_shards(conn: psycopg.Connection[Any], observation_ids: Iterable[int]) -> dict[int, str]:
+    """{observation id: shard name} of the observations whose partitions are on a shard."""
+    rows = conn.execute("SELECT o, lcdb_observation_shard(o) FROM unnest(%s::bigint[]) AS o",
+                        (list(observation_ids),)).fetchall()
+    return {int(o): str(s).removeprefix(SERVER_PREFIX) for o, s in rows if s is not None}
+
+
+def move(conn: psycopg.Connection[Any], *, sectors: Iterable[int], to: str) -> list[Moved]:
+    """Move the partitions of every observation of `sectors` to shard `to` (or back with ``to="local"``): copy,
+    compare counts and checksums, swap the partitions in one transaction, drop the old copy. Re-runnable: an
+    interrupted move leaves the coordinator as it was, and a re-run finishes it. Commits."""
+    destination = None if to == "local" else server_name(to)
+    if destination is not None:
+        _shard(conn, destination, sized=False)  # NotFound for an unknown shard
+    rows = conn.execute("SELECT t.id, t.sector FROM tess_observation AS t WHERE t.sector = ANY(%s) ORDER BY t.id",
+                        (sorted(set(sectors)),)).fetchall()
+    conn.commit()
+    moved = []
+    for obs, sector in rows:
+        here = conn.execute("SELECT lcdb_observation_shard(%s)", (obs,)).fetchone()
+        source = here[0] if here else None
+        conn.commit()
+        if source == destination:
+            if destination is None:
+                _drop_leftovers(conn, obs)
+            continue
+        if source is not None:
+            moved.append(_to_local(conn, obs, sector, source))
+        if destination is not None:
+            moved.append(_to_shard(conn, obs, sector, destination))
+    return moved
+
+
+def _to_shard(conn: psycopg.Connection[Any], obs: int, sector: int | None, server: str) -> Moved:
+    with _connect(conn, server) as shard:
+        shard.execute("SELECT lcdb_prepare_observation_partitions(%s)", (obs,))
+        for parent, table in zip(DATA_TABLES, _tables(obs), strict=True):
+            # an interrupted move's copy, never attached anywhere (the coordinator's partition is local) is emptied;
+            # the shard's roles get what they have on the parent (direct reads, lightcurvedb.dask)
+            shard.execute(sql.SQL("TRUNCATE {}").format(table))
+            shard.execute("SELECT lcdb_grant_partition(%s::regclass, %s::regclass)",
+                          (table.as_string(shard), parent))
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_NAMESPACE, _DROP_KEY))
+            conn.execute(sql.SQL("LOCK TABLE {} IN SHARE MODE").format(sql.SQL(", ").join(_tables(obs))))
+            rows, size = _copy(conn, shard, obs)
+            shard.commit()
+            for parent, table in zip(DATA_TABLES, _tables(obs), strict=True):
+                conn.execute(sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(sql.Identifier(parent), table))
+                conn.execute(sql.SQL("DROP TABLE {}").format(table))
+            conn.execute("SELECT lcdb_attach_shard_partitions(%s, %s)", (obs, server))
+    return Moved(obs, sector, "local", server.removeprefix(SERVER_PREFIX), rows, size)
+
+
+def _to_local(conn: psycopg.Connection[Any], obs: int, sector: int | None, server: str) -> Moved:
+    with _connect(conn, server) as shard:
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_NAMESPACE, _DROP_KEY))
+            for parent, table in zip(DATA_TABLES, _tables(obs), strict=True):
+                conn.execute(sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(sql.Identifier(parent), table))
+                conn.execute(sql.SQL("DROP FOREIGN TABLE {}").format(table))
+            conn.execute("SELECT lcdb_prepare_observation_partitions(%s)", (obs,))
+            rows, size = _copy(shard, conn, obs)
+            conn.execute("SELECT lcdb_create_observation_partitions(%s)", (obs,))
+        shard.rollback()
+        _drop_copies(shard, obs)
+    return Moved(obs, sector, server.removeprefix(SERVER_PREFIX), "local", rows, size)
+
+
+def _copy(source: psycopg.Connection[Any], target: psycopg.Connection[Any], obs: int) -> tuple[int, int]:
+    """Copy an observation's three tables (binary COPY, ids kept), then compare counts and checksums."""
+    rows = size = 0
+    for table in _tables(obs):
+        columns = [r[0] for r in source.execute(
+            "SELECT attname::text FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 "
+            "AND NOT attisdropped ORDER BY attnum", (table.as_string(source),))]
+        names = sql.SQL(", ").join(map(sql.Identifier, columns))
+        with source.cursor().copy(sql.SQL("COPY {} ({}) TO STDOUT (FORMAT binary)").format(table, names)) as out, \
+                target.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary)").format(table, names)) as into:
+            for block in out:
+                size += len(block)
+                into.write(block)
+        before = source.execute(_CHECKSUM.format(table)).fetchone()
+        after = target.execute(_CHECKSUM.format(table)).fetchone()
+        if before != after:
+            raise ShardError(f"the copy of {table.as_string(source)} differs from its source "
+                                   f"({before} != {after}); nothing was moved")
+        rows += int(before[0]) if before else 0
+    return rows, size
+
+
+def _drop_copies(shard: psycopg.Connection[Any], obs: int) -> None:
+    """Drop a shard's tables of an observation the coordinator holds locally (the old copy of a move back)."""
+    for table in _tables(obs):
+        shard.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(table))
+    shard.commit()
+
+
+def _drop_leftovers(conn: psycopg.Connection[Any], obs: int) -> None:
+    """After a move back that stopped before dropping the shard's copy: drop it (the coordinator's is attached)."""
+    for shard in list_shards(conn):
+        if not shard.reachable:
+            continue
+        with _connect(conn, shard.server) as remote:
+            _drop_copies(remote, obs)
+
+
+def _tables(obs: int) -> list[sql.Composable]:
+    return [sql.Identifier(f"{parent}_o{obs}") for parent in DATA_TABLES]
+
+
+def _connect(conn: psycopg.Connection[Any], server: str) -> psycopg.Connection[Any]:
+    """A connection to a shard as its user mapping's role; ends the coordinator's read of the mapping (commit)."""
+    dsn = shard_dsn(conn, server)
+    conn.commit()
+    try:
+        return psycopg.connect(dsn)
+    except psycopg.OperationalError as exc:
+        raise ShardUnavailable(f"shard {server.removeprefix(SERVER_PREFIX)} is unreachable: "
+                               f"{_first_line(exc)}") from exc
+
+
+def _shard(conn: psycopg.Connection[Any], server: str, *, sized: bool = True) -> Shard:
+    where = _server_options(conn, server)
+    observations = tuple(int(r[0]) for r in conn.execute(
+        "SELECT DISTINCT substring(f.ftrelid::regclass::text FROM '_o([0-9]+)$')::bigint AS o "
+        "FROM pg_foreign_table AS f JOIN pg_foreign_server AS s ON s.oid = f.ftserver WHERE s.srvname = %s "
+        "ORDER BY o", (server,)))
+    sectors = tuple(int(r[0]) for r in conn.execute(
+        "SELECT DISTINCT sector FROM tess_observation WHERE id = ANY(%s) ORDER BY sector", (list(observations),)))
+    size, error = None, None
+    if sized:
+        try:
+            with _connect(conn, server) as remote:
+                row = remote.execute(
+                    "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class AS c "
+                    "WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' "
+                    "AND c.relname ~ '^(dataset|target_specific_time|quality_flag_array)_o[0-9]+$'").fetchone()
+                size = int(row[0]) if row else 0
+        except ShardUnavailable as exc:
+            error = str(exc)
+    return Shard(name=server.removeprefix(SERVER_PREFIX), server=server, host=where.get("host", ""),
+                 port=where.get("port", ""), dbname=where.get("dbname", ""), observations=observations,
+                 sectors=sectors, bytes=size, reachable=error is None, error=error)
+
+
+def _server_options(conn: psycopg.Connection[Any], server: str) -> dict[str, str]:
+    row = conn.execute("SELECT srvoptions FROM pg_foreign_server WHERE srvname = %s", (server,)).fetchone()
+    if row is None:
+        raise NotFound(f"no shard {server.removeprefix(SERVER_PREFIX)} (lcdb shard list shows them)")
+    return dict(o.split("=", 1) for o in (row[0] or []))
+
+
+def _options(values: dict[str, str]) -> sql.Composable:
+    return sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(k), sql.Literal(v)) for k, v in values.items())
+
+
+def _where(options: dict[str, Any]) -> str:
+    return f"{options.get('host') or 'localhost'}:{options.get('port') or 5432}/{options.get('dbname') or ''}"
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
