@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +12,7 @@ import numpy as np
 import psycopg
 from numpy.typing import ArrayLike, NDArray
 
-from lightcurvedb import query_runtime, schema
+from lightcurvedb import query_runtime, schema, shard_routes
 from lightcurvedb.adapters import register
 from lightcurvedb.errors import CadenceNotInGrid, DuplicateCadence, InvalidInput
 from lightcurvedb.queries import reads
@@ -194,13 +194,14 @@ _ROLE, _OBSERVATION, _RELEASE, _GROUP, _NAME, _WIDE, _VALUES, _VALUES_F4, _ERROR
 
 def read_spans(conn: psycopg.Connection[Any], *, target_id: int, versions: dict[int, str],
                system: MissionTimeSystem | None, group_names: dict[str, str], spans: Sequence[_SpanKey] | None = None,
-               wanted: Wanted = Wanted()) -> TargetLightcurves:
+               wanted: Wanted = Wanted(), shards: Mapping[int, str | None] | None = None) -> TargetLightcurves:
     """Assemble a target's `spans` ((observation, release id or None for data without a release), in this order;
     None: every span holding a dataset in the observations of `versions`, ordered by first time) with one
     statement (`fetch_target_arrays`): only `wanted`'s arrays, only the spans' partitions. `versions` maps each
     observation to read to its row version (the grid cache); `group_names` names the processing groups by id (as
     the lookup query sent them). Each array is copied once, from the result's memory straight into the column it
-    belongs to (`query_runtime.borrowed`)."""
+    belongs to (`query_runtime.borrowed`). `shards` names the shard holding an observation's partitions: those are
+    read straight from it (`shard_routes.direct`), with the same statement, not through the coordinator."""
     register(conn)
     held = np.array(sorted(versions), dtype=np.int64)
     grids, missing = _grids(conn, versions)
@@ -222,7 +223,21 @@ def read_spans(conn: psycopg.Connection[Any], *, target_id: int, versions: dict[
 
     if not held.size:
         return _assemble(target_id, system, [], grids, spans, group_names)
-    return query_runtime.borrowed(conn, reads._FETCH_TARGET_ARRAYS, params, assemble)
+    routes = shard_routes.by_server(shards or {}, held.tolist())
+    if len(routes) == 1:
+        return query_runtime.borrowed(conn, reads._FETCH_TARGET_ARRAYS, params, assemble)
+    # the coordinator's partitions and the grids here, each shard's partitions on the shard (no grids there)
+    steps = [(conn if server is None else shard_routes.direct(conn, server),
+              {**params, "observation_ids": np.array(ids, dtype=np.int64),
+               **({} if server is None else {"grid_ids": np.empty(0, dtype=np.int64)})})
+             for server, ids in routes.items()]
+
+    def gather(rows: list[tuple[Any, ...]], i: int) -> TargetLightcurves:
+        if i == len(steps):
+            return assemble(rows)
+        on, step = steps[i]
+        return query_runtime.borrowed(on, reads._FETCH_TARGET_ARRAYS, step, lambda more: gather(rows + more, i + 1))
+    return gather([], 0)
 
 
 def _assemble(target_id: int, system: MissionTimeSystem | None, rows: list[tuple[Any, ...]],
@@ -319,7 +334,8 @@ def load_lightcurves(conn: psycopg.Connection[Any], target_id: int, *,
     groups = None if processing_group_id is None else frozenset({processing_group_id})
     lcs = read_spans(conn, target_id=target_id, versions={r.observation_id: r.observation_version for r in lookup},
                      system=system, group_names=first.group_names,
-                     wanted=Wanted(value_groups=groups, error_groups=groups))
+                     wanted=Wanted(value_groups=groups, error_groups=groups),
+                     shards={r.observation_id: r.shard for r in lookup})
     if processing_group_id is None:
         return lcs
     return _only_group(lcs, processing_group_id)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import psycopg
 from psycopg.pq import TransactionStatus
 
 from lightcurvedb.bulk import _parallel
-from lightcurvedb.bulk._engine import Mode, WriteResult, batches, check_mode, prepare, run_batch
-from lightcurvedb.bulk._tables import BULK_TABLES, BulkTable
+from lightcurvedb.bulk._engine import Mode, WriteResult, batches, check_mode, copy_direct, prepare, run_batch
+from lightcurvedb.bulk._tables import BULK_TABLES, BulkTable, extractor
 from lightcurvedb.errors import BulkWriteError
 
 
@@ -92,3 +93,19 @@ def _committing(conn: psycopg.Connection[Any], tbl: BulkTable, rows: Iterable[An
         del chunk
         total.add(run_batch(conn, tbl, prepared, mode, max_retries=max_retries, dropped=dropped))
     return total
+
+
+def write_with_ids(conn: psycopg.Connection[Any], table: str, rows: Sequence[Mapping[str, Any]], *,
+                   ids: Sequence[int]) -> int:
+    """Insert `rows` (mappings of `table`'s bulk columns) into their partitions on `conn` under the given `ids`,
+    inside the caller's transaction: how an ingest writes a sharded observation's arrays straight to the shard,
+    with ids the coordinator reserved (`lcdb_reserve_data_ids`). Returns the rows written."""
+    base = _bulk_table(table)
+    if len(ids) != len(rows):
+        raise BulkWriteError(f"{len(rows)} {table} rows need as many ids, got {len(ids)}")
+    tbl = dataclasses.replace(base, columns=("id", *base.columns), types=("int8", *base.types))
+    extract = extractor(tbl)
+    encoded = [extract({**row, "id": int(i)}) for row, i in zip(rows, ids, strict=True)]
+    with conn.cursor() as cur:
+        copy_direct(cur, tbl, encoded)
+    return len(encoded)

@@ -312,7 +312,8 @@ def list_tess_observations_of_target(
 
 _LIST_TARGET_OBSERVATIONS: LiteralString = """
 SELECT tobs.observation_id, (o.xmin::text || ':' || o.ctid::text) AS observation_version,
-       m.time_format_name, m.time_unit, m.time_epoch, m.time_epoch_scale, m.time_epoch_format, gn.names AS group_names
+       m.time_format_name, m.time_unit, m.time_epoch, m.time_epoch_scale, m.time_epoch_format, gn.names AS group_names,
+       lcdb_observation_shard(tobs.observation_id) AS shard
 FROM target_observation AS tobs
 CROSS JOIN (SELECT coalesce(jsonb_object_agg(g.id::text, g.name), '{}'::jsonb) AS names
             FROM processing_group AS g) AS gn
@@ -349,7 +350,7 @@ def list_observation_grids(conn: psycopg.Connection[Any], *, ids: Int64Array) ->
 
     Returns every row as a list.
 
-    SQL: sql/queries/observations.sql:122 (:many).
+    SQL: sql/queries/observations.sql:123 (:many).
     """
     params: dict[str, Any] = {"ids": rt.int_array("ids", ids)}
     return rt.many(conn, _LIST_OBSERVATION_GRIDS, params, kwargs_row(ListObservationGridsRow), packed=True)
@@ -375,7 +376,7 @@ def list_existing_partitions(
 
     Returns every row as a list.
 
-    SQL: sql/queries/observations.sql:129 (:many).
+    SQL: sql/queries/observations.sql:130 (:many).
     """
     params: dict[str, Any] = {"parent_table": parent_table, "names": names}
     return rt.many(conn, _LIST_EXISTING_PARTITIONS, params, kwargs_row(ListExistingPartitionsRow))
@@ -393,7 +394,7 @@ def packed_writes_available(conn: psycopg.Connection[Any]) -> bool | None:
 
     Raises lightcurvedb.errors.NotFound when no row matches.
 
-    SQL: sql/queries/observations.sql:138 (:scalar).
+    SQL: sql/queries/observations.sql:139 (:scalar).
     """
     params: dict[str, Any] = {}
     value: bool | None = rt.scalar(conn, _PACKED_WRITES_AVAILABLE, params, "packed_writes_available")
@@ -411,7 +412,7 @@ def mark_grid_derived(conn: psycopg.Connection[Any], *, observation_id: int, cad
     """Record that an observation's cadence grid was derived from times (idempotent: a second mark changes
     nothing).
 
-    SQL: sql/queries/observations.sql:144 (:exec).
+    SQL: sql/queries/observations.sql:145 (:exec).
     """
     params: dict[str, Any] = {"observation_id": observation_id, "cadence_seconds": cadence_seconds, "rule": rule}
     rt.execute(conn, _MARK_GRID_DERIVED, params)
@@ -428,7 +429,7 @@ def delete_unused_observation(conn: psycopg.Connection[Any], *, id: int) -> int:
 
     Raises lightcurvedb.errors.NotFound when no row matches.
 
-    SQL: sql/queries/observations.sql:150 (:scalar).
+    SQL: sql/queries/observations.sql:151 (:scalar).
     """
     params: dict[str, Any] = {"id": id}
     value: int = rt.scalar(conn, _DELETE_UNUSED_OBSERVATION, params, "delete_unused_observation")
@@ -445,7 +446,7 @@ def reserve_observation_id(conn: psycopg.Connection[Any]) -> int:
 
     Raises lightcurvedb.errors.NotFound when no row matches.
 
-    SQL: sql/queries/observations.sql:156 (:scalar).
+    SQL: sql/queries/observations.sql:157 (:scalar).
     """
     params: dict[str, Any] = {}
     value: int = rt.scalar(conn, _RESERVE_OBSERVATION_ID, params, "reserve_observation_id")
@@ -463,7 +464,7 @@ def prepare_observation_partitions(conn: psycopg.Connection[Any], *, id: int) ->
 
     Raises lightcurvedb.errors.NotFound when no row matches.
 
-    SQL: sql/queries/observations.sql:162 (:scalar).
+    SQL: sql/queries/observations.sql:163 (:scalar).
     """
     params: dict[str, Any] = {"id": id}
     value: int = rt.scalar(conn, _PREPARE_OBSERVATION_PARTITIONS, params, "prepare_observation_partitions")
@@ -481,7 +482,7 @@ def discard_observation_partitions(conn: psycopg.Connection[Any], *, id: int) ->
 
     Raises lightcurvedb.errors.NotFound when no row matches.
 
-    SQL: sql/queries/observations.sql:168 (:scalar).
+    SQL: sql/queries/observations.sql:169 (:scalar).
     """
     params: dict[str, Any] = {"id": id}
     value: int = rt.scalar(conn, _DISCARD_OBSERVATION_PARTITIONS, params, "discard_observation_partitions")

@@ -63,7 +63,7 @@ SELECT tg.id AS target_id, s.observation_id, s.release_id, s.number AS release_n
        (i.properties ->> 'camera')::integer AS camera, (i.properties ->> 'ccd')::integer AS ccd, o.cadence_count,
        (o.xmin::text || ':' || o.ctid::text) AS observation_version, dg.cadence_seconds AS derived_cadence_seconds,
        m.time_format_name, m.time_unit, m.time_epoch, m.time_epoch_scale, m.time_epoch_format,
-       layout.columns AS layout, gn.names AS group_names
+       layout.columns AS layout, gn.names AS group_names, lcdb_observation_shard(s.observation_id) AS shard
 FROM spans AS s
 CROSS JOIN (SELECT coalesce(jsonb_object_agg(g.id::text, g.name), '{}'::jsonb) AS names
             FROM processing_group AS g) AS gn

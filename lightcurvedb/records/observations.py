@@ -286,6 +286,7 @@ class ListTargetObservationsRow(Record):
     time_epoch_scale: str = Field(description="Astropy time scale of the epoch, e.g. 'tdb'.")
     time_epoch_format: str = Field(description="Astropy time format of the epoch value, e.g. 'jd'.")
     group_names: dict[str, Any]
+    shard: str | None
 
 
 class ListObservationGridsRow(Record):

@@ -53,6 +53,7 @@ class PlanTargetReadRow(Record):
     time_epoch_format: str = Field(description="Astropy time format of the epoch value, e.g. 'jd'.")
     layout: dict[str, Any] | None
     group_names: dict[str, Any]
+    shard: str | None
 
 
 class FetchTargetArraysRow(Record):

@@ -10,11 +10,12 @@ import numpy as np
 import psycopg
 from numpy.typing import NDArray
 
+from lightcurvedb import shard_routes
 from lightcurvedb.adapters import register
 from lightcurvedb.bulk.readers import iter_datasets, iter_release_flags, iter_release_times
 from lightcurvedb.errors import InvalidInput, NotFound
 from lightcurvedb.lightcurve import QUALITY_FLAG
-from lightcurvedb.queries import observations, partitions, processing
+from lightcurvedb.queries import observations, partitions, processing, shards
 from lightcurvedb.tess import mapping
 from lightcurvedb.tess.products import canonical
 
@@ -115,31 +116,34 @@ def read_partition(conn: psycopg.Connection[Any], partition: Partition, *,
     asks for (`ARRAY_FIELDS`; None: all) — times, QUALITY flags, the candidate flux groups' datasets (their arrays
     only for flux/flux_err) — and the observation's cadence grid. Each release's flux is `processing_group` (a
     group or short name), else its product's default, the same choice as `lcdb export`; a release without that
-    group is left out."""
+    group is left out. The arrays of an observation on a shard are read straight from the shard
+    (`shard_routes.direct`), not through the coordinator."""
     wanted = array_columns(columns)
     register(conn)
     ids = list(partition.release_ids)
     releases = {r.id: r for r in partitions.list_partition_releases(conn, release_ids=np.array(ids, np.int64))}
     (grid,) = observations.list_observation_grids(conn, ids=np.array([partition.observation_id], np.int64))
     cadences = np.asarray(grid.cadence_reference, dtype=np.int64)
-    times = dict(iter_release_times(conn, observation_id=partition.observation_id, release_ids=ids)) \
+    group_ids = {g.name: g.id for g in processing.list_processing_groups(conn)}
+    held = shards.observation_shard(conn, observation_id=partition.observation_id).shard
+    data = conn if held is None else shard_routes.direct(conn, held)
+    times = dict(iter_release_times(data, observation_id=partition.observation_id, release_ids=ids)) \
         if "time" in wanted else {}
     shared = np.zeros(cadences.shape[0], dtype=np.int32)
     flags: dict[int, NDArray[np.int32]] = {}
     if "quality" in wanted:
-        for release_id, bits in iter_release_flags(conn, observation_id=partition.observation_id, release_ids=ids,
+        for release_id, bits in iter_release_flags(data, observation_id=partition.observation_id, release_ids=ids,
                                                    flag_type=QUALITY_FLAG):
             if release_id is None:
                 shared |= bits
             else:
                 flags[release_id] = bits
     arrays = frozenset(a for a, c in (("values", "flux"), ("errors", "flux_err")) if c in wanted)
-    group_ids = {g.name: g.id for g in processing.list_processing_groups(conn)}
     candidates = dict.fromkeys(g for r in releases.values() for g in _preference(r.product_name, processing_group)
                                if g in group_ids)
     found: dict[tuple[int, str], Any] = {}
     for candidate in candidates:
-        for d in iter_datasets(conn, observation_id=partition.observation_id,
+        for d in iter_datasets(data, observation_id=partition.observation_id,
                                processing_group_id=group_ids[candidate], release_ids=ids, ordered=False,
                                arrays=arrays):
             found[(int(d.release_id or 0), candidate)] = d

@@ -12,16 +12,13 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from lightcurvedb import migrate
-from lightcurvedb.errors import InvalidInput, NotFound, ShardError, ShardUnavailable
+from lightcurvedb.errors import InvalidInput, ShardError, ShardUnavailable
+from lightcurvedb.queries import shards as shard_queries
+from lightcurvedb.shard_routes import SERVER_PREFIX, WHERE, server_options
 
-SERVER_PREFIX = "lcdb_shard_"
-"""A shard NAME is the foreign server lcdb_shard_NAME of the coordinator."""
 DATA_TABLES = ("dataset", "target_specific_time", "quality_flag_array")
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
-_SERVER_OPTIONS = ("host", "hostaddr", "port", "dbname", "connect_timeout", "sslmode", "sslrootcert", "sslcert",
-                   "sslkey", "application_name", "target_session_attrs")
 _LOCK_NAMESPACE, _DROP_KEY = 4242020, 2  # the ingest's: every data transaction holds _DROP_KEY shared
-_CHECKSUM = sql.SQL("SELECT count(*), coalesce(md5(string_agg(md5(t::text), '' ORDER BY t.id)), '') FROM {} AS t")
 
 
 @dataclass(frozen=True)
@@ -72,8 +69,8 @@ def add_shard(conn: psycopg.Connection[Any], *, name: str, dsn: str) -> Shard:
     with conn.transaction():
         conn.execute("CREATE EXTENSION IF NOT EXISTS postgres_fdw")
         if conn.execute("SELECT 1 FROM pg_foreign_server WHERE srvname = %s", (server,)).fetchone():
-            raise InvalidInput(f"shard {name} exists already ({_where(_server_options(conn, server))})")
-        opts = {k: str(v) for k, v in options.items() if k in _SERVER_OPTIONS and v is not None}
+            raise InvalidInput(f"shard {name} exists already ({_where(server_options(conn, server))})")
+        opts = {k: str(v) for k, v in options.items() if k in WHERE and v is not None}
         opts.update({"async_capable": "true", "batch_size": "1000", "fetch_size": "200"})
         conn.execute(sql.SQL("CREATE SERVER {} FOREIGN DATA WRAPPER postgres_fdw OPTIONS ({})").format(
             sql.Identifier(server), _options(opts)))
@@ -100,25 +97,15 @@ def list_shards(conn: psycopg.Connection[Any]) -> list[Shard]:
     return [_shard(conn, s) for s in servers]
 
 
-def shard_dsn(conn: psycopg.Connection[Any], name: str, *, dsn: str | None = None) -> str:
-    """A DSN of shard `name`: its server's host, port and database, with `dsn`'s user and password (the caller's
-    own role on the shard) or, without `dsn`, the user mapping's (a DBA's view: needs to see the mapping)."""
-    server = server_name(name) if not name.startswith(SERVER_PREFIX) else name
-    where = _server_options(conn, server)
-    if dsn is not None:
-        return make_conninfo(dsn, **{k: v for k, v in where.items() if k in _SERVER_OPTIONS})
+def shard_dsn(conn: psycopg.Connection[Any], name: str) -> str:
+    """A DSN of shard `name` (or of its server lcdb_shard_NAME) as its user mapping's role: the DBA's view (it
+    needs to see the mapping's options). Reads and ingests connect as their own role (`shard_routes.direct`)."""
+    server = name if name.startswith(SERVER_PREFIX) else server_name(name)
+    where = {k: v for k, v in server_options(conn, server).items() if k in WHERE}
     row = conn.execute("SELECT umoptions FROM pg_user_mappings WHERE srvname = %s ORDER BY usename = 'public'",
                        (server,)).fetchone()
     creds = dict(o.split("=", 1) for o in (row[0] or [])) if row else {}
-    return make_conninfo("", **{k: v for k, v in where.items() if k in _SERVER_OPTIONS},
-                         **{k: v for k, v in creds.items() if k in ("user", "password")})
-
-
-def observation_shards(conn: psycopg.Connection[Any], observation_ids: Iterable[int]) -> dict[int, str]:
-    """{observation id: shard name} of the observations whose partitions are on a shard."""
-    rows = conn.execute("SELECT o, lcdb_observation_shard(o) FROM unnest(%s::bigint[]) AS o",
-                        (list(observation_ids),)).fetchall()
-    return {int(o): str(s).removeprefix(SERVER_PREFIX) for o, s in rows if s is not None}
+    return make_conninfo("", **where, **{k: v for k, v in creds.items() if k in ("user", "password")})
 
 
 def move(conn: psycopg.Connection[Any], *, sectors: Iterable[int], to: str) -> list[Moved]:
@@ -133,8 +120,7 @@ def move(conn: psycopg.Connection[Any], *, sectors: Iterable[int], to: str) -> l
     conn.commit()
     moved = []
     for obs, sector in rows:
-        here = conn.execute("SELECT lcdb_observation_shard(%s)", (obs,)).fetchone()
-        source = here[0] if here else None
+        source = shard_queries.observation_shard(conn, observation_id=obs).shard
         conn.commit()
         if source == destination:
             if destination is None:
@@ -149,13 +135,10 @@ def move(conn: psycopg.Connection[Any], *, sectors: Iterable[int], to: str) -> l
 
 def _to_shard(conn: psycopg.Connection[Any], obs: int, sector: int | None, server: str) -> Moved:
     with _connect(conn, server) as shard:
-        shard.execute("SELECT lcdb_prepare_observation_partitions(%s)", (obs,))
-        for parent, table in zip(DATA_TABLES, _tables(obs), strict=True):
-            # an interrupted move's copy, never attached anywhere (the coordinator's partition is local) is emptied;
-            # the shard's roles get what they have on the parent (direct reads, lightcurvedb.dask)
-            shard.execute(sql.SQL("TRUNCATE {}").format(table))
-            shard.execute("SELECT lcdb_grant_partition(%s::regclass, %s::regclass)",
-                          (table.as_string(shard), parent))
+        # the shard's own partitions (its reads and writes work directly: lightcurvedb.dask, ingest); an interrupted
+        # move's copy (the coordinator's partition is still local, so nothing reads it) is emptied
+        shard.execute("SELECT lcdb_hold_shard_partitions(%s)", (obs,))
+        shard.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(_tables(obs))))
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_NAMESPACE, _DROP_KEY))
             conn.execute(sql.SQL("LOCK TABLE {} IN SHARE MODE").format(sql.SQL(", ").join(_tables(obs))))
@@ -196,8 +179,10 @@ def _copy(source: psycopg.Connection[Any], target: psycopg.Connection[Any], obs:
             for block in out:
                 size += len(block)
                 into.write(block)
-        before = source.execute(_CHECKSUM.format(table)).fetchone()
-        after = target.execute(_CHECKSUM.format(table)).fetchone()
+        # rows and an md5 of every row's text in id order: equal on both sides, or nothing is swapped
+        before, after = (on.execute(sql.SQL("SELECT count(*), coalesce(md5(string_agg(md5(t::text), '' ORDER BY "
+                                            "t.id)), '') FROM {} AS t").format(table)).fetchone()
+                         for on in (source, target))
         if before != after:
             raise ShardError(f"the copy of {table.as_string(source)} differs from its source "
                                    f"({before} != {after}); nothing was moved")
@@ -237,7 +222,7 @@ def _connect(conn: psycopg.Connection[Any], server: str) -> psycopg.Connection[A
 
 
 def _shard(conn: psycopg.Connection[Any], server: str, *, sized: bool = True) -> Shard:
-    where = _server_options(conn, server)
+    where = server_options(conn, server)
     observations = tuple(int(r[0]) for r in conn.execute(
         "SELECT DISTINCT substring(f.ftrelid::regclass::text FROM '_o([0-9]+)$')::bigint AS o "
         "FROM pg_foreign_table AS f JOIN pg_foreign_server AS s ON s.oid = f.ftserver WHERE s.srvname = %s "
@@ -258,13 +243,6 @@ def _shard(conn: psycopg.Connection[Any], server: str, *, sized: bool = True) ->
     return Shard(name=server.removeprefix(SERVER_PREFIX), server=server, host=where.get("host", ""),
                  port=where.get("port", ""), dbname=where.get("dbname", ""), observations=observations,
                  sectors=sectors, bytes=size, reachable=error is None, error=error)
-
-
-def _server_options(conn: psycopg.Connection[Any], server: str) -> dict[str, str]:
-    row = conn.execute("SELECT srvoptions FROM pg_foreign_server WHERE srvname = %s", (server,)).fetchone()
-    if row is None:
-        raise NotFound(f"no shard {server.removeprefix(SERVER_PREFIX)} (lcdb shard list shows them)")
-    return dict(o.split("=", 1) for o in (row[0] or []))
 
 
 def _options(values: dict[str, str]) -> sql.Composable:

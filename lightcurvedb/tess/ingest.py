@@ -15,11 +15,12 @@ import numpy as np
 import psycopg
 from psycopg import errors as pg_errors
 
-from lightcurvedb import bulk
+from lightcurvedb import bulk, shard_routes
 from lightcurvedb._retry import backoff
 from lightcurvedb.errors import FitsFormatError, LightcurveDBError, PermissionDenied
 from lightcurvedb.queries import ingest_log, observations, processing, releases, targets
-from lightcurvedb.records.times_flags import QualityFlagArrayInsert, TargetSpecificTimeInsert
+from lightcurvedb.queries import shards as shard_queries
+from lightcurvedb.query_runtime import translated
 from lightcurvedb.sky.positions import record_header_position
 from lightcurvedb.tess.cadences import DERIVED_CADENCE_RULE
 from lightcurvedb.tess.fits_reader import MAX_FILE_BYTES, LightcurveFile, read_lightcurve, sha256_of
@@ -213,16 +214,15 @@ def write_file(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference
         # the arrays first, under the deferred release keys (checked at commit): see _PARTITIONS_KEY
         conn.execute("SET CONSTRAINTS ALL DEFERRED")
         release_id = releases.reserve_release_id(conn)
-        # model_construct: the file was validated when read, and the COPY encoder checks every array again
-        datasets = bulk.write(conn, "dataset", [  # the writer stores each array at its precision (real[] or float8[])
-            {"processing_group_id": keys.groups[d.column.group], "target_id": target_id, "observation_id": obs_id,
-             "values": d.values, "errors": d.errors, "release_id": release_id} for d in lc.columns])
-        times = bulk.write(conn, "target_specific_time", [TargetSpecificTimeInsert.model_construct(
-            target_id=target_id, observation_id=obs_id, barycentric_julian_dates=lc.times,
-            release_id=release_id)])
-        flags = bulk.write(conn, "quality_flag_array", [QualityFlagArrayInsert.model_construct(
-            type=kind, observation_id=obs_id, target_id=target_id, quality_flags=arr, release_id=release_id)
-            for kind, arr in sorted(lc.flags.items())])
+        rows = _array_rows(lc, keys, release_id)
+        shard = shard_queries.observation_shard(conn, observation_id=obs_id).shard
+        if shard is None:
+            # the writer stores each array at its precision (real[] or float8[]) and checks every array again
+            written = {table: bulk.write(conn, table, table_rows) for table, table_rows in rows.items()}
+            inserted = sum(w.inserted for w in written.values())
+            retried = sum(w.retries for w in written.values())
+        else:  # straight to the shard (not row by row through postgres_fdw), committed there first: see _to_shard
+            inserted, retried = _write_on_shard(conn, shard, rows, target_id=target_id, observation_id=obs_id), 0
         conn.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [_LOCK_NAMESPACE, _PARTITIONS_KEY])
         product = releases.get_product_by_name(conn, name=lc.product)
         before = releases.list_tess_releases(conn, product_id=product.id, target_id=target_id, sector=lc.sector)
@@ -245,14 +245,44 @@ def write_file(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference
         if replace:  # after the new data: an old release's observation is dropped only if left with nothing
             for old in before:
                 releases.delete_release(conn, id=old.id)
-    inserted = times.inserted + flags.inserted + datasets.inserted
     return IngestResult(path=lc.path, status="added", tic_id=lc.tic_id, sector=lc.sector, camera=lc.camera,
                         ccd=lc.ccd, product=lc.product, observation_id=obs_id,
                         new_observation=keys.new_observation, rows_inserted=inserted, release=number,
                         release_id=release.id, size_bytes=lc.size_bytes, sha256=lc.sha256,
                         replaced=len(before) if replace else 0,
                         note=f"columns not stored: {', '.join(lc.unstored)}" if lc.unstored else None,
-                        retries=times.retries + flags.retries + datasets.retries)
+                        retries=retried)
+
+
+def _array_rows(lc: LightcurveFile, keys: _Keys, release_id: int) -> dict[str, list[dict[str, Any]]]:
+    """A file's rows of the three data tables (the file was validated when read)."""
+    target_id, obs_id = keys.target_id, keys.observation_id
+    return {
+        "dataset": [{"processing_group_id": keys.groups[d.column.group], "target_id": target_id,
+                     "observation_id": obs_id, "values": d.values, "errors": d.errors, "release_id": release_id}
+                    for d in lc.columns],
+        "target_specific_time": [{"target_id": target_id, "observation_id": obs_id,
+                                  "barycentric_julian_dates": lc.times, "release_id": release_id}],
+        "quality_flag_array": [{"type": kind, "observation_id": obs_id, "target_id": target_id,
+                                "quality_flags": arr, "release_id": release_id}
+                               for kind, arr in sorted(lc.flags.items())],
+    }
+
+
+def _write_on_shard(conn: psycopg.Connection[Any], shard: str, rows: dict[str, list[dict[str, Any]]], *,
+                    target_id: int, observation_id: int) -> int:
+    """Write a file's arrays straight into the partitions its shard holds, with ids from the coordinator's
+    sequences, and commit them there, before the coordinator's transaction writes the release row that makes them
+    visible (if that one fails, the shard keeps rows of a release id that never exists: no read sees them)."""
+    on = shard_routes.direct(conn, shard)
+    ids = {table: [int(i) for i in shard_queries.reserve_data_ids(conn, table_name=table, count=len(table_rows)).ids]
+           for table, table_rows in rows.items()}
+    written = 0
+    with translated(), on.transaction():
+        for table, table_rows in rows.items():
+            written += bulk.write_with_ids(on, table, table_rows, ids=ids[table])
+    shard_queries.record_target_observation(conn, target_id=target_id, observation_id=observation_id)
+    return written
 
 
 def ingest_file(conn: psycopg.Connection[Any], path: str | Path, ref: Reference | None = None, *,

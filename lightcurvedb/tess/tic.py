@@ -369,6 +369,7 @@ def load_tic(conn: psycopg.Connection[Any], tic_id: int, *, product: str | None 
     lcs = read_spans(conn, target_id=first.target_id, versions={p.observation_id: p.observation_version for p in plan},
                      system=system, group_names=first.group_names,
                      spans=[(p.observation_id, p.release_id) for p in plan],
+                     shards={p.observation_id: p.shard for p in plan},
                      wanted=_wanted(plan, layouts, names, flux))
     if not lcs.observations:
         raise _not_found(conn, tic_id, product=wanted_product, sectors=only, release=release)

@@ -226,6 +226,9 @@ COMMENT ON FUNCTION public.lcdb_delete_observation(bigint) IS
 
 DROP FUNCTION public.lcdb_observation_shard(bigint);
 DROP FUNCTION public.lcdb_attach_shard_partitions(bigint, name);
+DROP FUNCTION public.lcdb_hold_shard_partitions(bigint);
+DROP FUNCTION public.lcdb_reserve_data_ids(text, integer);
+DROP FUNCTION public.lcdb_record_target_observation(bigint, bigint);
 DROP FUNCTION public.lcdb_grant_partition(regclass, regclass);
 
 -- the keys back on the parents: the partitions are detached, the default partition's keys renamed out of the way,

@@ -485,3 +485,64 @@ COMMENT ON FUNCTION public.lcdb_attach_shard_partitions(bigint, name) IS
     'same names (built by lcdb_prepare_observation_partitions on the shard) hold the rows; granted like the parents '
     'and commented. Its local partitions must be detached first. lcdb shard move calls it (SECURITY DEFINER: runs '
     'as lcdb_owner, the servers'' owner).';
+
+-- on a shard: the tables it holds for a coordinator are partitions of its own parents (so that the package's reads
+-- and writes work on it directly), without the triggers that need the coordinator's rows
+CREATE FUNCTION public.lcdb_hold_shard_partitions(p_observation_id bigint) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE
+    parent text;
+    rel    regclass;
+BEGIN
+    PERFORM public.lcdb_prepare_observation_partitions(p_observation_id);
+    FOREACH parent IN ARRAY ARRAY['dataset', 'target_specific_time', 'quality_flag_array'] LOOP
+        rel := format('public.%I_o%s', parent, p_observation_id)::regclass;
+        IF NOT (SELECT relispartition FROM pg_class WHERE oid = rel) THEN
+            EXECUTE format('ALTER TABLE public.%I ATTACH PARTITION %s FOR VALUES IN (%s)', parent, rel,
+                           p_observation_id);
+        END IF;
+        -- the coordinator checks lengths against its observation and records target_observation itself
+        EXECUTE format('ALTER TABLE %s DISABLE TRIGGER %I, DISABLE TRIGGER %I', rel,
+                       format('tg_%s_length_matches_observation', parent), format('tg_%s_target_observation', parent));
+        PERFORM public.lcdb_grant_partition(rel, format('public.%I', parent)::regclass);
+        EXECUTE format('COMMENT ON TABLE %s IS %L', rel,
+                       format('Partition of %s for observation %s, held for a coordinator (lcdb shard): the '
+                              'coordinator''s foreign table %s reads and writes it.', parent, p_observation_id,
+                              rel));
+    END LOOP;
+END;
+$$;
+REVOKE ALL ON FUNCTION public.lcdb_hold_shard_partitions(bigint) FROM PUBLIC;
+COMMENT ON FUNCTION public.lcdb_hold_shard_partitions(bigint) IS
+    'On a shard: builds (lcdb_prepare_observation_partitions) and attaches an observation''s tables to this '
+    'database''s parents, with the triggers that need the coordinator''s rows disabled (lengths, target_observation: '
+    'the coordinator keeps them), granted like the parents. lcdb shard move calls it (SECURITY DEFINER).';
+
+-- an ingest writes a sharded observation's arrays straight to the shard, with ids from the coordinator's sequences
+CREATE FUNCTION public.lcdb_reserve_data_ids(p_table text, p_count integer) RETURNS bigint[]
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+BEGIN
+    IF p_table NOT IN ('dataset', 'target_specific_time', 'quality_flag_array') THEN
+        RAISE EXCEPTION 'no data table %', p_table USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN ARRAY(SELECT nextval(pg_get_serial_sequence(format('public.%I', p_table), 'id'))
+                 FROM generate_series(1, p_count));
+END;
+$$;
+REVOKE ALL ON FUNCTION public.lcdb_reserve_data_ids(text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.lcdb_reserve_data_ids(text, integer) TO lcdb_writer;
+COMMENT ON FUNCTION public.lcdb_reserve_data_ids(text, integer) IS
+    'p_count new ids of a data table (dataset, target_specific_time, quality_flag_array) from its sequence: the '
+    'ids of rows an ingest writes straight to a shard, so that they never collide with rows written through the '
+    'coordinator (SECURITY DEFINER: writers need no privilege on the sequences).';
+
+CREATE FUNCTION public.lcdb_record_target_observation(p_target_id bigint, p_observation_id bigint) RETURNS void
+    LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    INSERT INTO public.target_observation (target_id, observation_id) VALUES (p_target_id, p_observation_id)
+    ON CONFLICT ON CONSTRAINT pk_target_observation DO NOTHING;
+$$;
+REVOKE ALL ON FUNCTION public.lcdb_record_target_observation(bigint, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.lcdb_record_target_observation(bigint, bigint) TO lcdb_writer;
+COMMENT ON FUNCTION public.lcdb_record_target_observation(bigint, bigint) IS
+    'Records (target, observation) in target_observation, as the data tables'' trigger does for rows written here: '
+    'for rows an ingest writes straight to a shard (SECURITY DEFINER).';

@@ -104,11 +104,12 @@ ORDER BY t.sector, o.cadence_reference[1], o.id;
 -- The observations holding data of a target (the target_observation lookup: one-target reads restrict the data
 -- tables to these ids, so that only their partitions are planned and locked), with each observation's row
 -- version (xmin:ctid, for the grid cache), the time system of the target's mission and the names of the processing
--- groups by id.
+-- groups by id, and the shard (foreign server) holding the observation's partitions (NULL: here).
 -- prepared: true
 -- not-null: observation_id, observation_version, group_names
 SELECT tobs.observation_id, (o.xmin::text || ':' || o.ctid::text) AS observation_version,
-       m.time_format_name, m.time_unit, m.time_epoch, m.time_epoch_scale, m.time_epoch_format, gn.names AS group_names
+       m.time_format_name, m.time_unit, m.time_epoch, m.time_epoch_scale, m.time_epoch_format, gn.names AS group_names,
+       lcdb_observation_shard(tobs.observation_id) AS shard
 FROM target_observation AS tobs
 CROSS JOIN (SELECT coalesce(jsonb_object_agg(g.id::text, g.name), '{}'::jsonb) AS names
             FROM processing_group AS g) AS gn

@@ -9,11 +9,11 @@
 -- release (or with `each`/`every`). Each span comes with its TESS sector, camera, CCD, cadence count, row version
 -- (xmin:ctid, for the grid cache), the time system of the target's mission and its release's file layout
 -- ("columns": one object per column in file order, header-derived columns last, text values left out; NULL
--- without a layout), and the names of the processing groups by id. In sector, preference, product, release and
--- observation order. No data partition is touched.
+-- without a layout), the names of the processing groups by id and the shard holding the observation's partitions
+-- (NULL: here). In sector, preference, product, release and observation order. No data partition is touched.
 -- optional: sectors, product, release_number
 -- prepared: true
--- nullable: release_id, release_number, product_name, camera, ccd, derived_cadence_seconds, layout
+-- nullable: release_id, release_number, product_name, camera, ccd, derived_cadence_seconds, layout, shard
 -- not-null: target_id, observation_id, sector, cadence_count, observation_version, group_names
 -- not-null: time_format_name, time_unit, time_epoch, time_epoch_scale, time_epoch_format
 WITH tg AS (
@@ -59,7 +59,7 @@ SELECT tg.id AS target_id, s.observation_id, s.release_id, s.number AS release_n
        (i.properties ->> 'camera')::integer AS camera, (i.properties ->> 'ccd')::integer AS ccd, o.cadence_count,
        (o.xmin::text || ':' || o.ctid::text) AS observation_version, dg.cadence_seconds AS derived_cadence_seconds,
        m.time_format_name, m.time_unit, m.time_epoch, m.time_epoch_scale, m.time_epoch_format,
-       layout.columns AS layout, gn.names AS group_names
+       layout.columns AS layout, gn.names AS group_names, lcdb_observation_shard(s.observation_id) AS shard
 FROM spans AS s
 CROSS JOIN (SELECT coalesce(jsonb_object_agg(g.id::text, g.name), '{}'::jsonb) AS names
             FROM processing_group AS g) AS gn

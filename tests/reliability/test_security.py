@@ -130,13 +130,16 @@ def test_writer_writes_data_and_auto_creates_partitions_but_runs_no_ddl(logins: 
 
 CALLABLE_BY_WRITERS = {"lcdb_delete_observation(bigint)", "lcdb_delete_release(bigint)",
                        "lcdb_delete_unused_observation(bigint)", "lcdb_discard_observation_partitions(bigint)",
-                       "lcdb_prepare_observation_partitions(bigint)", "lcdb_unpacked(bytea,anyarray)"}
+                       "lcdb_prepare_observation_partitions(bigint)", "lcdb_unpacked(bytea,anyarray)",
+                       "lcdb_record_target_observation(bigint,bigint)", "lcdb_reserve_data_ids(text,integer)"}
 """SECURITY DEFINER functions writers call: the three deletes drop partitions owned by the schema owner (each refuses
 a session user without DELETE on its table; the ingest of a refused file calls the third); an ingest builds a new
 observation's tables with lcdb_prepare_observation_partitions (owned by the schema owner, granted to no one until
 the observation's insert attaches them) and drops them with lcdb_discard_observation_partitions when another ingest
 created the observation first (never a partition); lcdb_unpacked calls the
-owner-only lcdb_raw_array after checking its input (tests/adapters/test_packed.py)."""
+owner-only lcdb_raw_array after checking its input (tests/adapters/test_packed.py); an ingest into an observation
+on a shard takes the rows' ids from the coordinator's sequences (lcdb_reserve_data_ids, data tables only) and records
+the target's observation (lcdb_record_target_observation), which the data tables' trigger does for local rows."""
 
 
 def test_security_definer_functions_pin_search_path_and_are_not_public(raw_conn: Conn) -> None:
