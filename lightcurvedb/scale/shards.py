@@ -15,10 +15,10 @@ from lightcurvedb import migrate
 from lightcurvedb.errors import InvalidInput, ShardError, ShardUnavailable
 from lightcurvedb.queries import shards as shard_queries
 from lightcurvedb.shard_routes import SERVER_PREFIX, WHERE, server_options
+from lightcurvedb.tess.ingest import DROP_KEY, LOCK_NAMESPACE
 
 DATA_TABLES = ("dataset", "target_specific_time", "quality_flag_array")
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
-_LOCK_NAMESPACE, _DROP_KEY = 4242020, 2  # the ingest's: every data transaction holds _DROP_KEY shared
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,8 @@ def _to_shard(conn: psycopg.Connection[Any], obs: int, sector: int | None, serve
         shard.execute("SELECT lcdb_hold_shard_partitions(%s)", (obs,))
         shard.execute(sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(_tables(obs))))
         with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_NAMESPACE, _DROP_KEY))
+            # ingest waits (its data transactions hold the key shared); other writers wait for the table locks
+            conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, DROP_KEY))
             conn.execute(sql.SQL("LOCK TABLE {} IN SHARE MODE").format(sql.SQL(", ").join(_tables(obs))))
             rows, size = _copy(conn, shard, obs)
             shard.commit()
@@ -154,7 +155,7 @@ def _to_shard(conn: psycopg.Connection[Any], obs: int, sector: int | None, serve
 def _to_local(conn: psycopg.Connection[Any], obs: int, sector: int | None, server: str) -> Moved:
     with _connect(conn, server) as shard:
         with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_NAMESPACE, _DROP_KEY))
+            conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, DROP_KEY))
             for parent, table in zip(DATA_TABLES, _tables(obs), strict=True):
                 conn.execute(sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(sql.Identifier(parent), table))
                 conn.execute(sql.SQL("DROP FOREIGN TABLE {}").format(table))

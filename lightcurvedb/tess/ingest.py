@@ -27,7 +27,7 @@ from lightcurvedb.tess.fits_reader import MAX_FILE_BYTES, LightcurveFile, read_l
 from lightcurvedb.tess.reference import Reference, ensure_ccd, ensure_reference, find_ccd
 
 Status = Literal["added", "skipped", "failed"]
-_LOCK_NAMESPACE = 4242020  # pg_advisory_xact_lock(namespace, 0): serialises key registration
+LOCK_NAMESPACE = 4242020  # pg_advisory_xact_lock(namespace, 0): serialises key registration
 _PARTITIONS_KEY = 1
 """pg_advisory_xact_lock(namespace, 1): held exclusively while an observation's partitions are created, shared by
 the last step of every data transaction (its release row and file record). Attaching a partition clones the
@@ -35,7 +35,7 @@ release foreign keys, which locks `release` against inserts: under this lock the
 rows in flight, and they wait for it, never each in turn for the other. The arrays before them are written under
 deferred release keys into their own partitions, which attaching another partition does not conflict with
 (migration 0021): a new observation's partitions are created while the other workers write."""
-_DROP_KEY = 2
+DROP_KEY = 2
 """pg_advisory_xact_lock(namespace, 2): held exclusively (with the partitions key) while an unused observation and
 its partitions are dropped, shared by every data transaction from its start. Dropping a partition locks the
 partitioned table against everything, including the writers of other partitions, who may meanwhile wait for the
@@ -123,7 +123,7 @@ def _observation(conn: psycopg.Connection[Any], lc: LightcurveFile, ccd_id: int,
     if found is not None:
         obs_id, new = int(found.id), False
     else:
-        conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, _PARTITIONS_KEY])
+        conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, _PARTITIONS_KEY])
         created = observations.create_tess_observation(conn, id=prepared, instrument_id=ccd_id,
                                                        cadence_reference=lc.cadences, sector=lc.sector)
         obs_id, new = int(created.id), True
@@ -150,9 +150,9 @@ def _register(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference)
     registration lock only the rows are written and, under the partitions lock, the partitions attached.
     """
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [_LOCK_NAMESPACE, _DROP_KEY])
+        conn.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [LOCK_NAMESPACE, DROP_KEY])
         prepared = _prepare_observation(conn, lc, ref)
-        conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", [_LOCK_NAMESPACE])
+        conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", [LOCK_NAMESPACE])
         target_id = int(targets.get_or_create_target(conn, catalog_id=ref.catalog_id, name=lc.tic_id).id)
         ccd_id = ensure_ccd(conn, ref, lc.camera, lc.ccd)
         groups = ensure_groups(conn, lc)
@@ -207,7 +207,7 @@ def write_file(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference
         created.add(obs_id)
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock_shared(%s, %s), pg_advisory_xact_lock(%s, hashint8(%s))",
-                     [_LOCK_NAMESPACE, _DROP_KEY, _RELEASE_LOCK, target_id])
+                     [LOCK_NAMESPACE, DROP_KEY, _RELEASE_LOCK, target_id])
         known = releases.find_ingested_file(conn, sha256=lc.sha256)  # a concurrent ingest of the same bytes
         if known is not None:
             return _skipped(lc, known)
@@ -223,7 +223,7 @@ def write_file(conn: psycopg.Connection[Any], lc: LightcurveFile, ref: Reference
             retried = sum(w.retries for w in written.values())
         else:  # straight to the shard (not row by row through postgres_fdw), committed there first: see _to_shard
             inserted, retried = _write_on_shard(conn, shard, rows, target_id=target_id, observation_id=obs_id), 0
-        conn.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [_LOCK_NAMESPACE, _PARTITIONS_KEY])
+        conn.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [LOCK_NAMESPACE, _PARTITIONS_KEY])
         product = releases.get_product_by_name(conn, name=lc.product)
         before = releases.list_tess_releases(conn, product_id=product.id, target_id=target_id, sector=lc.sector)
         number = max((r.number for r in before), default=0) + 1  # never reused, even after a replace
@@ -341,7 +341,7 @@ def _forget_observations(conn: psycopg.Connection[Any], created: set[int]) -> No
     for observation_id in sorted(created):
         with contextlib.suppress(psycopg.Error), conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s, %s), pg_advisory_xact_lock(%s, %s)",
-                         [_LOCK_NAMESPACE, _DROP_KEY, _LOCK_NAMESPACE, _PARTITIONS_KEY])
+                         [LOCK_NAMESPACE, DROP_KEY, LOCK_NAMESPACE, _PARTITIONS_KEY])
             observations.delete_unused_observation(conn, id=observation_id)
 
 

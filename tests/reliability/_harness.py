@@ -197,7 +197,7 @@ def bulk_keys(conn: psycopg.Connection[Any], *, targets: int, sectors: int, grou
     oids: dict[int, int] = {}
     for s in range(sectors):
         with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", [ingest._LOCK_NAMESPACE])
+            conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", [ingest.LOCK_NAMESPACE])
             ccd = reference.ensure_ccd(conn, ref, 1, 1)
             grid = np.arange(cadences, dtype=np.int64) + 10_000 * (s + 1)
             class _LC:  # the attributes ingest._observation reads
