@@ -124,12 +124,10 @@ def store_lightcurve_metrics(
 
 
 _LIST_RELEASE_METRICS: LiteralString = """
-SELECT m.release_id, m.processing_group_id, g.name AS group_name, m.cdpp_1h_ppm, m.p2p_scatter_ppm,
-       m.good_fraction
+SELECT m.release_id, m.processing_group_id, m.cdpp_1h_ppm, m.p2p_scatter_ppm, m.good_fraction
 FROM lightcurve_metric AS m
-JOIN processing_group AS g ON g.id = m.processing_group_id
 WHERE m.release_id = ANY(%(release_ids)s::int8[]) AND m.parameters = %(parameters)s AND m.code_version = %(code_version)s
-ORDER BY m.release_id, g.name
+ORDER BY m.release_id, m.processing_group_id
 """  # noqa: E501
 
 
@@ -140,8 +138,7 @@ def list_release_metrics(
     parameters: dict[str, Any],
     code_version: str,
 ) -> list[ListReleaseMetricsRow]:
-    """The metrics of the given releases under these parameters and code version, with each processing group's
-    name.
+    """The metrics of the given releases under these parameters and code version.
 
     Returns every row as a list.
 
@@ -190,7 +187,7 @@ def store_rule_choices(
 
     Returns the number of rows affected.
 
-    SQL: sql/queries/best.sql:42 (:execrows).
+    SQL: sql/queries/best.sql:39 (:execrows).
     """
     params: dict[str, Any] = {
         "rule": rule,
@@ -227,7 +224,7 @@ def set_explicit_choice(
 
     Returns the inserted row, or the existing one with the same key (safe under concurrent callers).
 
-    SQL: sql/queries/best.sql:62 (:one).
+    SQL: sql/queries/best.sql:59 (:one).
     """
     params: dict[str, Any] = {"processing_group_id": processing_group_id, "rule": rule, "release_id": release_id}
     return rt.one(conn, _SET_EXPLICIT_CHOICE, params, kwargs_row(BestLightcurveRecord), "set_explicit_choice")
@@ -244,7 +241,7 @@ def clear_explicit_choice(conn: psycopg.Connection[Any], *, release_id: int) -> 
 
     Returns the number of rows affected.
 
-    SQL: sql/queries/best.sql:74 (:execrows).
+    SQL: sql/queries/best.sql:71 (:execrows).
     """
     params: dict[str, Any] = {"release_id": release_id}
     return rt.execute(conn, _CLEAR_EXPLICIT_CHOICE, params)
@@ -266,18 +263,17 @@ def list_best_choices(conn: psycopg.Connection[Any], *, release_ids: Int64Array)
 
     Returns every row as a list.
 
-    SQL: sql/queries/best.sql:78 (:many).
+    SQL: sql/queries/best.sql:75 (:many).
     """
     params: dict[str, Any] = {"release_ids": rt.int_array("release_ids", release_ids)}
     return rt.many(conn, _LIST_BEST_CHOICES, params, kwargs_row(ListBestChoicesRow))
 
 
 _LIST_RELEASE_GROUPS: LiteralString = """
-SELECT DISTINCT d.release_id, d.processing_group_id, g.name AS group_name
+SELECT DISTINCT d.release_id, d.processing_group_id
 FROM dataset AS d
-JOIN processing_group AS g ON g.id = d.processing_group_id
 WHERE d.observation_id = %(observation_id)s AND d.release_id = ANY(%(release_ids)s::int8[])
-ORDER BY d.release_id, g.name
+ORDER BY d.release_id, d.processing_group_id
 """
 
 
@@ -287,11 +283,11 @@ def list_release_groups(
     observation_id: int,
     release_ids: Int64Array,
 ) -> list[ListReleaseGroupsRow]:
-    """The processing groups each of the given releases holds data of (of one observation).
+    """The processing groups each of the given releases holds data of (of one observation; names from
 
     Returns every row as a list.
 
-    SQL: sql/queries/best.sql:89 (:many).
+    SQL: sql/queries/best.sql:86 (:many).
     """
     params: dict[str, Any] = {"observation_id": observation_id, "release_ids": rt.int_array("release_ids", release_ids)}
     return rt.many(conn, _LIST_RELEASE_GROUPS, params, kwargs_row(ListReleaseGroupsRow))
@@ -310,7 +306,7 @@ def list_best_of_target(conn: psycopg.Connection[Any], *, target_id: int) -> lis
 
     Returns every row as a list.
 
-    SQL: sql/queries/best.sql:98 (:many).
+    SQL: sql/queries/best.sql:94 (:many).
     """
     params: dict[str, Any] = {"target_id": target_id}
     return rt.many(conn, _LIST_BEST_OF_TARGET, params, kwargs_row(ListBestOfTargetRow))

@@ -232,9 +232,7 @@ class ListUnmeasuredDatasetsRow(Record):
 
 
 class ListReleaseMetricsRow(Record):
-    """A row of list_release_metrics: The metrics of the given releases under these parameters and code version,
-    with each processing group's name.
-    """
+    """A row of list_release_metrics: The metrics of the given releases under these parameters and code version."""
 
     release_id: int = Field(
         description="The release measured (ON DELETE CASCADE: deleting a release deletes its metrics).",
@@ -242,7 +240,6 @@ class ListReleaseMetricsRow(Record):
     processing_group_id: int = Field(
         description="The flux measured: a processing group of the release (ON DELETE CASCADE).",
     )
-    group_name: str = Field(description="Human-readable name, e.g. 'SPOC PDCSAP'.")
     cdpp_1h_ppm: float | None = Field(
         description=(
             "Combined differential photometric precision over 1 h, ppm (lightkurve's estimate_cdpp of "
@@ -297,7 +294,7 @@ class ListBestChoicesRow(Record):
 
 class ListReleaseGroupsRow(Record):
     """A row of list_release_groups: The processing groups each of the given releases holds data of (of one
-    observation).
+    observation; names from
     """
 
     release_id: int | None = Field(
@@ -306,7 +303,6 @@ class ListReleaseGroupsRow(Record):
     processing_group_id: int = Field(
         description="The processing group (photometric source x detrending method); ON DELETE CASCADE.",
     )
-    group_name: str = Field(description="Human-readable name, e.g. 'SPOC PDCSAP'.")
 
 
 class ListBestOfTargetRow(Record):

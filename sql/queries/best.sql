@@ -30,14 +30,11 @@ JOIN release AS r ON r.id = m.release_id
 ON CONFLICT ON CONSTRAINT uq_lightcurve_metric_key DO NOTHING;
 
 -- name: list_release_metrics :many
--- The metrics of the given releases under these parameters and code version, with each processing group's name.
--- not-null: group_name
-SELECT m.release_id, m.processing_group_id, g.name AS group_name, m.cdpp_1h_ppm, m.p2p_scatter_ppm,
-       m.good_fraction
+-- The metrics of the given releases under these parameters and code version.
+SELECT m.release_id, m.processing_group_id, m.cdpp_1h_ppm, m.p2p_scatter_ppm, m.good_fraction
 FROM lightcurve_metric AS m
-JOIN processing_group AS g ON g.id = m.processing_group_id
 WHERE m.release_id = ANY(:release_ids::int8[]) AND m.parameters = :parameters AND m.code_version = :code_version
-ORDER BY m.release_id, g.name;
+ORDER BY m.release_id, m.processing_group_id;
 
 -- name: store_rule_choices :execrows
 -- Store the rule's choice of each given release (parallel arrays; target and observation are the release's). A
@@ -87,13 +84,12 @@ WHERE b.release_id = ANY(:release_ids::int8[])
 ORDER BY b.release_id, b.kind = 'explicit' DESC;
 
 -- name: list_release_groups :many
--- The processing groups each of the given releases holds data of (of one observation).
--- not-null: group_name
-SELECT DISTINCT d.release_id, d.processing_group_id, g.name AS group_name
+-- The processing groups each of the given releases holds data of (of one observation; names from
+-- processing.list_processing_groups, a join here would probe processing_group once per dataset).
+SELECT DISTINCT d.release_id, d.processing_group_id
 FROM dataset AS d
-JOIN processing_group AS g ON g.id = d.processing_group_id
 WHERE d.observation_id = :observation_id AND d.release_id = ANY(:release_ids::int8[])
-ORDER BY d.release_id, g.name;
+ORDER BY d.release_id, d.processing_group_id;
 
 -- name: list_best_of_target :many
 -- Every release of a TIC target (by sector, product, number) with the choice in force and its rule, and the newest

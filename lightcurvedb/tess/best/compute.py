@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 import lightcurvedb
 from lightcurvedb.bulk.readers import iter_datasets, iter_release_flags, iter_release_times
 from lightcurvedb.lightcurve import QUALITY_FLAG
-from lightcurvedb.queries import best, partitions
+from lightcurvedb.queries import best, partitions, processing
 from lightcurvedb.tess.best import rule
 from lightcurvedb.tess.best.metrics import MetricParameters, Metrics, measure
 
@@ -51,9 +51,10 @@ def measure_releases(conn: psycopg.Connection[Any], *, observation_id: int, rele
     version = version or code_version()
     ids = np.array(sorted({int(r) for r in release_ids}), dtype=np.int64)
     releases = {r.id: r for r in partitions.list_partition_releases(conn, release_ids=ids)}
+    names = {g.id: g.name for g in processing.list_processing_groups(conn)}
     held: dict[int, dict[str, int]] = {}
     for g in best.list_release_groups(conn, observation_id=observation_id, release_ids=ids):
-        held.setdefault(int(g.release_id or 0), {})[g.group_name] = g.processing_group_id
+        held.setdefault(int(g.release_id or 0), {})[names[g.processing_group_id]] = g.processing_group_id
     wanted = {(rid, held[rid][name]) for rid, r in releases.items() for name in rule.candidates(r.product_name)
               if name in held.get(rid, {})}
     key: dict[str, Any] = {"parameters": params.as_json(), "code_version": version}
@@ -63,7 +64,7 @@ def measure_releases(conn: psycopg.Connection[Any], *, observation_id: int, rele
         if (int(d.release_id or 0), d.processing_group_id) in wanted)
     found = _measure(conn, observation_id, todo, releases, params) if todo else []
     stored = _store(conn, found, key) if found else 0
-    chosen = _choose(conn, releases, held, metric, key)
+    chosen = _choose(conn, releases, held, names, metric, key)
     return Summary(measured=len(found), stored=stored, skipped=len(wanted) - len(todo), chosen=chosen,
                    releases=len(releases))
 
@@ -116,13 +117,13 @@ def _store(conn: psycopg.Connection[Any], found: list[tuple[int, int, Metrics]],
         n_cadences=ints("n_cadences"), cdpp_windows=ints("cdpp_window"))
 
 
-def _choose(conn: psycopg.Connection[Any], releases: dict[int, Any], held: dict[int, dict[str, int]], metric: str,
-            key: dict[str, Any]) -> int:
+def _choose(conn: psycopg.Connection[Any], releases: dict[int, Any], held: dict[int, dict[str, int]],
+            names: dict[int, str], metric: str, key: dict[str, Any]) -> int:
     """Store each release's rule choice from its stored metrics; returns how many were new or changed."""
     column = rule.METRICS[metric]
     values: dict[int, dict[str, float | None]] = {}
     for m in best.list_release_metrics(conn, release_ids=np.array(sorted(releases), dtype=np.int64), **key):
-        values.setdefault(m.release_id, {})[m.group_name] = getattr(m, column)
+        values.setdefault(m.release_id, {})[names[m.processing_group_id]] = getattr(m, column)
     chosen = []
     for rid, r in sorted(releases.items()):
         if rid not in values:  # nothing measured (no candidate held): no choice, reads take the default

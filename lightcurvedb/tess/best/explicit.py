@@ -8,7 +8,7 @@ import numpy as np
 import psycopg
 
 from lightcurvedb.errors import InvalidInput, NotFound
-from lightcurvedb.queries import best
+from lightcurvedb.queries import best, processing
 from lightcurvedb.tess import mapping
 from lightcurvedb.tess.best import rule
 from lightcurvedb.tess.products import canonical
@@ -46,7 +46,8 @@ def set_best(conn: psycopg.Connection[Any], tic: int, *, sector: int, flux: str,
     if rule.is_best(flux):
         raise InvalidInput("--flux names a processing group to choose, not 'best'")
     group = mapping.resolve_group(flux)
-    held = {g.group_name: g.processing_group_id for g in best.list_release_groups(
+    names = {g.id: g.name for g in processing.list_processing_groups(conn)}
+    held = {names[g.processing_group_id]: g.processing_group_id for g in best.list_release_groups(
         conn, observation_id=r.observation_id, release_ids=np.array([r.id], dtype=np.int64))}
     if group not in held:
         raise UnknownFluxGroup(f"TIC {tic} sector {sector} {r.product_name} release {r.number} has no processing "
