@@ -66,7 +66,7 @@ class Metrics:
 
 def cadences_per(hours: float, time: Floats) -> int:
     """Cadences in `hours` at the median spacing of `time` (days), at least 1 (lightkurve's `transit_duration`)."""
-    spacing = float(np.median(np.diff(time))) if time.size > 1 else float("nan")
+    spacing = float(_median(np.diff(time))) if time.size > 1 else float("nan")
     if not (np.isfinite(spacing) and spacing > 0):
         return 1
     return max(1, round(hours / 24.0 / spacing))
@@ -91,17 +91,30 @@ def measure(time: NDArray[Any], flux: NDArray[Any], quality: NDArray[Any], *, pr
         return Metrics(nan, nan, fraction, n, int(keep.size), window)
     order = np.argsort(t, kind="stable")
     t, f = t[order], f[order]
-    normalised = f / np.median(f)
+    normalised = f / _median(f)
     return Metrics(cdpp(t, normalised, window=window, savgol_window=params.savgol_window,
                         savgol_polyorder=params.savgol_polyorder, sigma=params.sigma),
                    p2p_scatter(normalised), fraction, n, int(keep.size), window)
+
+
+def _median(x: Floats) -> float:
+    """`np.median` of a finite 1-D array (the same value: the middle element, or the mean of the middle two) by one
+    partition, without `np.median`'s NaN check and generic reduction, which cost it four times as much here."""
+    n = x.size
+    if n == 0:
+        return float("nan")
+    k = n // 2
+    if n % 2:
+        return float(np.partition(x, k)[k])
+    part = np.partition(x, (k - 1, k))
+    return float((part[k - 1] + part[k]) / 2)
 
 
 def p2p_scatter(flux: Floats) -> float:
     """Robust point-to-point scatter in ppm: 1.4826 × the median absolute deviation of successive differences,
     divided by √2 (the scatter of one point for white noise), of a normalised flux."""
     d = np.diff(flux)
-    return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2.0) * 1e6)
+    return float(1.4826 * _median(np.abs(d - _median(d))) / np.sqrt(2.0) * 1e6)
 
 
 def cdpp(time: Floats, flux: Floats, *, window: int, savgol_window: int = 101, savgol_polyorder: int = 2,
@@ -112,7 +125,7 @@ def cdpp(time: Floats, flux: Floats, *, window: int, savgol_window: int = 101, s
     (`measure` keeps those only): lightkurve's NaN-ignoring statistics are then the plain ones, which cost less."""
     flat = flux / _flatten_trend(time, flux, savgol_window, savgol_polyorder)
     kept = flat[~_sigma_clip_mask(flat, sigma)]
-    ppm = kept / np.median(kept) * 1e6
+    ppm = kept / _median(kept) * 1e6
     w = min(window, ppm.size)
     cumsum = np.cumsum(np.insert(ppm, 0, 0))
     return float(np.std((cumsum[w:] - cumsum[:-w]) / float(w)))
@@ -122,19 +135,19 @@ def _flatten_trend(time: Floats, flux: Floats, window_length: int, polyorder: in
                    niters: int = 3, sigma: float = 3.0) -> Floats:
     """The trend `LightCurve.flatten(window_length, polyorder)` divides by (its defaults: break_tolerance 5,
     niters 3, sigma 3), at every time, of a finite flux."""
-    mask = np.abs(flux - np.median(flux)) <= np.std(flux) * sigma
+    mask = np.abs(flux - _median(flux)) <= np.std(flux) * sigma
     trend = np.zeros_like(flux)
     for _ in range(niters):
         tm, fm = time[mask], flux[mask]
         dt = tm[1:] - tm[:-1]
         with np.errstate(invalid="ignore"):
-            cut = np.where(dt > break_tolerance * (np.median(dt) if dt.size else np.nan))[0] + 1
+            cut = np.where(dt > break_tolerance * (_median(dt) if dt.size else np.nan))[0] + 1
         low = np.append([0], cut)
         high = np.append(cut, len(tm))
         segment_trend = np.zeros(len(tm))
         for lo, hi in zip(low, high, strict=True):
             if window_length > (hi - lo) or (hi - lo) < break_tolerance:
-                segment_trend[lo:hi] = np.median(fm[lo:hi])
+                segment_trend[lo:hi] = _median(fm[lo:hi])
             else:
                 segment_trend[lo:hi] = savgol(fm[lo:hi], window_length, polyorder)
         residual = fm - segment_trend
@@ -191,7 +204,7 @@ def _sigma_clip_mask(data: Floats, sigma: float, *, maxiters: int = 5) -> NDArra
     for _ in range(maxiters):
         if kept.size == 0:
             break
-        centre, spread = np.median(kept), np.std(kept)
+        centre, spread = _median(kept), float(np.std(kept))
         lo, hi = centre - spread * sigma, centre + spread * sigma
         inside = (kept >= lo) & (kept <= hi)
         changed = kept.size - int(np.count_nonzero(inside))
