@@ -100,18 +100,12 @@ def _values(column: Any) -> np.ndarray[Any, Any]:
 
 def _oracle(path: Path, product: str, column: str) -> tuple[float, int, int]:
     """lightkurve's estimate_cdpp of the file's `column`: read by lightkurve with the default quality mask (CDIPS:
-    every cadence, as lightcurvedb does: its IRQ letters are text, not a bitmask), finite times and fluxes, flux
-    divided by its median; with the cadences kept and the 1-h window."""
+    its reader keeps the cadences whose quality letter is G or 0), finite times and fluxes, flux divided by its
+    median; with the cadences kept and the 1-h window."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if product == "cdips":
-            with fits.open(path) as hdul:
-                data = hdul[1].data
-                t, f = np.asarray(data["TMID_BJD"], np.float64) - 2457000, np.asarray(data[column.upper()],
-                                                                                      np.float64)
-        else:
-            lc = lk.read(path, quality_bitmask="default", flux_column=column)
-            t, f = np.asarray(lc.time.value, np.float64), _values(lc.flux)
+        lc = lk.read(path, quality_bitmask="default", flux_column=column)
+        t, f = np.asarray(lc.time.value, np.float64), _values(lc.flux)
         keep = np.isfinite(t) & np.isfinite(f)
         t, f = t[keep], f[keep]
         window = cadences_per(1.0, t)

@@ -16,6 +16,7 @@ import lightcurvedb
 from lightcurvedb.bulk.readers import iter_datasets, iter_release_flags, iter_release_times
 from lightcurvedb.lightcurve import QUALITY_FLAG
 from lightcurvedb.queries import best, partitions, processing
+from lightcurvedb.queries import releases as releases_q
 from lightcurvedb.tess.best import rule
 from lightcurvedb.tess.best.metrics import MetricParameters, Metrics, measure
 
@@ -62,7 +63,7 @@ def measure_releases(conn: psycopg.Connection[Any], *, observation_id: int, rele
         conn, observation_id=observation_id, release_ids=ids,
         group_ids=np.array(sorted({g for _, g in wanted}), dtype=np.int64), **key)
         if (int(d.release_id or 0), d.processing_group_id) in wanted)
-    found = _measure(conn, observation_id, todo, releases, params) if todo else []
+    found = _measure(conn, observation_id, todo, releases, names, params) if todo else []
     stored = _store(conn, found, key) if found else 0
     chosen = _choose(conn, releases, held, names, metric, key)
     return Summary(measured=len(found), stored=stored, skipped=len(wanted) - len(todo), chosen=chosen,
@@ -70,7 +71,8 @@ def measure_releases(conn: psycopg.Connection[Any], *, observation_id: int, rele
 
 
 def _measure(conn: psycopg.Connection[Any], observation_id: int, todo: list[tuple[int, int]],
-             releases: dict[int, Any], params: MetricParameters) -> list[tuple[int, int, Metrics]]:
+             releases: dict[int, Any], names: dict[int, str],
+             params: MetricParameters) -> list[tuple[int, int, Metrics]]:
     """The metrics of each (release, group) of `todo`: times, QUALITY flags and the groups' fluxes streamed."""
     rids = sorted({rid for rid, _ in todo})
     times = dict(iter_release_times(conn, observation_id=observation_id, release_ids=rids))
@@ -82,6 +84,7 @@ def _measure(conn: psycopg.Connection[Any], observation_id: int, todo: list[tupl
             shared = bits if shared is None else shared | bits
         else:
             flags[rid] = bits
+    letters = _quality_letters(conn, [rid for rid in rids if releases[rid].product_name == "cdips"])
     by_group: dict[int, list[int]] = {}
     for rid, gid in todo:
         by_group.setdefault(gid, []).append(rid)
@@ -98,8 +101,24 @@ def _measure(conn: psycopg.Connection[Any], observation_id: int, todo: list[tupl
             if shared is not None:
                 quality = quality | shared
             r = releases[rid]
+            aperture = letters.get((rid, f"irq{names[gid][-1]}")) if r.product_name == "cdips" else None
             out.append((rid, gid, measure(times.get(rid, np.full(n, np.nan)), flux, quality,
-                                          product=r.product_name, sector=int(r.sector), params=params)))
+                                          product=r.product_name, sector=int(r.sector), params=params,
+                                          good=aperture if aperture is not None and aperture.shape[0] == n
+                                          else None)))
+    return out
+
+
+def _quality_letters(conn: psycopg.Connection[Any], release_ids: list[int]) -> dict[tuple[int, str], Any]:
+    """CDIPS's per-aperture quality letters (text columns IRQ1-3) as masks, by (release, lower-cased column):
+    True where the letter is G or 0, the cadences lightkurve's CDIPS reader keeps."""
+    if not release_ids:
+        return {}
+    out = {}
+    for c in releases_q.list_release_columns(conn, release_ids=np.array(sorted(release_ids), dtype=np.int64)):
+        if c.role == "text" and c.text_values is not None:
+            letters = np.char.rstrip(np.array(c.text_values, dtype=str))
+            out[(c.release_id, c.name.lower())] = np.isin(letters, ["G", "0"])
     return out
 
 

@@ -73,15 +73,17 @@ def cadences_per(hours: float, time: Floats) -> int:
 
 
 def measure(time: NDArray[Any], flux: NDArray[Any], quality: NDArray[Any], *, product: str | None, sector: int,
-            params: MetricParameters) -> Metrics:
+            params: MetricParameters, good: NDArray[np.bool_] | None = None) -> Metrics:
     """The metrics of one lightcurve on its observation's grid: the cadences with a finite time and flux that the
-    quality mask keeps (`bitmask_for`: the product's own bits), flux as float64 divided by its median; CDPP over
-    `cdpp_hours` (lightkurve's `estimate_cdpp` of that flux), the robust point-to-point scatter, and the fraction of
-    the grid's cadences kept."""
+    quality mask keeps (`bitmask_for`: the product's own bits; `good`, when given, must keep them too: CDIPS's
+    quality letters), flux as float64 divided by its median; CDPP over `cdpp_hours` (lightkurve's `estimate_cdpp`
+    of that flux), the robust point-to-point scatter, and the fraction of the grid's cadences kept."""
     t = np.asarray(time, dtype=np.float64)
     f = np.asarray(flux, dtype=np.float64)
     keep = np.isfinite(t) & np.isfinite(f) & good_cadences(quality, bitmask_for(params.quality_bitmask,
                                                                                 product=product, sector=sector))
+    if good is not None:
+        keep &= good
     t, f = t[keep], f[keep]
     n = int(t.size)
     window = cadences_per(params.cdpp_hours, t)
