@@ -139,7 +139,7 @@ def _flatten_trend(time: Floats, flux: Floats, window_length: int, polyorder: in
     niters 3, sigma 3), at every time, of a finite flux."""
     mask = np.abs(flux - _median(flux)) <= np.std(flux) * sigma
     trend = np.zeros_like(flux)
-    for _ in range(niters):
+    for i in range(niters):
         tm, fm = time[mask], flux[mask]
         dt = tm[1:] - tm[:-1]
         with np.errstate(invalid="ignore"):
@@ -154,7 +154,11 @@ def _flatten_trend(time: Floats, flux: Floats, window_length: int, polyorder: in
                 segment_trend[lo:hi] = savgol(fm[lo:hi], window_length, polyorder)
         residual = fm - segment_trend
         mask1 = np.abs(residual) < (np.std(residual) * sigma + 1e-14)
-        trend = _interp_extrapolate(tm[mask1], segment_trend[mask1], time)
+        # lightkurve interpolates the trend at every pass but keeps only the last one's; a pass that clips nothing
+        # leaves the mask as it was, so every later pass would repeat it exactly: it is the last
+        if i == niters - 1 or bool(mask1.all()):
+            trend = _interp_extrapolate(tm[mask1], segment_trend[mask1], time)
+            break
         mask[mask] &= mask1
     return trend
 
