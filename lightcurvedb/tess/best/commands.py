@@ -28,8 +28,6 @@ sector = numbers.number("a TESS sector number", int, 1, numbers.MAX_SECTOR)
 
 def register(sub: Any) -> None:
     """Register `lcdb best compute|show|set|clear` on `lcdb`'s subparsers."""
-    from lightcurvedb.scale.commands import _cluster_options
-
     best = sub.add_parser("best", help="the best lightcurve of each star and sector: quality metrics per flux and "
                                        "the choice of a stored rule (reads take it with --flux best)")
     cmds = best.add_subparsers(dest="best_command", required=True)
@@ -43,7 +41,11 @@ def register(sub: Any) -> None:
                    help="what the rule compares, lowest wins (default cdpp-1h)")
     p.add_argument("--quality-bitmask", default="default", metavar="none|default|hard|hardest|INT",
                    help="cadences left out of the metrics (default: lightkurve's default)")
-    _cluster_options(p)
+    how = p.add_mutually_exclusive_group()  # `lcdb bls`'s, without --replica: a task reads and writes the primary
+    how.add_argument("--workers", type=numbers.workers, default=2, metavar="N",
+                     help="worker processes of a local Dask cluster (default 2)")
+    how.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="a running dask.distributed scheduler, e.g. tcp://10.0.0.5:8786")
     p.set_defaults(func=_compute_command, writes="store lightcurve metrics and best choices")
     p = cmds.add_parser("show", help="the best group of each sector of a TIC, its rule, and every group's metrics")
     p.add_argument("tic", type=numbers.tic, help="TIC id")
