@@ -18,6 +18,7 @@ from lightcurvedb.scale import commands as scale_commands
 from lightcurvedb.sky import commands as sky_commands
 from lightcurvedb.tess import commands as tess_commands
 from lightcurvedb.tess import demo
+from lightcurvedb.tess.best import commands as best_commands
 
 ENV_DEBUG = "LCDB_DEBUG"
 _READS = "read lightcurves"
@@ -31,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
                         help=f"show the Python traceback of an error (also ${ENV_DEBUG}=1)")
     sub = parser.add_subparsers(dest="command", required=True)
     for register in (commands.register, tess_commands.register, sky_commands.register, scale_commands.register,
-                     demo.register):
+                     best_commands.register, demo.register):
         register(sub)
     return parser
 

@@ -55,7 +55,8 @@ def register(sub: Any) -> None:
     p.add_argument("--product", default=None, help="only this product (default: every product held)")
     p.add_argument("--release", type=numbers.release, default=None, metavar="N",
                    help="this release number (default: newest)")
-    p.add_argument("--flux", default=None, help="processing group published as flux (default: each product's)")
+    p.add_argument("--flux", default=None, help="processing group published as flux (default: each product's; "
+                                                "best: each release's best, lcdb best)")
     p.add_argument("--columns", type=numbers.column_list, default=None, metavar="NAME[,NAME…]",
                    help="the nested arrays, of time, flux, flux_err, quality, cadenceno (default: time, flux, "
                         "flux_err, quality); only they are read. sector and product are always nested")
@@ -70,7 +71,8 @@ def register(sub: Any) -> None:
     p.add_argument("--product", default=None, help="only this product (spoc, qlp, …)")
     p.add_argument("--release", type=numbers.release, default=None, metavar="N",
                    help="this release number (default: newest)")
-    p.add_argument("--flux", default=None, help="processing group searched (default: each product's flux)")
+    p.add_argument("--flux", default=None, help="processing group searched (default: each product's flux; "
+                                                "best: each release's best, lcdb best)")
     _cluster_options(p)
     p.add_argument("--min-period", type=numbers.days, default=MIN_PERIOD, metavar="D",
                    help=f"shortest period searched, days (default {MIN_PERIOD})")

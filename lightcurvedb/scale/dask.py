@@ -26,6 +26,8 @@ from lightcurvedb.scale.partitions import (
     read_target_part,
 )
 from lightcurvedb.scale.replicas import DEFAULT_MAX_LAG_SECONDS, ReplicaSkipped, usable
+from lightcurvedb.tess.best.reads import read_best
+from lightcurvedb.tess.best.rule import is_best
 
 EXTRA = "pip install 'tess-lightcurvedb[scale]'"
 
@@ -66,6 +68,8 @@ def read_part(dsns: Sequence[str], part: Partition | tuple[Partition, ...],
         try:
             conn = _connection(dsn)
             with conn.transaction():  # one snapshot per part (REPEATABLE READ): no record torn by an ingest
+                if is_best(processing_group):  # each release's best group (lcdb best), the rule in best_rule
+                    return read_best(conn, part, columns=columns)
                 if isinstance(part, Partition):
                     return read_partition(conn, part, processing_group=processing_group, columns=columns)
                 return read_target_part(conn, part, processing_group=processing_group, columns=columns)
@@ -121,14 +125,16 @@ def lightcurves(dsn_or_dsns: str | Sequence[str], *, sectors: Iterable[int] | No
     spread over those that answer and have replayed the primary's WAL within `max_lag_seconds`; a server that is
     skipped, or fails while reading, is warned about (ReplicaSkipped) and its parts are read by the others.
     `sectors`, `product`, `release` (a release number; default the newest) and `processing_group` (default each
-    product's flux) select as `lcdb export` does; `columns` (`ARRAY_FIELDS`: time, flux, flux_err, quality,
+    product's flux; "best": each release's best group, `lcdb best`, the rule in each record's `best_rule`) select
+    as `lcdb export` does; `columns` (`ARRAY_FIELDS`: time, flux, flux_err, quality,
     cadenceno; None: all) says which arrays the workers read and the records carry. Needs the `[scale]` extra.
     """
     wanted = sorted(array_columns(columns))
     dask = require_dask()
     servers = usable(dsn_list(dsn_or_dsns), max_lag_seconds=max_lag_seconds)
     with lightcurvedb.connect(servers[0]) as conn:
-        check_processing_group(conn, processing_group)
+        if not is_best(processing_group):
+            check_processing_group(conn, processing_group)
         parts = plan_partitions(conn, sectors=sectors, product=product, release=release, part_size=part_size)
     tasks = []
     for i, part in enumerate(parts):

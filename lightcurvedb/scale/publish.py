@@ -20,6 +20,7 @@ from lightcurvedb.errors import MissingDependency, NotFound, OutputFileError
 from lightcurvedb.scale.dask import EXTRA, dsn_list, read_part, require_dask, spread
 from lightcurvedb.scale.partitions import Partition, array_columns, check_processing_group, plan_target_parts
 from lightcurvedb.scale.replicas import DEFAULT_MAX_LAG_SECONDS, usable
+from lightcurvedb.tess.best.rule import is_best
 
 NESTED = "lightcurve"
 """The nested column: one element per cadence of every lightcurve of the target, in time order."""
@@ -159,7 +160,8 @@ def publish_hats(dsn_or_dsns: str | Sequence[str], outdir: str | Path, *, client
     check_catalog_output(out, overwrite=overwrite)
     servers = usable(dsn_list(dsn_or_dsns), max_lag_seconds=max_lag_seconds)
     with lightcurvedb.connect(servers[0]) as conn:
-        check_processing_group(conn, processing_group)
+        if not is_best(processing_group):  # "best": each release's best group (lcdb best)
+            check_processing_group(conn, processing_group)
         parts = plan_target_parts(conn, sectors=sectors, product=product, release=release,
                                   part_size=targets_per_part)
     staging = out.parent / f".lcdb-partial-{secrets.token_hex(4)}-{out.name}"

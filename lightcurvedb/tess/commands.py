@@ -44,7 +44,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser("export", help="export a TIC target's lightcurve (.ecsv, .csv, .fits)")
     p.add_argument("tic", type=numbers.tic, help="TIC id")
     p.add_argument("-o", "--output", type=Path, required=True, help="output file; the suffix picks the format")
-    p.add_argument("--flux", default=None, help="processing group exported as `flux` (default: PDCSAP if present)")
+    p.add_argument("--flux", default=None, help="processing group exported as `flux` (default: PDCSAP if "
+                   "present; best: each sector's best, lcdb best)")
     p.add_argument("--time-format", choices=["btjd", "jd"], default="btjd", help="time format of `time`")
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists (default: refuse)")
     _add_selection(p)
@@ -59,7 +60,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser("plot", help="plot a TIC target's lightcurve, one panel per sector (PNG/PDF/SVG)")
     p.add_argument("tic", type=numbers.tic, help="TIC id")
     p.add_argument("-o", "--output", type=Path, required=True, help="output image file")
-    p.add_argument("--flux", default=None, help="processing group to plot (default: PDCSAP if present)")
+    p.add_argument("--flux", default=None, help="processing group to plot (default: PDCSAP if present; "
+                   "best: each sector's best)")
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists (default: refuse)")
     _add_selection(p)
     _add_masking(p, "plot")
@@ -237,7 +239,7 @@ def plot(dsn: str | None, tic: int, output: Path, *, flux: str | None = None, ov
     check_image_name(output)
     check_output(output, overwrite=overwrite, hint="--overwrite")
     with lightcurvedb.connect(resolve(dsn).dsn) as conn:
-        lcs = load_tic(conn, tic, product=product, sectors=sectors, release=release)
+        lcs = load_tic(conn, tic, product=product, sectors=sectors, release=release, flux=flux)
     plot_lightcurves(lcs, output, flux_group=flux, overwrite=overwrite, quality_bitmask=quality_bitmask,
                      normalize=normalize)
     console.print(f"wrote {output}", markup=False)

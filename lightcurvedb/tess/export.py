@@ -112,6 +112,8 @@ def fits_hdus(ts: TimeSeries, lcs: TicLightcurves) -> fits.HDUList:
         h["TSTART"] = (float(finite.min()), "observation start time in BTJD")
         h["TSTOP"] = (float(finite.max()), "observation stop time in BTJD")
     h["FLUX_GRP"] = (str(ts.meta.get("FLUX_GROUP", "")), "processing group in FLUX")
+    if "BEST_RULE" in ts.meta:
+        h["BESTRULE"] = (str(ts.meta["BEST_RULE"]), "rule that chose FLUX_GRP (flux best)")
     primary = fits.PrimaryHDU()
     p = primary.header
     p["TELESCOP"] = "TESS"

@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 
 from lightcurvedb.errors import InvalidInput, MissingDependency
 from lightcurvedb.queries import releases
+from lightcurvedb.tess.best.rule import is_best
 from lightcurvedb.tess.quality import QualityBitmask, bitmask_for, good_cadences, parse_bitmask
 from lightcurvedb.tess.tic import TicLightcurves, load_tic
 
@@ -86,14 +87,25 @@ def to_lightkurve(conn: psycopg.Connection[Any], tic: int, *, product: str | Non
     `product` (any case) limits the products (default: every product of each sector), `sectors` the sectors,
     `release` picks a release number (default: the newest of each). `quality_bitmask` is a lightkurve preset
     ("none", "default", "hard", "hardest") or an integer; `flux_column` a column name of the product (default:
-    lightkurve's reader's). Needs lightkurve (the `[lightkurve]` extra), else MissingDependency; an unknown target
-    or selection raises NotFound, a bad bitmask or flux column InvalidInput. Built in memory: no file is written.
+    lightkurve's reader's), or "best": each file's column of its release's best group (`lcdb best`; the product's
+    default flux where none is stored), named in each lightcurve's meta FLUX_GROUP and BEST_RULE. Needs
+    lightkurve (the `[lightkurve]` extra), else MissingDependency; an unknown target or selection raises NotFound,
+    a bad bitmask or flux column InvalidInput. Built in memory: no file is written.
     """
     lk = _lightkurve()
     bitmask = parse_bitmask(quality_bitmask)
-    lcs = load_tic(conn, tic, product=product, sectors=sectors, release=release, each_product=product is None)
+    best = is_best(flux_column)
+    lcs = load_tic(conn, tic, product=product, sectors=sectors, release=release, each_product=product is None,
+                   flux="best" if best else None)
     files = _files(conn, lcs)
-    built = [_build(lk, f, bitmask, flux_column) for f in sorted(files, key=_start)]
+    if not best:
+        return lk.LightCurveCollection([_build(lk, f, bitmask, flux_column) for f in sorted(files, key=_start)])
+    built = []
+    for o, f in sorted(zip(lcs.observations, files, strict=True), key=lambda pair: _start(pair[1])):
+        group = lcs.flux_group("best", observation=o)
+        lc = _build(lk, f, bitmask, lcs.groups[group][0])
+        lc.meta.update({"FLUX_GROUP": group, "BEST_RULE": lcs.best_of(o).rule})
+        built.append(lc)
     return lk.LightCurveCollection(built)
 
 

@@ -20,6 +20,9 @@ from lightcurvedb.errors import InvalidInput, NotFound
 from lightcurvedb.lightcurve import ObservationSpan, TargetLightcurves, Wanted, read_spans
 from lightcurvedb.queries import reads
 from lightcurvedb.tess import mapping, quality
+from lightcurvedb.tess.best.choices import DEFAULT as NO_BEST_CHOICE
+from lightcurvedb.tess.best.choices import BestFlux, best_choices
+from lightcurvedb.tess.best.rule import is_best
 from lightcurvedb.tess.products import READ_PREFERENCE, canonical
 from lightcurvedb.timesystem import MissionTimeSystem, mission_time
 
@@ -85,6 +88,21 @@ class TicLightcurves:
     flux_requested: str | None = None  # the group asked for as flux/flux_err (None: each product's default)
     flux_groups: list[str] = field(default_factory=list)  # the groups of `flux_arrays`, by observation
     flux_arrays: tuple[NDArray[Any], NDArray[Any]] | None = None  # the read's flux and flux_err (default groups)
+    best: dict[int, BestFlux] | None = None  # read with flux "best": the stored choices, by release id
+
+    def best_of(self, observation: ObservationSummary) -> BestFlux:
+        """The best choice in force for an observation's release (flux "best"): stored, else the product's
+        default (`NO_BEST_CHOICE`). InvalidInput when these lightcurves were not read with flux "best"."""
+        if self.best is None:
+            raise InvalidInput('the best flux needs the stored choices: read with flux="best" (load_tic)')
+        return self.best.get(observation.release_id or -1, NO_BEST_CHOICE)
+
+    def best_rule(self) -> str:
+        """The rule behind each sector's best flux, "sector N: rule; …" (empty when not read with flux "best")."""
+        if self.best is None:
+            return ""
+        return "; ".join(dict.fromkeys(f"sector {o.sector} {o.product or ''}".rstrip() + f": {self.best_of(o).rule}"
+                                       for o in self.observations))
 
     def __len__(self) -> int:
         """Cadences (rows) of the read."""
@@ -143,6 +161,8 @@ class TicLightcurves:
                         "FLUX_GROUP": ", ".join(groups), "PRODUCTS": ", ".join(products),
                         "RELEASES": ", ".join(releases), "QUALITY_BITMASK": self.quality_bitmask,
                         "NORMALIZED": normalize})
+        if is_best(flux_group if flux_group is not None else self.flux_requested) and self.best is not None:
+            ts.meta["BEST_RULE"] = self.best_rule()
         return ts
 
     def flux(self, requested: str | None = None, *, normalize: bool = False) -> tuple[
@@ -153,8 +173,9 @@ class TicLightcurves:
         columns when it took them for this group. `normalize`: each observation's flux and flux_err divided by the
         NaN-ignoring median of its flux over the cadences with a time, at the flux's precision (lightkurve's
         `normalize()` of each observation's lightcurve)."""
-        same = requested is None or (self.flux_requested is not None
-                                     and mapping.resolve_group(requested) == mapping.resolve_group(self.flux_requested))
+        same = requested is None or (self.flux_requested is not None and (
+            (is_best(requested) and is_best(self.flux_requested))
+            or mapping.resolve_group(requested) == mapping.resolve_group(self.flux_requested)))
         if same and self.flux_arrays is not None:
             flux, flux_err = self.flux_arrays
             chosen = self.flux_groups
@@ -211,16 +232,22 @@ class TicLightcurves:
         """(flux, flux_err, groups by observation) straight from the assembled groups (the read's `flux` columns)."""
         chosen = []
         for o in self.observations:
-            group = _default_group(o.product, o.groups, requested)
+            group = _default_group(o.product, o.groups, self._requested(requested, o))
             if group is None:
                 raise UnknownFluxGroup(f"TIC {self.tic_id} has no processing group {requested!r} in sector "
                                        f"{o.sector}; it has {sorted(o.groups)}")
             chosen.append(group)
         return (*self._pair([(lcs.values.get(g), lcs.errors.get(g)) for g in chosen]), chosen)
 
+    def _requested(self, requested: str | None, o: ObservationSummary) -> str | None:
+        """The group asked for an observation: `requested`, or for "best" its release's choice (None: default)."""
+        return self.best_of(o).group if is_best(requested) else requested
+
     def flux_group(self, requested: str | None = None, *, observation: ObservationSummary | None = None) -> str:
-        """The processing group exported as `flux` (for one observation, or the first): the requested one, else
-        the first of its product's defaults it has."""
+        """The processing group exported as `flux` (for one observation, or the first): the requested one ("best":
+        its release's best choice), else the first of its product's defaults it has."""
+        if is_best(requested) and (observation is not None or self.observations):
+            requested = self._requested(requested, observation or self.observations[0])
         if requested is not None:
             group = mapping.resolve_group(requested)
             if group not in self.groups:
@@ -307,7 +334,7 @@ def _not_found(conn: psycopg.Connection[Any], tic_id: int, *, product: str | Non
 
 
 def _wanted(plan: list[Any], layouts: list[list[_Column]], names: list[str] | None,
-            flux: str | None) -> Wanted:
+            flux: str | None, best: dict[int, BestFlux] | None = None) -> Wanted:
     """The arrays a read of `names` (None: every column) needs from the database."""
     if names is None:
         return Wanted()
@@ -323,7 +350,8 @@ def _wanted(plan: list[Any], layouts: list[list[_Column]], names: list[str] | No
     if "flux" in names or "flux_err" in names:
         for layout, p in zip(layouts, plan, strict=True):
             ids = {c.group: c.group_id for c in layout if c.role == "values" and c.group and c.group_id is not None}
-            group = _default_group(p.product_name, ids, flux)
+            requested = (best or {}).get(p.release_id, NO_BEST_CHOICE).group if is_best(flux) else flux
+            group = _default_group(p.product_name, ids, requested)
             if group is not None:  # both arrays: flux() gives the pair, whichever of the two is a column
                 values.add(ids[group])
                 errors.add(ids[group])
@@ -348,10 +376,11 @@ def load_tic(conn: psycopg.Connection[Any], tic_id: int, *, product: str | None 
     newest. `sectors` limits the sectors. `columns` limits the columns (None: all): the files' lower-cased column
     names and `STANDARD_COLUMNS` (time, flux, flux_err, quality, cadenceno, sector, camera, ccd,
     observation_id); `flux` is the processing group (or short name) given as flux and flux_err (default: each
-    product's, `mapping.DEFAULT_FLUX`). `each_product` takes every product of each sector (each at `release`, else
-    its newest: `to_lightkurve`); `every_product` takes every product and release of each sector instead (`lcdb
-    show`: a summary, whose rows then interleave). Rows are in sector order. NotFound when the target is unknown or
-    holds nothing that matches; InvalidInput for a column no chosen file has.
+    product's, `mapping.DEFAULT_FLUX`; "best": each release's stored best choice, `lcdb best`, else its product's
+    default, with the rule in the TimeSeries' BEST_RULE). `each_product` takes every product of each sector (each at
+    `release`, else its newest: `to_lightkurve`); `every_product` takes every product and release of each sector
+    instead (`lcdb show`: a summary, whose rows then interleave). Rows are in sector order. NotFound when the target
+    is unknown or holds nothing that matches; InvalidInput for a column no chosen file has.
     """
     wanted_product = canonical(product) if product is not None else None
     only = sorted(set(sectors)) if sectors is not None else None
@@ -363,6 +392,7 @@ def load_tic(conn: psycopg.Connection[Any], tic_id: int, *, product: str | None 
     if not plan:
         raise _not_found(conn, tic_id, product=wanted_product, sectors=only, release=release)
     layouts = [_layout(p) for p in plan]
+    best = best_choices(conn, [p.release_id for p in plan]) if is_best(flux) else None
     first = plan[0]
     system = MissionTimeSystem(first.time_format_name, first.time_unit, first.time_epoch, first.time_epoch_scale,
                                first.time_epoch_format)
@@ -370,11 +400,11 @@ def load_tic(conn: psycopg.Connection[Any], tic_id: int, *, product: str | None 
                      system=system, group_names=first.group_names,
                      spans=[(p.observation_id, p.release_id) for p in plan],
                      shards={p.observation_id: p.shard for p in plan},
-                     wanted=_wanted(plan, layouts, names, flux))
+                     wanted=_wanted(plan, layouts, names, flux, best))
     if not lcs.observations:
         raise _not_found(conn, tic_id, product=wanted_product, sectors=only, release=release)
     rows = {(p.observation_id, p.release_id): (p, layout) for p, layout in zip(plan, layouts, strict=True)}
-    return _assemble(conn, tic_id, lcs, rows, names, flux)
+    return _assemble(conn, tic_id, lcs, rows, names, flux, best)
 
 
 def _summary(span: ObservationSpan, p: Any, layout: list[_Column], lcs: TargetLightcurves,
@@ -413,7 +443,7 @@ def _source(lcs: TargetLightcurves, c: _Column) -> NDArray[Any] | None:
 
 def _assemble(conn: psycopg.Connection[Any], tic_id: int, lcs: TargetLightcurves,
               plan: dict[tuple[int, int | None], tuple[Any, list[_Column]]], names: list[str] | None,
-              flux: str | None) -> TicLightcurves:
+              flux: str | None, best: dict[int, BestFlux] | None = None) -> TicLightcurves:
     """The spans' rows as TESS columns: the standard ones, then each file's own (by its release's layout; data
     without a layout under the processing groups' export names). A column every span gives from the same array at
     its own dtype is that array, not a copy."""
@@ -426,7 +456,7 @@ def _assemble(conn: psycopg.Connection[Any], tic_id: int, lcs: TargetLightcurves
     cols: dict[str, NDArray[Any]] = {}
     result = TicLightcurves(tic_id=tic_id, target_id=lcs.target_id, time_system=lcs.time_system or mapping.TIME_SYSTEM,
                             observations=[_summary(sp, *plan[(sp.observation_id, sp.release_id)], lcs, names)
-                                          for sp in spans], columns=cols, flux_requested=flux)
+                                          for sp in spans], columns=cols, flux_requested=flux, best=best)
     for name, arr in (("time", lcs.time), ("cadenceno", lcs.cadence), ("quality", lcs.quality),
                       ("observation_id", lcs.observation_id)):
         if keep(name):

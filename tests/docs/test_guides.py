@@ -101,6 +101,7 @@ SETUP = {
     "lightkurve.md": Setup("sample", shared=True),
     "python.md": Setup(),
     "scale.md": Setup("sample", shared=True),
+    "best.md": Setup("sample", shared=True),
     "configuration.md": Setup(),
     "operations.md": Setup("sample", shared=True, pg_tools=True,
                            env={"NEW_DB": "{db}_restored", "OWNED_DB": "{db}_owned", "OWNER": "{db}_owner"}),
