@@ -9,6 +9,7 @@ import numpy as np
 import psycopg
 from numpy.typing import NDArray
 from psycopg import sql
+from psycopg.pq import TransactionStatus
 
 from lightcurvedb.adapters.loaders import PackedArrayLoader
 from lightcurvedb.records.datasets import DatasetRecord
@@ -55,15 +56,27 @@ def _where(target_ids: Sequence[int] | None, observation_id: int | None, process
 
 def _copy_rows(conn: psycopg.Connection[Any], query: sql.Composable,
                types: Sequence[str]) -> Generator[tuple[Any, ...], None, None]:
-    """The rows of one binary ``COPY (query) TO STDOUT``, arrays (lcdb_packed bytea) as read-only ndarrays."""
-    with conn.cursor() as cur, cur.copy(sql.SQL("COPY ({}) TO STDOUT (FORMAT BINARY)").format(query)) as copy:
-        cur.adapters.register_loader("bytea", PackedArrayLoader)
-        copy.set_types(list(types))
-        for row in copy.rows():
-            for value in row:
-                if isinstance(value, np.ndarray):
-                    value.flags.writeable = False
-            yield row
+    """The rows of one binary ``COPY (query) TO STDOUT``, arrays (lcdb_packed bytea) as read-only ndarrays.
+
+    Closed early, the COPY is cancelled; inside the caller's transaction it runs in a savepoint, rolled back to when
+    the cancel aborted it, so that the caller's transaction goes on."""
+    in_transaction = conn.info.transaction_status == TransactionStatus.INTRANS
+    if in_transaction:
+        conn.execute("SAVEPOINT lcdb_copy_out")
+    try:
+        with conn.cursor() as cur, cur.copy(sql.SQL("COPY ({}) TO STDOUT (FORMAT BINARY)").format(query)) as copy:
+            cur.adapters.register_loader("bytea", PackedArrayLoader)
+            copy.set_types(list(types))
+            for row in copy.rows():
+                for value in row:
+                    if isinstance(value, np.ndarray):
+                        value.flags.writeable = False
+                yield row
+    finally:
+        if in_transaction:
+            if conn.info.transaction_status == TransactionStatus.INERROR:
+                conn.execute("ROLLBACK TO SAVEPOINT lcdb_copy_out")
+            conn.execute("RELEASE SAVEPOINT lcdb_copy_out")
 
 
 def iter_release_times(conn: psycopg.Connection[Any], *, observation_id: int,

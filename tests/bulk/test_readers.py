@@ -76,3 +76,19 @@ def test_bounded_memory_write_and_read(fresh_dsn: str) -> None:
     # a batch (its arrays, their packed bytes, the INSERT's parameter buffer), not the 120-row stream
     assert write_peak < 4 * batch * one
     assert read_peak < 20 * one
+
+
+def test_leaving_a_long_stream_early_keeps_the_callers_transaction(conn: psycopg.Connection[Any]) -> None:
+    """A stream still sending when closed is cancelled; the caller's transaction (and what it wrote) goes on."""
+    from psycopg import sql
+
+    from lightcurvedb.bulk.readers import _copy_rows
+
+    conn.execute("CREATE TEMP TABLE kept (x int)")
+    conn.execute("INSERT INTO kept VALUES (1)")
+    long = sql.SQL("SELECT g::int8, lcdb_packed(array_fill(1.0::float8, ARRAY[100000])) "
+                   "FROM generate_series(1, 2000) AS g")
+    stream = _copy_rows(conn, long, ("int8", "bytea"))
+    assert next(stream)[0] == 1
+    stream.close()
+    assert conn.execute("SELECT x FROM kept").fetchone() == (1,)
