@@ -180,11 +180,12 @@ def read_target_part(conn: psycopg.Connection[Any], part: Iterable[Partition], *
     times)."""
     records = [rec for p in part for rec in read_partition(conn, p, processing_group=processing_group,
                                                            columns=columns)]
-    records.sort(key=lambda rec: (rec["tic"], _first_time(rec.get("time")), rec["sector"], rec["product"]))
+    records.sort(key=lambda rec: (rec["tic"], first_time(rec.get("time")), rec["sector"], rec["product"]))
     return records
 
 
-def _first_time(time: NDArray[np.float64] | None) -> float:
+def first_time(time: NDArray[np.float64] | None) -> float:
+    """The first finite time of a record's times (inf without one): how target parts order their records."""
     if time is None:
         return float("inf")
     finite = time[np.isfinite(time)]

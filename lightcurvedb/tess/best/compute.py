@@ -13,9 +13,10 @@ import psycopg
 from numpy.typing import NDArray
 
 import lightcurvedb
+from lightcurvedb import shard_routes
 from lightcurvedb.bulk.readers import iter_datasets, iter_release_flags, iter_release_times
 from lightcurvedb.lightcurve import QUALITY_FLAG
-from lightcurvedb.queries import best, partitions, processing
+from lightcurvedb.queries import best, partitions, processing, shards
 from lightcurvedb.queries import releases as releases_q
 from lightcurvedb.tess.best import rule
 from lightcurvedb.tess.best.metrics import MetricParameters, Metrics, measure
@@ -73,12 +74,15 @@ def measure_releases(conn: psycopg.Connection[Any], *, observation_id: int, rele
 def _measure(conn: psycopg.Connection[Any], observation_id: int, todo: list[tuple[int, int]],
              releases: dict[int, Any], names: dict[int, str],
              params: MetricParameters) -> list[tuple[int, int, Metrics]]:
-    """The metrics of each (release, group) of `todo`: times, QUALITY flags and the groups' fluxes streamed."""
+    """The metrics of each (release, group) of `todo`: times, QUALITY flags and the groups' fluxes streamed (from
+    the shard holding the observation, if one does: `shard_routes.direct`)."""
     rids = sorted({rid for rid, _ in todo})
-    times = dict(iter_release_times(conn, observation_id=observation_id, release_ids=rids))
+    held = shards.observation_shard(conn, observation_id=observation_id).shard
+    data = conn if held is None else shard_routes.direct(conn, held)
+    times = dict(iter_release_times(data, observation_id=observation_id, release_ids=rids))
     shared: NDArray[np.int32] | None = None
     flags: dict[int, NDArray[np.int32]] = {}
-    for rid, bits in iter_release_flags(conn, observation_id=observation_id, release_ids=rids,
+    for rid, bits in iter_release_flags(data, observation_id=observation_id, release_ids=rids,
                                         flag_type=QUALITY_FLAG):
         if rid is None:
             shared = bits if shared is None else shared | bits
@@ -90,7 +94,7 @@ def _measure(conn: psycopg.Connection[Any], observation_id: int, todo: list[tupl
         by_group.setdefault(gid, []).append(rid)
     out = []
     for gid, group_rids in sorted(by_group.items()):
-        for d in iter_datasets(conn, observation_id=observation_id, processing_group_id=gid,
+        for d in iter_datasets(data, observation_id=observation_id, processing_group_id=gid,
                                release_ids=group_rids, ordered=False, arrays=frozenset({"values"})):
             rid = int(d.release_id or 0)
             flux = d.values if d.values is not None else d.values_f4

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
 import psycopg
 
-from lightcurvedb.scale.partitions import Partition, read_partition
+from lightcurvedb.scale.partitions import Partition, first_time, read_partition
 from lightcurvedb.tess.best.choices import DEFAULT, best_choices
 
 
@@ -40,12 +39,6 @@ def read_best(conn: psycopg.Connection[Any], part: Partition | tuple[Partition, 
         return read_best_partition(conn, part, columns=columns)
     wanted = None if columns is None else list(columns)
     records = [rec for p in part for rec in read_best_partition(conn, p, columns=wanted)]
-    records.sort(key=lambda rec: (rec["tic"], _first_time(rec.get("time")), rec["sector"], rec["product"]))
+    records.sort(key=lambda rec: (rec["tic"], first_time(rec.get("time")), rec["sector"], rec["product"]))
     return records
 
-
-def _first_time(time: Any) -> float:
-    if time is None:
-        return float("inf")
-    finite = time[np.isfinite(time)]
-    return float(finite[0]) if finite.size else float("inf")
