@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from psycopg import conninfo
 from yoyo.connections import parse_uri
@@ -95,6 +95,8 @@ passwords = st.text(st.characters(blacklist_categories=["Cs"], blacklist_charact
 
 @settings(max_examples=100, deadline=None)
 @given(password=passwords, user=st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True))
+@example(password="post", user="a")  # the scheme holds it: once a false alarm
+@example(password="s3cr3t-pass", user="a")
 def test_redact_never_shows_the_password(password: str, user: str) -> None:
     dsn = conninfo.make_conninfo(host="db.example", port=5432, user=user, dbname="lc", password=password)
     shown = redact(dsn)
@@ -102,7 +104,9 @@ def test_redact_never_shows_the_password(password: str, user: str) -> None:
     assert "password" not in params
     assert params["user"] == user
     assert params["host"] == "db.example"
-    if len(password) >= 4:
+    # the password's text may occur in what is shown anyway ("post" in "postgresql://"): not a leak
+    bare = redact(conninfo.make_conninfo(host="db.example", port=5432, user=user, dbname="lc"))
+    if len(password) >= 4 and password not in bare:
         assert password not in shown
 
 
