@@ -226,18 +226,13 @@ def read_spans(conn: psycopg.Connection[Any], *, target_id: int, versions: dict[
     routes = shard_routes.by_server(shards or {}, held.tolist())
     if len(routes) == 1:
         return query_runtime.borrowed(conn, reads._FETCH_TARGET_ARRAYS, params, assemble)
-    # the coordinator's partitions and the grids here, each shard's partitions on the shard (no grids there)
+    # the coordinator's partitions and the grids here, each shard's partitions on the shard (no grids there), all at
+    # the same time
     steps = [(conn if server is None else shard_routes.direct(conn, server),
               {**params, "observation_ids": np.array(ids, dtype=np.int64),
                **({} if server is None else {"grid_ids": np.empty(0, dtype=np.int64)})})
              for server, ids in routes.items()]
-
-    def gather(rows: list[tuple[Any, ...]], i: int) -> TargetLightcurves:
-        if i == len(steps):
-            return assemble(rows)
-        on, step = steps[i]
-        return query_runtime.borrowed(on, reads._FETCH_TARGET_ARRAYS, step, lambda more: gather(rows + more, i + 1))
-    return gather([], 0)
+    return query_runtime.borrowed_from_each(steps, reads._FETCH_TARGET_ARRAYS, assemble)
 
 
 def _assemble(target_id: int, system: MissionTimeSystem | None, rows: list[tuple[Any, ...]],

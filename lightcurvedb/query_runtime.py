@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from typing import Any, LiteralString, TypeVar
 
 import numpy as np
@@ -143,6 +144,28 @@ def borrowed(conn: psycopg.Connection[Any], query: LiteralString, params: Mappin
         cur.adapters.register_loader("bytea", BorrowedPackedArrayLoader)
         cur.execute(query, params, prepare=False)
         return use(cur.fetchall())
+
+
+def borrowed_from_each(steps: Sequence[tuple[psycopg.Connection[Any], Mapping[str, Any]]], query: LiteralString,
+                       use: Callable[[list[tuple[Any, ...]]], R]) -> R:
+    """`borrowed` of one query on several connections (each with its parameters), run at the same time (one
+    thread per connection after the first, which runs here), then `use(rows)` of all their rows in `steps`' order:
+    the same statement on the coordinator and on each shard it needs."""
+    for _, params in steps:
+        _validate.check_params(params)
+    with ExitStack() as stack:
+        def run(conn: psycopg.Connection[Any], params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+            cur = stack.enter_context(conn.cursor(binary=True, row_factory=tuple_row))
+            cur.adapters.register_loader("bytea", BorrowedPackedArrayLoader)
+            cur.execute(query, params, prepare=False)
+            return cur.fetchall()
+
+        with translated(), ThreadPoolExecutor(max_workers=max(1, len(steps) - 1)) as pool:
+            others = [pool.submit(run, conn, params) for conn, params in steps[1:]]
+            rows = run(*steps[0]) if steps else []
+            for done in others:
+                rows += done.result()
+        return use(rows)
 
 
 def scalar(conn: psycopg.Connection[Any], query: LiteralString, params: Mapping[str, Any], what: str) -> Any:
