@@ -185,6 +185,10 @@ def test_shard_names_and_unknown_shards_are_refused(sharded: Sharded) -> None:
         conn.rollback()
         with pytest.raises(errors.NotFound, match="no shard c"):
             shards.move(conn, sectors=[10], to="c")
+        # a database in use (it holds observations of its own) is not a shard: a move would empty its tables
+        with pytest.raises(errors.ShardError, match="holds 4 observation"):
+            shards.add_shard(conn, name="busy", dsn=sharded.dsn)
+        assert not conn.execute("SELECT 1 FROM pg_foreign_server WHERE srvname = 'lcdb_shard_busy'").fetchone()
 
 
 def test_ingest_and_distributed_reads_go_straight_to_the_shard(sharded: Sharded, tmp_path: Path) -> None:

@@ -64,6 +64,8 @@ def add_shard(conn: psycopg.Connection[Any], *, name: str, dsn: str) -> Shard:
     options = conninfo_to_dict(dsn)
     try:
         migrate.apply(dsn)
+        with psycopg.connect(dsn) as shard:
+            _check_holds_nothing_of_its_own(shard, name)
     except psycopg.OperationalError as exc:
         raise ShardUnavailable(f"shard {name} is unreachable at {_where(options)}: {_first_line(exc)}") from exc
     with conn.transaction():
@@ -133,8 +135,18 @@ def move(conn: psycopg.Connection[Any], *, sectors: Iterable[int], to: str) -> l
     return moved
 
 
+def _check_holds_nothing_of_its_own(shard: psycopg.Connection[Any], name: str) -> None:
+    """A shard is a database that holds only a coordinator's partitions: one with observations of its own (a
+    lightcurvedb database in use) is refused, since a move empties and drops tables of the moved ids there."""
+    row = shard.execute("SELECT count(*) FROM observation").fetchone()
+    if row and row[0]:
+        raise ShardError(f"shard {name} holds {row[0]} observation(s) of its own: a shard is an empty database "
+                         "that only holds a coordinator's partitions")
+
+
 def _to_shard(conn: psycopg.Connection[Any], obs: int, sector: int | None, server: str) -> Moved:
     with _connect(conn, server) as shard:
+        _check_holds_nothing_of_its_own(shard, server.removeprefix(SERVER_PREFIX))
         # the shard's own partitions (its reads and writes work directly: lightcurvedb.dask, ingest); an interrupted
         # move's copy (the coordinator's partition is still local, so nothing reads it) is emptied
         shard.execute("SELECT lcdb_hold_shard_partitions(%s)", (obs,))
@@ -193,6 +205,7 @@ def _copy(source: psycopg.Connection[Any], target: psycopg.Connection[Any], obs:
 
 def _drop_copies(shard: psycopg.Connection[Any], obs: int) -> None:
     """Drop a shard's tables of an observation the coordinator holds locally (the old copy of a move back)."""
+    _check_holds_nothing_of_its_own(shard, "?")
     for table in _tables(obs):
         shard.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(table))
     shard.commit()
