@@ -49,8 +49,13 @@ def direct(conn: psycopg.Connection[Any], server: str) -> psycopg.Connection[Any
     try:
         opened = psycopg.connect(dsn, autocommit=True)
     except psycopg.OperationalError as exc:
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise ShardUnavailable(f"shard {server.removeprefix(SERVER_PREFIX)} is unreachable: {reason}") from exc
+        raise ShardUnavailable(f"shard {server.removeprefix(SERVER_PREFIX)} is unreachable: {first_line(exc)}") \
+            from exc
     register(opened)
     _OPEN[dsn] = opened
     return opened
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an error's message (libpq's are several): what a one-line ShardUnavailable quotes."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

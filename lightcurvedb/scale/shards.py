@@ -14,7 +14,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from lightcurvedb import migrate
 from lightcurvedb.errors import InvalidInput, ShardError, ShardUnavailable
 from lightcurvedb.queries import shards as shard_queries
-from lightcurvedb.shard_routes import SERVER_PREFIX, WHERE, server_options
+from lightcurvedb.shard_routes import SERVER_PREFIX, WHERE, first_line, server_options
 from lightcurvedb.tess.ingest import DROP_KEY, LOCK_NAMESPACE
 
 DATA_TABLES = ("dataset", "target_specific_time", "quality_flag_array")
@@ -67,7 +67,7 @@ def add_shard(conn: psycopg.Connection[Any], *, name: str, dsn: str) -> Shard:
         with psycopg.connect(dsn) as shard:
             _check_holds_nothing_of_its_own(shard, name)
     except psycopg.OperationalError as exc:
-        raise ShardUnavailable(f"shard {name} is unreachable at {_where(options)}: {_first_line(exc)}") from exc
+        raise ShardUnavailable(f"shard {name} is unreachable at {_where(options)}: {first_line(exc)}") from exc
     with conn.transaction():
         conn.execute("CREATE EXTENSION IF NOT EXISTS postgres_fdw")
         if conn.execute("SELECT 1 FROM pg_foreign_server WHERE srvname = %s", (server,)).fetchone():
@@ -93,10 +93,7 @@ def add_shard(conn: psycopg.Connection[Any], *, name: str, dsn: str) -> Shard:
 def list_shards(conn: psycopg.Connection[Any]) -> list[Shard]:
     """Every shard, with its observations and sectors (from the coordinator) and its data's size (asked of the
     shard: `reachable` False and the one-line `error` when it does not answer)."""
-    servers = [r[0] for r in conn.execute(
-        "SELECT srvname::text FROM pg_foreign_server WHERE srvname LIKE %s ORDER BY srvname",
-        (SERVER_PREFIX.replace("_", "\\_") + "%",))]
-    return [_shard(conn, s) for s in servers]
+    return [_shard(conn, s) for s in _servers(conn)]
 
 
 def shard_dsn(conn: psycopg.Connection[Any], name: str) -> str:
@@ -175,7 +172,7 @@ def _to_local(conn: psycopg.Connection[Any], obs: int, sector: int | None, serve
             rows, size = _copy(shard, conn, obs)
             conn.execute("SELECT lcdb_create_observation_partitions(%s)", (obs,))
         shard.rollback()
-        _drop_copies(shard, obs)
+        _drop_copies(shard, obs, server)
     return Moved(obs, sector, server.removeprefix(SERVER_PREFIX), "local", rows, size)
 
 
@@ -203,9 +200,9 @@ def _copy(source: psycopg.Connection[Any], target: psycopg.Connection[Any], obs:
     return rows, size
 
 
-def _drop_copies(shard: psycopg.Connection[Any], obs: int) -> None:
+def _drop_copies(shard: psycopg.Connection[Any], obs: int, server: str) -> None:
     """Drop a shard's tables of an observation the coordinator holds locally (the old copy of a move back)."""
-    _check_holds_nothing_of_its_own(shard, "?")
+    _check_holds_nothing_of_its_own(shard, server.removeprefix(SERVER_PREFIX))
     for table in _tables(obs):
         shard.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(table))
     shard.commit()
@@ -213,11 +210,20 @@ def _drop_copies(shard: psycopg.Connection[Any], obs: int) -> None:
 
 def _drop_leftovers(conn: psycopg.Connection[Any], obs: int) -> None:
     """After a move back that stopped before dropping the shard's copy: drop it (the coordinator's is attached)."""
-    for shard in list_shards(conn):
-        if not shard.reachable:
-            continue
-        with _connect(conn, shard.server) as remote:
-            _drop_copies(remote, obs)
+    for server in _servers(conn):
+        try:
+            remote = _connect(conn, server)
+        except ShardUnavailable:
+            continue  # a shard that does not answer keeps its copy until a later re-run
+        with remote:
+            _drop_copies(remote, obs, server)
+
+
+def _servers(conn: psycopg.Connection[Any]) -> list[str]:
+    """The coordinator's shard servers (lcdb_shard_NAME), by name."""
+    return [r[0] for r in conn.execute(
+        "SELECT srvname::text FROM pg_foreign_server WHERE srvname LIKE %s ORDER BY srvname",
+        (SERVER_PREFIX.replace("_", "\\_") + "%",))]
 
 
 def _tables(obs: int) -> list[sql.Composable]:
@@ -232,7 +238,7 @@ def _connect(conn: psycopg.Connection[Any], server: str) -> psycopg.Connection[A
         return psycopg.connect(dsn)
     except psycopg.OperationalError as exc:
         raise ShardUnavailable(f"shard {server.removeprefix(SERVER_PREFIX)} is unreachable: "
-                               f"{_first_line(exc)}") from exc
+                               f"{first_line(exc)}") from exc
 
 
 def _shard(conn: psycopg.Connection[Any], server: str, *, sized: bool = True) -> Shard:
@@ -265,7 +271,3 @@ def _options(values: dict[str, str]) -> sql.Composable:
 
 def _where(options: dict[str, Any]) -> str:
     return f"{options.get('host') or 'localhost'}:{options.get('port') or 5432}/{options.get('dbname') or ''}"
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
